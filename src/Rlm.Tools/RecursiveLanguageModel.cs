@@ -1,0 +1,62 @@
+using Microsoft.Extensions.AI;
+
+namespace Rlm.Tools;
+
+/// <summary>
+/// A Recursive Language Model (Zhang, Kraska, Khattab, arXiv 2512.24601): answers a question over a context far larger
+/// than any model's window by keeping the context out of the prompt and letting a root model explore it with tools.
+/// </summary>
+public sealed class RecursiveLanguageModel
+{
+    /// <summary>Creates a Recursive Language Model.</summary>
+    /// <param name="rootClient">The root model, which drives the tools at depth 0.</param>
+    /// <param name="workerClient">The worker model for sub-calls (depth 1 and below); <see langword="null"/> uses <paramref name="rootClient"/>.</param>
+    /// <param name="options">Options; <see langword="null"/> uses the defaults of <see cref="RlmOptions"/>. They are copied.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="rootClient"/> is <see langword="null"/>.</exception>
+    public RecursiveLanguageModel(IChatClient rootClient, IChatClient? workerClient = null, RlmOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(rootClient);
+        RootClient = rootClient;
+        WorkerClient = workerClient ?? rootClient;
+        Options = options?.Clone() ?? new RlmOptions();
+    }
+
+    /// <summary>Gets the root model.</summary>
+    public IChatClient RootClient { get; }
+
+    /// <summary>Gets the worker model.</summary>
+    public IChatClient WorkerClient { get; }
+
+    /// <summary>Gets a copy of the options in force.</summary>
+    public RlmOptions Options { get; }
+
+    /// <summary>Answers <paramref name="query"/> over one string context.</summary>
+    /// <param name="query">The question.</param>
+    /// <param name="context">The context; it is never sent in a prompt, only explored through tools.</param>
+    /// <param name="cancellationToken">Cancels every model request and tool of the run.</param>
+    /// <returns>The answer, why the run stopped, usage, statistics and trajectory.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="context"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="query"/> is empty or white space.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public Task<RlmResult> QueryAsync(string query, string context, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(query);
+        ArgumentNullException.ThrowIfNull(context);
+        throw new NotImplementedException();
+    }
+
+    /// <summary>Answers <paramref name="query"/> over several named documents (for example the files of a directory).</summary>
+    /// <param name="query">The question.</param>
+    /// <param name="documents">The documents, joined in order into one context; tool output names the document and line of each hit.</param>
+    /// <param name="cancellationToken">Cancels every model request and tool of the run.</param>
+    /// <returns>The answer, why the run stopped, usage, statistics and trajectory.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="documents"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="query"/> is empty, or the documents are empty or too large for one context.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public Task<RlmResult> QueryAsync(string query, IReadOnlyList<RlmDocument> documents, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(query);
+        ArgumentNullException.ThrowIfNull(documents);
+        throw new NotImplementedException();
+    }
+}

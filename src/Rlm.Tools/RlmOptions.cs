@@ -1,0 +1,149 @@
+namespace Rlm.Tools;
+
+/// <summary>
+/// Options of a <see cref="RecursiveLanguageModel"/>. Every limit has a validated default; no value ≤ 0 means "unlimited".
+/// </summary>
+/// <remarks>
+/// <para><b>Depth.</b> The root session runs at depth 0. A <c>sub_llm</c> or <c>llm_query</c> made by a session at depth
+/// <c>d</c> runs at depth <c>d + 1</c>. A sub-call whose depth is below <see cref="MaxDepth"/> is a full session with the
+/// tools (recursive); a sub-call at depth <see cref="MaxDepth"/> is a leaf: one plain completion over its slice, no tools.
+/// The host enforces this; nothing the model or JavaScript does can change it. <see cref="MaxDepth"/> = 1 is the paper's
+/// setting (arXiv 2512.24601, §3: sub-calls are plain language-model calls).</para>
+/// </remarks>
+public sealed class RlmOptions
+{
+    private int _maxIterations = 30;
+    private int _maxDepth = 1;
+    private int _maxConcurrency = 8;
+    private int _maxSubCalls = 100;
+    private int _maxToolOutputChars = 20_000;
+    private int _maxLeafChars = 400_000;
+    private TimeSpan _regexTimeout = TimeSpan.FromSeconds(2);
+    private TimeSpan _javaScriptTimeout = TimeSpan.FromSeconds(10);
+    private int _javaScriptMaxStatements = 50_000_000;
+    private int _javaScriptMaxRecursionDepth = 256;
+    private long _javaScriptMemoryLimitBytes = 512L * 1024 * 1024;
+
+    /// <summary>Gets or sets the most model turns one session (root or recursive worker) may take before it must answer.</summary>
+    /// <value>The default value is 30. After the last iteration, one more call without tools asks for the answer.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxIterations { get => _maxIterations; set => _maxIterations = Positive(value); }
+
+    /// <summary>Gets or sets the maximum sub-call depth; the root is depth 0 and sub-calls at this depth are leaf completions.</summary>
+    /// <value>The default value is 1 (the paper's setting).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or greater than 8.</exception>
+    public int MaxDepth
+    {
+        get => _maxDepth;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 8);
+            _maxDepth = value;
+        }
+    }
+
+    /// <summary>Gets or sets how many model requests (at any depth) may be in flight at once.</summary>
+    /// <value>The default value is 8.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxConcurrency { get => _maxConcurrency; set => _maxConcurrency = Positive(value); }
+
+    /// <summary>Gets or sets the most sub-calls (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>) of one run, at all depths together.</summary>
+    /// <value>The default value is 100. A sub-call is reserved before it is dispatched, so parallel calls never overshoot.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxSubCalls { get => _maxSubCalls; set => _maxSubCalls = Positive(value); }
+
+    /// <summary>Gets or sets the most characters of one tool result the model sees; longer results keep their head and tail with the omitted count between.</summary>
+    /// <value>The default value is 20,000 characters.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 200.</exception>
+    public int MaxToolOutputChars
+    {
+        get => _maxToolOutputChars;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 200);
+            _maxToolOutputChars = value;
+        }
+    }
+
+    /// <summary>Gets or sets the most characters of context one leaf completion may receive; a larger slice is an error telling the model to split it.</summary>
+    /// <value>The default value is 400,000 characters (about 100,000 tokens at 4 characters a token).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxLeafChars { get => _maxLeafChars; set => _maxLeafChars = Positive(value); }
+
+    /// <summary>Gets or sets how long one regular-expression search (<c>grep</c>) may run before it is stopped as too slow.</summary>
+    /// <value>The default value is 2 seconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan RegexTimeout { get => _regexTimeout; set => _regexTimeout = Positive(value); }
+
+    /// <summary>Gets or sets the wall time one <c>exec_js</c> call may run (time spent waiting on <c>llm_query</c> included).</summary>
+    /// <value>The default value is 10 seconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan JavaScriptTimeout { get => _javaScriptTimeout; set => _javaScriptTimeout = Positive(value); }
+
+    /// <summary>Gets or sets how many JavaScript statements one <c>exec_js</c> call may execute.</summary>
+    /// <value>The default value is 50,000,000.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int JavaScriptMaxStatements { get => _javaScriptMaxStatements; set => _javaScriptMaxStatements = Positive(value); }
+
+    /// <summary>Gets or sets the deepest JavaScript call stack an <c>exec_js</c> call may build.</summary>
+    /// <value>The default value is 256 frames.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int JavaScriptMaxRecursionDepth { get => _javaScriptMaxRecursionDepth; set => _javaScriptMaxRecursionDepth = Positive(value); }
+
+    /// <summary>Gets or sets how many bytes one <c>exec_js</c> call may allocate.</summary>
+    /// <value>The default value is 512 MiB (536,870,912 bytes).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 MiB.</exception>
+    public long JavaScriptMemoryLimitBytes
+    {
+        get => _javaScriptMemoryLimitBytes;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1024L * 1024);
+            _javaScriptMemoryLimitBytes = value;
+        }
+    }
+
+    /// <summary>Gets or sets the model id sent with root-model requests (<see cref="Microsoft.Extensions.AI.ChatOptions.ModelId"/>).</summary>
+    /// <value>The default value is <see langword="null"/>: the client's own default model.</value>
+    public string? RootModelId { get; set; }
+
+    /// <summary>Gets or sets the model id sent with worker-model requests (sub-calls at depth 1 and below).</summary>
+    /// <value>The default value is <see langword="null"/>: the worker client's own default model.</value>
+    public string? WorkerModelId { get; set; }
+
+    /// <summary>Gets or sets the root session's system prompt, replacing <c>prompts/root.md</c>. Placeholders are described in <see cref="RlmPrompts"/>.</summary>
+    /// <value>The default value is <see langword="null"/>: the embedded prompt.</value>
+    public string? RootSystemPrompt { get; set; }
+
+    /// <summary>Gets or sets the system prompt of recursive worker sessions (depth 1 to <see cref="MaxDepth"/> − 1), replacing <c>prompts/worker.md</c>.</summary>
+    /// <value>The default value is <see langword="null"/>: the embedded prompt.</value>
+    public string? WorkerSystemPrompt { get; set; }
+
+    /// <summary>Gets or sets the system prompt of leaf completions, replacing <c>prompts/leaf.md</c>.</summary>
+    /// <value>The default value is <see langword="null"/>: the embedded prompt.</value>
+    public string? LeafSystemPrompt { get; set; }
+
+    /// <summary>Gets or sets a receiver of live progress events (iterations, tool calls, sub-calls). It is called synchronously from many threads.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public IProgress<RlmProgressEvent>? Progress { get; set; }
+
+    /// <summary>Gets or sets the time source for timestamps and durations in the trace and statistics.</summary>
+    /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Copies these options.</summary>
+    public RlmOptions Clone() => (RlmOptions)MemberwiseClone();
+
+    private static int Positive(int value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, name);
+        return value;
+    }
+
+    private static TimeSpan Positive(TimeSpan value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero, name);
+        return value;
+    }
+}

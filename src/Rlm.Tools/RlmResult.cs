@@ -1,0 +1,28 @@
+using Microsoft.Extensions.AI;
+
+namespace Rlm.Tools;
+
+/// <summary>The outcome of <see cref="RecursiveLanguageModel.QueryAsync(string, string, CancellationToken)"/>.</summary>
+public sealed class RlmResult
+{
+    /// <summary>Gets the answer (empty only when even the last call produced no text).</summary>
+    public required string Answer { get; init; }
+
+    /// <summary>Gets why the run stopped.</summary>
+    public required RlmStopReason StopReason { get; init; }
+
+    /// <summary>Gets whether the model itself ended the run with <c>final</c> or <c>final_var</c>.</summary>
+    public bool IsFinal => StopReason is RlmStopReason.Final or RlmStopReason.FinalVariable;
+
+    /// <summary>Gets token usage summed over every model call at every depth.</summary>
+    public required UsageDetails Usage { get; init; }
+
+    /// <summary>Gets token usage per model id (the id the response reported, else the id requested, else <c>root</c>/<c>worker</c>).</summary>
+    public required IReadOnlyDictionary<string, UsageDetails> UsageByModel { get; init; }
+
+    /// <summary>Gets the run's counts.</summary>
+    public required RlmStatistics Statistics { get; init; }
+
+    /// <summary>Gets the trajectory: the root session's node, with its model calls, tool calls and sub-call sessions below.</summary>
+    public required RlmTraceNode Trajectory { get; init; }
+}

@@ -1,0 +1,36 @@
+using Rlm.Tools.Context;
+using Rlm.Tools.Tools;
+
+namespace Rlm.Tools.Sandbox;
+
+/// <summary>
+/// What the JavaScript sandbox may reach of its session. Everything here runs in C#; the sandbox exposes it to
+/// scripts and nothing else (no CLR, file system or network).
+/// </summary>
+internal interface IJsHost
+{
+    /// <summary>Gets the session's view of the context (JS global <c>context</c>, a string).</summary>
+    ContextView View { get; }
+
+    /// <summary>Gets the session's variables (JS <c>set_variable</c>, <c>get_variable</c>).</summary>
+    VariableStore Variables { get; }
+
+    /// <summary>
+    /// Runs a grep over the view for JS <c>grep(pattern, max)</c>: case-insensitive .NET regex, at most
+    /// <paramref name="maxResults"/> matching lines. Throws <see cref="ArgumentException"/> for an invalid pattern and
+    /// <see cref="System.Text.RegularExpressions.RegexMatchTimeoutException"/> for a too-slow one.
+    /// </summary>
+    IReadOnlyList<GrepHit> Grep(string pattern, int maxResults);
+
+    /// <summary>
+    /// Asks the worker model one question as a sub-call at the next depth (JS <c>llm_query(prompt)</c>), through the run's
+    /// dispatcher and budgets. A failure (budget spent, depth limit, model error) comes back as text starting with <c>Error:</c>.
+    /// </summary>
+    Task<string> LlmQueryAsync(string prompt, CancellationToken cancellationToken);
+
+    /// <summary>Asks several questions in parallel (JS <c>llm_query_batched(prompts)</c>); answers in prompt order, errors as text.</summary>
+    Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, CancellationToken cancellationToken);
+}
+
+/// <summary>One grep hit: a 0-based line of the view (the number <c>peek_lines</c> takes), its text, its relative character offset, and its document location when the context has documents.</summary>
+internal sealed record GrepHit(int Line, string Text, int Offset, string? Document, int? DocumentLine);
