@@ -1,4 +1,6 @@
 using Microsoft.Extensions.AI;
+using Rlm.Tools.Context;
+using Rlm.Tools.Orchestration;
 
 namespace Rlm.Tools;
 
@@ -42,7 +44,7 @@ public sealed class RecursiveLanguageModel
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(query);
         ArgumentNullException.ThrowIfNull(context);
-        throw new NotImplementedException();
+        return RunAsync(query, ContextText.FromString(context), cancellationToken);
     }
 
     /// <summary>Answers <paramref name="query"/> over several named documents (for example the files of a directory).</summary>
@@ -57,6 +59,22 @@ public sealed class RecursiveLanguageModel
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(query);
         ArgumentNullException.ThrowIfNull(documents);
-        throw new NotImplementedException();
+        if (documents.Count == 0)
+        {
+            throw new ArgumentException("At least one document is required.", nameof(documents));
+        }
+
+        return RunAsync(query, ContextText.FromDocuments(documents), cancellationToken);
+    }
+
+    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var view = new ContextView(text);
+        await using var run = new RlmRun(RootClient, WorkerClient, Options);
+        var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
+        var session = new RlmSession(run, depth: 0, view, query, trajectory);
+        var outcome = await session.RunAsync(cancellationToken).ConfigureAwait(false);
+        return run.CreateResult(outcome, trajectory, outcome.Iterations);
     }
 }

@@ -82,8 +82,14 @@ internal sealed class ContextText
     /// <summary>Gets the offset just past the last character of a 0-based line, excluding its line break (<c>\n</c> or <c>\r\n</c>).</summary>
     public int LineEnd(int line)
     {
+        int start = _lineStarts[line];
         int end = line + 1 < _lineStarts.Length ? _lineStarts[line + 1] - 1 : Text.Length;
-        if (end > _lineStarts[line] && Text[end - 1] == '\r' && end < Text.Length && Text[end] == '\n')
+        if (end > start && line + 1 == _lineStarts.Length && Text[end - 1] == '\n')
+        {
+            end--;
+        }
+
+        if (end > start && Text[end - 1] == '\r')
         {
             end--;
         }

@@ -1,0 +1,416 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Rlm.Tools.Context;
+using Rlm.Tools.Sandbox;
+using Rlm.Tools.Tools;
+
+namespace Rlm.Tools.Orchestration;
+
+/// <summary>
+/// One session of the RLM loop over a view of the context: the root (depth 0) or a recursive sub-call. Each iteration sends
+/// the conversation with the tool declarations, runs every function call of the reply concurrently, and appends their
+/// results in call order, until <c>final</c>/<c>final_var</c> or the iteration limit.
+/// </summary>
+internal sealed class RlmSession
+{
+    private static readonly AsyncLocal<RlmTraceNode?> s_currentToolNode = new();
+
+    private readonly RlmRun _run;
+    private readonly int _depth;
+    private readonly ContextView _view;
+    private readonly string _query;
+    private readonly RlmTraceNode _node;
+    private readonly VariableStore _variables = new();
+    private readonly Dictionary<string, RlmTool> _tools;
+    private readonly SemaphoreSlim _jsGate = new(1, 1);
+    private JsSandbox? _sandbox;
+
+    public RlmSession(RlmRun run, int depth, ContextView view, string query, RlmTraceNode node)
+    {
+        _run = run;
+        _depth = depth;
+        _view = view;
+        _query = query;
+        _node = node;
+        var context = new ToolContext
+        {
+            View = view,
+            Variables = _variables,
+            Options = run.Options,
+            SubCall = (q, slice, ct) => RunSubCallAsync(q, slice, ct),
+            ExecuteJavaScript = ExecuteJavaScriptAsync,
+        };
+        _tools = RlmToolSet.Create(context).ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    private bool IsWorker => _depth > 0;
+
+    private string Role => IsWorker ? "worker" : "root";
+
+    private string ModelName => (IsWorker ? _run.Options.WorkerModelId : _run.Options.RootModelId) ?? Role;
+
+    public async Task<SessionOutcome> RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var outcome = await LoopAsync(cancellationToken).ConfigureAwait(false);
+            _node.Complete(_run.Elapsed, RlmRun.OneLine(outcome.Answer, 160));
+            _run.Report(RlmProgressKind.SessionCompleted, _depth, $"{(IsWorker ? "sub-call" : "query")} done at depth {_depth} after {outcome.Iterations} iteration{(outcome.Iterations == 1 ? "" : "s")} ({outcome.StopReason})");
+            return outcome;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _node.Complete(_run.Elapsed, e.Message, isError: true);
+            throw;
+        }
+        finally
+        {
+            _sandbox?.Dispose();
+        }
+    }
+
+    private async Task<SessionOutcome> LoopAsync(CancellationToken cancellationToken)
+    {
+        var options = _run.Options;
+        var messages = new List<ChatMessage>
+        {
+            new(ChatRole.System, RenderSystemPrompt()),
+            new(ChatRole.User, TaskMessage()),
+        };
+        var chatOptions = new ChatOptions
+        {
+            ModelId = IsWorker ? options.WorkerModelId : options.RootModelId,
+            Tools = [.. _tools.Values],
+            ToolMode = ChatToolMode.Auto,
+            AllowMultipleToolCalls = true,
+        };
+
+        bool nudged = false;
+        for (int iteration = 1; iteration <= options.MaxIterations; iteration++)
+        {
+            _run.RecordIteration();
+            _run.Report(RlmProgressKind.Iteration, _depth, $"iter {iteration}: calling {ModelName} ({Role})...");
+            var modelNode = _node.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({Role})", _depth, _run.Elapsed);
+            var response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, cancellationToken).ConfigureAwait(false);
+            messages.AddRange(response.Messages);
+
+            var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
+            if (calls.Count == 0)
+            {
+                if (nudged)
+                {
+                    return new SessionOutcome(response.Text.Trim(), RlmStopReason.TextReply, iteration);
+                }
+
+                nudged = true;
+                messages.Add(new ChatMessage(ChatRole.User,
+                    "You replied without calling a tool. The run ends only when you call final(answer) or final_var(name). " +
+                    "If the text above is your answer, call final with it now; otherwise continue with the tools. " + BudgetLine(iteration)));
+                continue;
+            }
+
+            var results = await RunCallsAsync(calls, modelNode, cancellationToken).ConfigureAwait(false);
+            messages.Add(new ChatMessage(ChatRole.Tool, [.. calls.Select((call, i) => (AIContent)new FunctionResultContent(call.CallId, results[i].Text))]));
+
+            foreach (var result in results)
+            {
+                if (result.FinalAnswer is not null)
+                {
+                    return new SessionOutcome(result.FinalAnswer, result.StopReason!.Value, iteration);
+                }
+            }
+
+            messages.Add(new ChatMessage(ChatRole.User, BudgetLine(iteration)));
+        }
+
+        // The iteration limit: one last call that may not use tools asks for the answer.
+        messages.Add(new ChatMessage(ChatRole.User,
+            $"You have used all {options.MaxIterations} iterations. Tools are now disabled. Reply with your best final answer as plain text, using what you have found so far."));
+        _run.Report(RlmProgressKind.Iteration, _depth, $"iteration limit: asking {ModelName} ({Role}) for its answer...");
+        var lastNode = _node.AddChild(RlmTraceKind.ModelCall, $"last call ({Role}, no tools)", _depth, _run.Elapsed);
+        var lastOptions = chatOptions.Clone();
+        lastOptions.ToolMode = ChatToolMode.None;
+        var last = await _run.CallModelAsync(IsWorker, [.. messages], lastOptions, lastNode, cancellationToken).ConfigureAwait(false);
+        return new SessionOutcome(last.Text.Trim(), RlmStopReason.IterationLimit, options.MaxIterations);
+    }
+
+    private async Task<ToolResult[]> RunCallsAsync(List<FunctionCallContent> calls, RlmTraceNode modelNode, CancellationToken cancellationToken)
+    {
+        if (calls.Count == 1)
+        {
+            return [await RunCallAsync(calls[0], modelNode, cancellationToken).ConfigureAwait(false)];
+        }
+
+        var groups = calls.GroupBy(c => c.Name).Where(g => g.Count() > 1).Select(g => $"{g.Key}(...) x{g.Count()}");
+        _run.Report(RlmProgressKind.ParallelGroup, _depth, $"{calls.Count} calls in parallel: {string.Join(", ", groups.DefaultIfEmpty(string.Join(", ", calls.Select(c => c.Name))))}");
+
+        // Task.Run so that tools which complete synchronously (grep over a large view) still overlap.
+        var tasks = calls.Select(call => Task.Run(() => RunCallAsync(call, modelNode, cancellationToken), cancellationToken)).ToArray();
+        return await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    private async Task<ToolResult> RunCallAsync(FunctionCallContent call, RlmTraceNode modelNode, CancellationToken cancellationToken)
+    {
+        string name = call.Name ?? string.Empty;
+        _run.RecordToolCall(name);
+        string label = Label(call);
+        var node = modelNode.AddChild(RlmTraceKind.ToolCall, label, _depth, _run.Elapsed);
+        _run.Report(RlmProgressKind.ToolCall, _depth, label);
+        s_currentToolNode.Value = node;
+
+        ToolResult result;
+        if (call.Exception is not null)
+        {
+            result = ToolResult.Error($"the arguments of {name} could not be read ({call.Exception.Message}). Send the arguments as a JSON object.");
+        }
+        else if (!_tools.TryGetValue(name, out var tool))
+        {
+            result = ToolResult.Error($"unknown tool '{TextLimits.Line(name, 60)}'. The tools are: {string.Join(", ", _tools.Keys)}.");
+        }
+        else
+        {
+            try
+            {
+                result = await tool.RunAsync(call.Arguments, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                result = ToolResult.Error($"{name} failed: {e.Message}");
+            }
+        }
+
+        node.Complete(_run.Elapsed, RlmRun.OneLine(result.Text, 100), result.IsError);
+        return result;
+    }
+
+    /// <summary>
+    /// Runs a sub-call one level deeper: a recursive session over <paramref name="slice"/> below the maximum depth, a leaf
+    /// completion at it, or (no slice: JavaScript's <c>llm_query</c>) a leaf completion over the prompt alone. Failures are
+    /// error results for this session's model, never exceptions (caller cancellation excepted).
+    /// </summary>
+    private async Task<ToolResult> RunSubCallAsync(string query, ContextView? slice, CancellationToken cancellationToken)
+    {
+        var options = _run.Options;
+        int childDepth = _depth + 1;
+        if (childDepth > options.MaxDepth)
+        {
+            return ToolResult.Error($"the maximum depth {options.MaxDepth} is reached; no further sub-calls are possible here.");
+        }
+
+        bool leaf = slice is null || childDepth >= options.MaxDepth;
+        if (slice is not null && leaf && slice.Length > options.MaxLeafChars)
+        {
+            return ToolResult.Error(
+                $"the slice has {slice.Length:N0} characters, more than a leaf sub-call at depth {childDepth} may receive ({options.MaxLeafChars:N0}). " +
+                $"Split it: call chunk({options.MaxLeafChars}) and send one sub_llm per chunk (they run in parallel).");
+        }
+
+        if (!_run.TryReserveSubCall())
+        {
+            return ToolResult.Error($"the sub-call budget of {options.MaxSubCalls} is spent. Answer with what you have (final).");
+        }
+
+        _run.RecordDepth(childDepth);
+        var parent = s_currentToolNode.Value ?? _node;
+        int chars = slice?.Length ?? query.Length;
+        string worker = options.WorkerModelId ?? "worker";
+        _run.Report(RlmProgressKind.SubCallStarted, childDepth, $"sub-call started (depth={childDepth}, {chars:N0} chars, {(leaf ? "leaf" : "session")}) [{worker}]");
+        try
+        {
+            string answer;
+            if (leaf)
+            {
+                var node = parent.AddChild(RlmTraceKind.Leaf, $"leaf(depth={childDepth}, {chars:N0} chars)", childDepth, _run.Elapsed);
+                var messages = new List<ChatMessage>
+                {
+                    new(ChatRole.System, RenderPrompt(options.LeafSystemPrompt ?? RlmPrompts.Leaf, slice, childDepth)),
+                    new(ChatRole.User, slice is null ? query : LeafMessage(query, slice)),
+                };
+                var response = await _run.CallModelAsync(worker: true, messages, new ChatOptions { ModelId = options.WorkerModelId }, node, cancellationToken).ConfigureAwait(false);
+                answer = response.Text.Trim();
+            }
+            else
+            {
+                var node = parent.AddChild(RlmTraceKind.Session, $"query(depth={childDepth}, {slice!.Length:N0} chars)", childDepth, _run.Elapsed);
+                var child = new RlmSession(_run, childDepth, slice, query, node);
+                answer = (await child.RunAsync(cancellationToken).ConfigureAwait(false)).Answer;
+            }
+
+            _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call done (depth={childDepth}): {RlmRun.OneLine(answer, 80)}");
+            return new ToolResult(answer.Length == 0 ? "(the worker gave an empty answer)" : answer);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            _run.RecordFailedSubCall();
+            _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): {e.Message}");
+            return ToolResult.Error($"the sub-call failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private async Task<ToolResult> ExecuteJavaScriptAsync(string code, CancellationToken cancellationToken)
+    {
+        // One engine per session; Jint is single-threaded, so exec_js calls of one reply take turns.
+        await _jsGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var options = _run.Options;
+            _sandbox ??= new JsSandbox(
+                new SessionJsHost(this),
+                new JsLimits(options.JavaScriptTimeout, options.JavaScriptMaxStatements, options.JavaScriptMaxRecursionDepth, options.JavaScriptMemoryLimitBytes, options.MaxToolOutputChars));
+            var result = await _sandbox.ExecuteAsync(code, cancellationToken).ConfigureAwait(false);
+            return FormatJs(result);
+        }
+        finally
+        {
+            _jsGate.Release();
+        }
+    }
+
+    private static ToolResult FormatJs(JsExecutionResult result)
+    {
+        var text = new StringBuilder();
+        if (result.Output.Length > 0)
+        {
+            text.Append(result.Output);
+            if (result.Output[^1] != '\n')
+            {
+                text.Append('\n');
+            }
+        }
+
+        if (result.Error is not null)
+        {
+            text.Append("Error: ").Append(result.Error);
+            return new ToolResult(text.ToString(), IsError: true);
+        }
+
+        if (result.Value is not null)
+        {
+            text.Append("=> ").Append(result.Value);
+        }
+
+        return new ToolResult(text.Length == 0 ? "(no output; print() to see values)" : text.ToString().TrimEnd('\n'));
+    }
+
+    private string RenderSystemPrompt() =>
+        RenderPrompt(IsWorker ? _run.Options.WorkerSystemPrompt ?? RlmPrompts.Worker : _run.Options.RootSystemPrompt ?? RlmPrompts.Root, _view, _depth);
+
+    private string RenderPrompt(string template, ContextView? view, int depth)
+    {
+        var options = _run.Options;
+        int chars = view?.Length ?? 0;
+        return RlmPrompts.Render(template, new Dictionary<string, string>
+        {
+            ["context_chars"] = chars.ToString("N0", CultureInfo.InvariantCulture),
+            ["context_lines"] = (view?.LineCount ?? 0).ToString("N0", CultureInfo.InvariantCulture),
+            ["context_documents"] = (view?.DocumentNames().Count ?? 0).ToString("N0", CultureInfo.InvariantCulture),
+            ["context_tokens"] = (chars / 4).ToString("N0", CultureInfo.InvariantCulture),
+            ["depth"] = depth.ToString(CultureInfo.InvariantCulture),
+            ["max_depth"] = options.MaxDepth.ToString(CultureInfo.InvariantCulture),
+            ["max_iterations"] = options.MaxIterations.ToString(CultureInfo.InvariantCulture),
+            ["max_sub_calls"] = options.MaxSubCalls.ToString(CultureInfo.InvariantCulture),
+            ["max_leaf_chars"] = options.MaxLeafChars.ToString("N0", CultureInfo.InvariantCulture),
+            ["max_output_chars"] = options.MaxToolOutputChars.ToString("N0", CultureInfo.InvariantCulture),
+        });
+    }
+
+    private string TaskMessage()
+    {
+        var text = new StringBuilder();
+        text.Append("<question>\n").Append(_query.Trim()).Append("\n</question>\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"The context has {_view.Length:N0} characters in {_view.LineCount:N0} lines");
+        var documents = _view.DocumentNames();
+        if (documents.Count > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" across {documents.Count:N0} document{(documents.Count == 1 ? "" : "s")}");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $" (about {_view.Length / 4:N0} tokens). It is not in this conversation: explore it with the tools.\n");
+        text.Append(CultureInfo.InvariantCulture, $"Budget: {_run.Options.MaxIterations} iterations; {_run.SubCallsLeft} sub-calls left for the whole run; you are at depth {_depth} of {_run.Options.MaxDepth}.");
+        return text.ToString();
+    }
+
+    private string BudgetLine(int iteration)
+    {
+        int left = _run.Options.MaxIterations - iteration;
+        string line = $"[budget] iteration {iteration} of {_run.Options.MaxIterations} done: {left} left; {_run.SubCallsLeft} sub-calls left.";
+        return left switch
+        {
+            0 => line + " No iterations are left: your next reply must be the final answer.",
+            1 => line + " This is your last iteration: call final(answer) now.",
+            _ => line,
+        };
+    }
+
+    private static string LeafMessage(string query, ContextView slice)
+    {
+        var text = new StringBuilder(slice.Length + query.Length + 128);
+        text.Append("<question>\n").Append(query.Trim()).Append("\n</question>\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"<context characters=\"{slice.Length}\">\n");
+        text.Append(slice.Span);
+        text.Append("\n</context>");
+        return text.ToString();
+    }
+
+    private static string Label(FunctionCallContent call)
+    {
+        if (call.Arguments is null || call.Arguments.Count == 0)
+        {
+            return $"{call.Name}()";
+        }
+
+        var parts = call.Arguments.Select(a => $"{a.Key}={Show(a.Value)}");
+        return $"{call.Name}({string.Join(", ", parts)})";
+
+        static string Show(object? value)
+        {
+            string text = value switch
+            {
+                null => "null",
+                string s => JsonSerializer.Serialize(s),
+                JsonElement e => e.GetRawText(),
+                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+                _ => value.ToString() ?? "",
+            };
+            text = text.ReplaceLineEndings(" ");
+            return text.Length <= 48 ? text : text[..47] + "…";
+        }
+    }
+
+    /// <summary>What JavaScript in this session may reach.</summary>
+    private sealed class SessionJsHost(RlmSession session) : IJsHost
+    {
+        public ContextView View => session._view;
+
+        public VariableStore Variables => session._variables;
+
+        public IReadOnlyList<GrepHit> Grep(string pattern, int maxResults)
+        {
+            var regex = GrepSearch.Create(pattern, ignoreCase: true, session._run.Options.RegexTimeout);
+            return GrepSearch.Search(session._view, regex, Math.Clamp(maxResults, 1, 100_000)).Hits;
+        }
+
+        public async Task<string> LlmQueryAsync(string prompt, CancellationToken cancellationToken)
+        {
+            session._run.RecordToolCall("llm_query");
+            return (await session.RunSubCallAsync(prompt, null, cancellationToken).ConfigureAwait(false)).Text;
+        }
+
+        public async Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, CancellationToken cancellationToken)
+        {
+            session._run.RecordToolCall("llm_query_batched");
+            var results = await Task.WhenAll(prompts.Select(p => session.RunSubCallAsync(p, null, cancellationToken))).ConfigureAwait(false);
+            return [.. results.Select(r => r.Text)];
+        }
+    }
+}

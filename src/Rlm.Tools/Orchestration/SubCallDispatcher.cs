@@ -1,0 +1,119 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+
+namespace Rlm.Tools.Orchestration;
+
+/// <summary>
+/// Runs every model request of a run (root iterations, worker iterations, leaf completions) through one
+/// <see cref="Channel{T}"/> read by <see cref="RlmOptions.MaxConcurrency"/> model workers.
+/// </summary>
+/// <remarks>
+/// A worker slot is held only while a request is in flight, never while a session waits for its children's answers,
+/// so no combination of depth and concurrency can deadlock: a parent waiting on sub-calls holds no slot.
+/// </remarks>
+internal sealed class SubCallDispatcher : IAsyncDisposable
+{
+    private readonly Channel<ModelRequest> _requests = Channel.CreateUnbounded<ModelRequest>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
+    private readonly Task[] _workers;
+    private readonly CancellationTokenSource _stop = new();
+    private int _inFlight;
+    private int _peak;
+
+    public SubCallDispatcher(int workers)
+    {
+        _workers = new Task[workers];
+        for (int i = 0; i < workers; i++)
+        {
+            _workers[i] = Task.Run(WorkAsync);
+        }
+    }
+
+    /// <summary>Gets the most requests that were in flight at once.</summary>
+    public int PeakInFlight => Volatile.Read(ref _peak);
+
+    /// <summary>Queues a request and waits for its response. Cancellation removes it from the queue or cancels it in flight.</summary>
+    public Task<ChatResponse> SendAsync(IChatClient client, IReadOnlyList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
+    {
+        var request = new ModelRequest(client, messages, options, cancellationToken);
+        if (!_requests.Writer.TryWrite(request))
+        {
+            return Task.FromException<ChatResponse>(new ObjectDisposedException(nameof(SubCallDispatcher)));
+        }
+
+        // WaitAsync: a request still queued behind busy workers is abandoned at once when the caller cancels.
+        return request.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WorkAsync()
+    {
+        try
+        {
+            await foreach (var request in _requests.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (request.CancellationToken.IsCancellationRequested)
+                {
+                    request.Completion.TrySetCanceled(request.CancellationToken);
+                    continue;
+                }
+
+                int now = Interlocked.Increment(ref _inFlight);
+                UpdatePeak(now);
+                try
+                {
+                    var response = await request.Client.GetResponseAsync(request.Messages, request.Options, request.CancellationToken).ConfigureAwait(false);
+                    request.Completion.TrySetResult(response);
+                }
+                catch (OperationCanceledException e) when (request.CancellationToken.IsCancellationRequested)
+                {
+                    request.Completion.TrySetCanceled(e.CancellationToken);
+                }
+                catch (Exception e)
+                {
+                    request.Completion.TrySetException(e);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Disposed: the run is over.
+        }
+    }
+
+    private void UpdatePeak(int now)
+    {
+        int peak;
+        while (now > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _requests.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_workers).ConfigureAwait(false);
+        while (_requests.Reader.TryRead(out var left))
+        {
+            left.Completion.TrySetCanceled();
+        }
+
+        _stop.Dispose();
+    }
+
+    private sealed class ModelRequest(IChatClient client, IReadOnlyList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
+    {
+        public IChatClient Client { get; } = client;
+
+        public IReadOnlyList<ChatMessage> Messages { get; } = messages;
+
+        public ChatOptions Options { get; } = options;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public TaskCompletionSource<ChatResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

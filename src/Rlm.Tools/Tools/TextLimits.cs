@@ -1,0 +1,36 @@
+namespace Rlm.Tools.Tools;
+
+/// <summary>Caps text the model sees: head and tail kept, the omitted middle counted.</summary>
+internal static class TextLimits
+{
+    /// <summary>Returns <paramref name="text"/> unchanged when it fits in <paramref name="maxChars"/>; otherwise its first and last characters with a note of how many were omitted in between, the whole at most <paramref name="maxChars"/> long.</summary>
+    public static string Cap(string text, int maxChars)
+    {
+        if (text.Length <= maxChars)
+        {
+            return text;
+        }
+
+        return Cap(text.AsSpan(), maxChars);
+    }
+
+    public static string Cap(ReadOnlySpan<char> text, int maxChars)
+    {
+        if (text.Length <= maxChars)
+        {
+            return text.ToString();
+        }
+
+        // The note's length depends on the count; reserve room for the longest count first.
+        string Note(int omitted) => $"\n[... {omitted:N0} characters omitted ...]\n";
+        int budget = Math.Max(0, maxChars - Note(text.Length).Length);
+        int head = (budget * 2 + 2) / 3;
+        int tail = budget - head;
+        int omitted = text.Length - head - tail;
+        return string.Concat(text[..head], Note(omitted), text[^tail..]);
+    }
+
+    /// <summary>Shortens one line for display: at most <paramref name="maxChars"/> characters, then the count of the rest.</summary>
+    public static string Line(ReadOnlySpan<char> line, int maxChars) =>
+        line.Length <= maxChars ? line.ToString() : string.Concat(line[..maxChars], $" …[+{line.Length - maxChars:N0} chars]");
+}

@@ -1,0 +1,67 @@
+namespace Rlm.Tools.Tests.Orchestration;
+
+public class RlmOptionsTests
+{
+    [Fact]
+    public void RlmOptions_HasExpectedDefaults()
+    {
+        var o = new RlmOptions();
+        Assert.Equal(30, o.MaxIterations);
+        Assert.Equal(1, o.MaxDepth);
+        Assert.Equal(8, o.MaxConcurrency);
+        Assert.Equal(100, o.MaxSubCalls);
+        Assert.Equal(20_000, o.MaxToolOutputChars);
+        Assert.Equal(400_000, o.MaxLeafChars);
+        Assert.Equal(TimeSpan.FromSeconds(2), o.RegexTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), o.JavaScriptTimeout);
+        Assert.Equal(50_000_000, o.JavaScriptMaxStatements);
+        Assert.Equal(256, o.JavaScriptMaxRecursionDepth);
+        Assert.Equal(512L * 1024 * 1024, o.JavaScriptMemoryLimitBytes);
+        Assert.Null(o.RootModelId);
+        Assert.Null(o.WorkerModelId);
+        Assert.Null(o.RootSystemPrompt);
+        Assert.Same(TimeProvider.System, o.TimeProvider);
+    }
+
+    [Fact]
+    public void RlmOptions_RejectsValuesThatWouldMeanUnlimited()
+    {
+        var o = new RlmOptions();
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxIterations = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxDepth = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxDepth = 9);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxConcurrency = -1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxSubCalls = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxToolOutputChars = 10);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.RegexTimeout = TimeSpan.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.JavaScriptTimeout = TimeSpan.FromSeconds(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.JavaScriptMemoryLimitBytes = 1000);
+    }
+
+    [Fact]
+    public void RecursiveLanguageModel_CopiesOptions()
+    {
+        var options = new RlmOptions { MaxDepth = 2 };
+        var rlm = new RecursiveLanguageModel(new TestSupport.ScriptedChatClient(), options: options);
+        options.MaxDepth = 5;
+        Assert.Equal(2, rlm.Options.MaxDepth);
+    }
+
+    [Fact]
+    public void Prompts_AreEmbedded_AndPlaceholdersRender()
+    {
+        Assert.Contains("{{context_chars}}", RlmPrompts.Root);
+        Assert.Contains("ES5", RlmPrompts.Root);
+        Assert.Contains("final", RlmPrompts.Worker);
+        Assert.Contains("not found in this slice", RlmPrompts.Leaf);
+        Assert.Equal("a 12 b {{other}}", RlmPrompts.Render("a {{n}} b {{other}}", new Dictionary<string, string> { ["n"] = "12" }));
+    }
+
+    [Fact]
+    public async Task PromptOverride_ReplacesTheRootPrompt()
+    {
+        var root = new TestSupport.ScriptedChatClient(_ => TestSupport.TestChatClient.Calls(("final", new { answer = "x" })));
+        await new RecursiveLanguageModel(root, options: new RlmOptions { RootSystemPrompt = "Custom: {{context_chars}} chars" }).QueryAsync("q", "12345");
+        Assert.Equal("Custom: 5 chars", root.Requests[0][0].Text);
+    }
+}
