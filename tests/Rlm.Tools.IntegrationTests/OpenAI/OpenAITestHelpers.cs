@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Rlm.Tools.OpenAI;
+
+namespace Rlm.Tools.IntegrationTests.OpenAI;
+
+internal static class OpenAITestHelpers
+{
+    /// <summary>A fake key; tests assert it is sent as a bearer token and never leaks into exception messages.</summary>
+    public const string ApiKey = "sk-test-SECRET-7f3a9c2e1b";
+
+    public const string DefaultModel = "test-model";
+
+    public static OpenAIChatClient NewClient(Scenario scenario, string model = DefaultModel, int maxRetries = 0)
+        => OpenAIChatClient.Create(model, ApiKey, scenario.Endpoint, TimeSpan.FromSeconds(30), maxRetries);
+
+    /// <summary>The text of a request message whose <c>content</c> is either a string or an array of text parts.</summary>
+    public static string ContentText(JsonElement message)
+    {
+        JsonElement content = message.GetProperty("content");
+        return content.ValueKind switch
+        {
+            JsonValueKind.String => content.GetString()!,
+            JsonValueKind.Array => string.Concat(content.EnumerateArray()
+                .Where(p => p.GetProperty("type").GetString() == "text")
+                .Select(p => p.GetProperty("text").GetString())),
+            _ => throw new Xunit.Sdk.XunitException($"Unexpected content kind {content.ValueKind}: {message}"),
+        };
+    }
+
+    /// <summary>Parses a JSON string value (e.g. <c>function.arguments</c>) as JSON.</summary>
+    public static JsonElement ParseJsonString(JsonElement stringElement)
+    {
+        Assert.Equal(JsonValueKind.String, stringElement.ValueKind);
+        return JsonDocument.Parse(stringElement.GetString()!).RootElement;
+    }
+
+    public static void AssertJsonEqual(string expectedJson, JsonElement actual)
+        => Assert.True(
+            JsonElement.DeepEquals(JsonDocument.Parse(expectedJson).RootElement, actual),
+            $"Expected {expectedJson} but got {actual.GetRawText()}");
+
+    public static void AssertJsonEqual(JsonElement expected, JsonElement actual)
+        => Assert.True(JsonElement.DeepEquals(expected, actual), $"Expected {expected.GetRawText()} but got {actual.GetRawText()}");
+
+    public static bool IsAbsentOrNull(JsonElement obj, string property)
+        => !obj.TryGetProperty(property, out JsonElement value) || value.ValueKind == JsonValueKind.Null;
+}
