@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Rlm.Tools.Eval.Model;
+
+/// <summary>Token usage of one model.</summary>
+public sealed class TokenUsage
+{
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+}
+
+/// <summary>One line of <c>results.jsonl</c>: the outcome of running one task.</summary>
+public sealed class EvalResult
+{
+    public required string TaskId { get; init; }
+
+    public required string Family { get; init; }
+
+    /// <summary><c>rlm</c>, <c>direct</c> or <c>offline</c>.</summary>
+    public required string Mode { get; init; }
+
+    /// <summary>The root (or only) model id.</summary>
+    public required string Model { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? WorkerModel { get; init; }
+
+    public int TargetTokens { get; init; }
+
+    public int ContextChars { get; init; }
+
+    /// <summary>The question kind from the task's metadata, when it has one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Kind { get; init; }
+
+    public string Answer { get; set; } = "";
+
+    public required string Gold { get; init; }
+
+    public required string AnswerType { get; init; }
+
+    public double Score { get; set; }
+
+    /// <summary>Set when the run failed (exception); such results are retried when a run resumes.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; set; }
+
+    /// <summary>The engine's stop reason (<c>Final</c>, <c>FinalVariable</c>, <c>TextReply</c>, <c>IterationLimit</c>), or <c>Direct</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? StopReason { get; set; }
+
+    /// <summary>Direct mode only: whether the context was cut to fit the window.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Cut { get; set; }
+
+    /// <summary>Direct mode only: the characters of context actually sent.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? ContextCharsSent { get; set; }
+
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
+    public SortedDictionary<string, TokenUsage> UsageByModel { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Estimated cost in US dollars; <see langword="null"/> when any model used has no price.</summary>
+    public double? CostUsd { get; set; }
+
+    public double WallSeconds { get; set; }
+
+    public int ModelCalls { get; set; }
+
+    public int SubCalls { get; set; }
+
+    public int FailedSubCalls { get; set; }
+
+    public int MaxDepth { get; set; }
+
+    public int Iterations { get; set; }
+
+    public SortedDictionary<string, int> ToolCalls { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Scorer details (parsed answer, precision/recall, …).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonObject? ScoreDetails { get; set; }
+
+    public DateTimeOffset FinishedAt { get; set; }
+}
