@@ -48,6 +48,7 @@ public sealed class OfflineChatClient : IChatClient
     private static readonly Regex s_word = new(@"[\p{L}\p{N}_][\p{L}\p{N}_.\-]*[\p{L}\p{N}_]|[\p{L}\p{N}_]", RegexOptions.CultureInvariant);
     private static readonly Regex s_grepHeader = new(@"^([\d,]+) matching line", RegexOptions.CultureInvariant);
     private static readonly Regex s_grepHit = new(@"^(\d+) @(\d+)(?: \[(.+):(\d+)\])?: (.*)$", RegexOptions.CultureInvariant);
+    private static readonly Regex s_sentenceEnd = new(@"(?<=[.!?])\s+", RegexOptions.CultureInvariant);
     private static readonly Regex s_contextSize = new(@"The context has ([\d,]+) characters in ([\d,]+) lines", RegexOptions.CultureInvariant);
 
     /// <inheritdoc />
@@ -212,7 +213,7 @@ public sealed class OfflineChatClient : IChatClient
         }
 
         var keywords = Keywords(question);
-        var lines = slice.Split('\n');
+        var lines = Segments(slice);
         var counts = keywords.ToDictionary(k => k, k => lines.Count(l => l.Contains(k, StringComparison.OrdinalIgnoreCase)), StringComparer.OrdinalIgnoreCase);
         var scored = lines.Select((line, index) => (Index: index, Line: line.TrimEnd('\r'), Score: Score(line, keywords, counts, lines.Length)))
             .Where(l => l.Score > 0)
@@ -227,6 +228,10 @@ public sealed class OfflineChatClient : IChatClient
 
         return $"{AnswerPrefix} " + string.Join(" | ", scored.Select(l => OneLine(l.Line, 300)));
     }
+
+    /// <summary>The slice's lines; a line longer than 400 characters is split into sentences, so one-line text still yields short answers.</summary>
+    private static string[] Segments(string slice) =>
+        [.. slice.Split('\n').SelectMany(line => line.Length <= 400 ? [line] : s_sentenceEnd.Split(line))];
 
     /// <summary>The grep hits of the history, best first: each keyword a line holds adds log(1 + lines / lines with that keyword).</summary>
     private static List<Hit> Evidence(List<FunctionCallContent> calls, Dictionary<string, string> results, List<string> keywords, int total)

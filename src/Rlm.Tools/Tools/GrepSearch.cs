@@ -59,7 +59,7 @@ internal static class GrepSearch
             {
                 var (start, end) = view.LineBounds(line);
                 var location = view.Locate(start);
-                hits.Add(new GrepHit(line, TextLimits.Line(view.Span[start..end], MaxLineChars), start, location?.Document, location?.Line));
+                hits.Add(new GrepHit(line, Excerpt(view.Span[start..end], match.Index - start, MaxLineChars), start, location?.Document, location?.Line));
             }
 
             if (++checkedAt % 4096 == 0)
@@ -69,5 +69,24 @@ internal static class GrepSearch
         }
 
         return (hits, total);
+    }
+
+    /// <summary>
+    /// A line as a hit shows it: the whole line when it fits in <paramref name="maxChars"/>, otherwise a window of that size
+    /// around the match (a fifth before it), with the characters cut on either side counted. A match far into a long line
+    /// (a one-line document, minified code) is then still visible.
+    /// </summary>
+    internal static string Excerpt(ReadOnlySpan<char> line, int matchIndex, int maxChars)
+    {
+        if (line.Length <= maxChars)
+        {
+            return line.ToString();
+        }
+
+        int start = Math.Clamp(matchIndex - maxChars / 5, 0, line.Length - maxChars);
+        int end = start + maxChars;
+        string before = start > 0 ? $"…[{start:N0} chars] " : string.Empty;
+        string after = end < line.Length ? $" …[+{line.Length - end:N0} chars]" : string.Empty;
+        return string.Concat(before, line[start..end], after);
     }
 }

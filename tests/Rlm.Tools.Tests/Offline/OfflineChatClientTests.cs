@@ -62,6 +62,17 @@ public class OfflineChatClientTests
     }
 
     [Fact]
+    public async Task Offline_OneLineHaystack_StillFindsTheNeedle()
+    {
+        string context = string.Concat(Enumerable.Repeat("The grass is green. The sky is blue. The sun is yellow. ", 3_000))
+            + "One of the special magic numbers for shiny-otter is: 5551234. "
+            + string.Concat(Enumerable.Repeat("The grass is green. The sky is blue. The sun is yellow. ", 3_000));
+        var result = await new RecursiveLanguageModel(new OfflineChatClient()).QueryAsync("What is the special magic number for shiny-otter?", context);
+
+        Assert.Contains("5551234", result.Answer);
+    }
+
+    [Fact]
     public void Keywords_DropStopWords_AndPutSpecificTermsFirst()
     {
         var keywords = OfflineChatClient.Keywords("Which file declares the class SubCallDispatcher in version 2.4?");

@@ -106,6 +106,28 @@ public class ToolTests
     }
 
     [Fact]
+    public async Task Grep_MatchFarIntoALongLine_ShowsAWindowAroundTheMatch()
+    {
+        string line = string.Concat(Enumerable.Repeat("The grass is green. ", 2_000)) + "The magic number is 90210. " + string.Concat(Enumerable.Repeat("The sky is blue. ", 500));
+        var result = await new ToolHarness(line).RunAsync("grep", new { pattern = "magic number" });
+        Assert.Contains("The magic number is 90210.", result.Text);
+        Assert.Contains("…[39,", result.Text); // the cut head is counted
+        Assert.Matches(@"…\[\+[\d,]+ chars\]", result.Text);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(950)]
+    [InlineData(5_000)]
+    public void GrepExcerpt_KeepsTheMatchInsideTheWindow(int matchAt)
+    {
+        string line = new string('x', matchAt) + "NEEDLE" + new string('y', 6_000 - matchAt);
+        string excerpt = GrepSearch.Excerpt(line, matchAt, 500);
+        Assert.Contains("NEEDLE", excerpt);
+        Assert.True(excerpt.Length < 540);
+    }
+
+    [Fact]
     public async Task Grep_InvalidPattern_ReturnsErrorToModel()
     {
         var result = await new ToolHarness("abc").RunAsync("grep", new { pattern = "(unclosed" });
