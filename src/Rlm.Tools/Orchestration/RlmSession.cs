@@ -211,6 +211,11 @@ internal sealed class RlmSession
                 $"Split it: call chunk({options.MaxLeafChars}) and send one sub_llm per chunk (they run in parallel).");
         }
 
+        if (slice is null && query.Length > options.MaxLeafChars)
+        {
+            return ToolResult.Error($"the prompt has {query.Length:N0} characters, more than a sub-call may receive ({options.MaxLeafChars:N0}). Split it into smaller prompts.");
+        }
+
         if (!_run.TryReserveSubCall())
         {
             return ToolResult.Error($"the sub-call budget of {options.MaxSubCalls} is spent. Answer with what you have (final).");

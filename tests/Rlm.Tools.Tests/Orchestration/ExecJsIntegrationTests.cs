@@ -93,6 +93,20 @@ public class ExecJsIntegrationTests
     }
 
     [Fact]
+    public async Task ExecJs_LlmQuery_PromptOverTheLeafLimit_IsAnErrorWithoutACall()
+    {
+        var worker = new TestChatClient { GetResponseAsyncCallback = (_, _, _) => Task.FromResult(TestChatClient.Text("w")) };
+        var root = new ScriptedChatClient(
+            _ => TestChatClient.Calls(("exec_js", new { code = "llm_query(context)" })),
+            _ => TestChatClient.Calls(("final", new { answer = "done" })));
+        var result = await new RecursiveLanguageModel(root, worker, new RlmOptions { MaxLeafChars = 1_000 }).QueryAsync("q", s_log);
+
+        Assert.Contains("more than a sub-call may receive (1,000)", TestChatClient.LastToolResults(root.Requests[1])[0]);
+        Assert.Empty(worker.Requests);
+        Assert.Equal(0, result.Statistics.SubCalls);
+    }
+
+    [Fact]
     public async Task ExecJs_SyntaxError_ComesBackWithTheEs5Hint_AndTheRunContinues()
     {
         var root = new ScriptedChatClient(
