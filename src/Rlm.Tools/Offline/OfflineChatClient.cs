@@ -57,8 +57,10 @@ public sealed class OfflineChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         cancellationToken.ThrowIfCancellationRequested();
         var history = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
-        bool planning = options?.ToolMode is not NoneChatToolMode && HasTool(options, "grep") && HasTool(options, "final");
-        var reply = planning ? Plan(history, options!) : new ChatMessage(ChatRole.Assistant, Extract(history));
+        bool session = HasTool(options, "grep") && HasTool(options, "final");
+        var reply = !session ? new ChatMessage(ChatRole.Assistant, Extract(history))
+            : options!.ToolMode is NoneChatToolMode ? new ChatMessage(ChatRole.Assistant, LastAnswer(history)) // the iteration limit's last call
+            : Plan(history, options);
         var response = new ChatResponse(reply)
         {
             ModelId = ModelId,
@@ -198,20 +200,20 @@ public sealed class OfflineChatClient : IChatClient
         return text.ToString().TrimEnd();
     }
 
+    /// <summary>The answer of a session whose tools were taken away (the iteration limit): built from what it gathered.</summary>
+    private static string LastAnswer(IReadOnlyList<ChatMessage> history)
+    {
+        var calls = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
+        var results = history.SelectMany(m => m.Contents).OfType<FunctionResultContent>().ToDictionary(r => r.CallId, r => r.Result?.ToString() ?? string.Empty, StringComparer.Ordinal);
+        string question = Question(history);
+        return Compose(question, Evidence(calls, results, Keywords(question), ContextSize(history).Lines), []);
+    }
+
     private static string Extract(IReadOnlyList<ChatMessage> history)
     {
         string prompt = history.LastOrDefault(m => m.Role == ChatRole.User)?.Text ?? string.Empty;
         string question = Between(prompt, "<question>", "</question>") ?? prompt;
         string slice = Between(prompt, "<context", "</context>", lastClose: true) is { } tagged ? tagged[(tagged.IndexOf('>') + 1)..] : prompt;
-        if (history.Any(m => m.Role == ChatRole.User && m.Text.Contains("Tools are now disabled", StringComparison.Ordinal)))
-        {
-            // The iteration limit's last call: answer from what the session gathered.
-            var calls = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
-            var results = history.SelectMany(m => m.Contents).OfType<FunctionResultContent>().ToDictionary(r => r.CallId, r => r.Result?.ToString() ?? string.Empty, StringComparer.Ordinal);
-            string q = Question(history);
-            return Compose(q, Evidence(calls, results, Keywords(q), ContextSize(history).Lines), []);
-        }
-
         var keywords = Keywords(question);
         var lines = Segments(slice);
         var counts = keywords.ToDictionary(k => k, k => lines.Count(l => l.Contains(k, StringComparison.OrdinalIgnoreCase)), StringComparer.OrdinalIgnoreCase);

@@ -73,6 +73,25 @@ public class OfflineChatClientTests
     }
 
     [Fact]
+    public async Task Offline_AsLeaf_SliceMentioningTheLastCallPhrase_StillExtracts()
+    {
+        var client = new OfflineChatClient();
+        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "<question>\nWhere is the Zephyr config?\n</question>\n\n<context characters=\"60\">\nTools are now disabled.\nZephyr config lives in etc/zephyr.toml\n</context>")]);
+        Assert.Contains("etc/zephyr.toml", response.Text);
+    }
+
+    [Fact]
+    public async Task Offline_IterationLimit_AnswersFromWhatItGathered()
+    {
+        string context = string.Concat(Enumerable.Range(0, 3_000).Select(i => i == 2_345 ? "Orchid protocol version is 9.4.1\n" : $"filler {i}\n"));
+        var result = await new RecursiveLanguageModel(new OfflineChatClient(), options: new RlmOptions { MaxIterations = 1 }).QueryAsync("What is the Orchid protocol version?", context);
+
+        Assert.Equal(RlmStopReason.IterationLimit, result.StopReason);
+        Assert.StartsWith(OfflineChatClient.AnswerPrefix, result.Answer);
+        Assert.Contains("9.4.1", result.Answer);
+    }
+
+    [Fact]
     public void Keywords_DropStopWords_AndPutSpecificTermsFirst()
     {
         var keywords = OfflineChatClient.Keywords("Which file declares the class SubCallDispatcher in version 2.4?");

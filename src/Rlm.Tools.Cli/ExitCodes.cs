@@ -1,0 +1,20 @@
+namespace Rlm.Tools.Cli;
+
+/// <summary>The exit codes of the <c>rlm</c> command (also listed in <c>rlm --help</c>).</summary>
+internal static class ExitCodes
+{
+    /// <summary>The model answered with <c>final</c> or <c>final_var</c>.</summary>
+    public const int Answered = 0;
+
+    /// <summary>The run ended without a final answer (iteration limit, plain-text reply), or the model endpoint failed.</summary>
+    public const int NoFinalAnswer = 1;
+
+    /// <summary>A usage or input error: bad option, missing or binary file, empty input.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Canceled with Ctrl+C (128 + SIGINT, the shell convention).</summary>
+    public const int Canceled = 130;
+}
+
+/// <summary>A user mistake (usage or input) reported as one line on stderr with exit code 2; never a stack trace.</summary>
+internal sealed class CliUsageException(string message) : Exception(message);

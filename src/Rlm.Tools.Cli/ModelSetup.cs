@@ -1,0 +1,105 @@
+using Microsoft.Extensions.AI;
+using Rlm.Tools.OpenAI;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>The models of one run and how to describe them (never with the API key).</summary>
+internal sealed class ModelSetup : IDisposable
+{
+    /// <summary>The model used on an OpenAI-compatible endpoint when <c>--model</c> is not given.</summary>
+    public const string DefaultModel = "gpt-4.1-mini";
+
+    /// <summary>The environment variable holding the API key.</summary>
+    public const string ApiKeyVariable = "OPENAI_API_KEY";
+
+    /// <summary>The environment variable holding the endpoint's base URL.</summary>
+    public const string BaseUrlVariable = "OPENAI_BASE_URL";
+
+    private ModelSetup(IChatClient client, bool offline, string rootModel, string workerModel, string? endpoint, string? apiKey, string? offlineReason)
+    {
+        Client = client;
+        IsOffline = offline;
+        RootModel = rootModel;
+        WorkerModel = workerModel;
+        Endpoint = endpoint;
+        ApiKey = apiKey;
+        OfflineReason = offlineReason;
+    }
+
+    /// <summary>Gets the chat client used for root and worker (the model id is chosen per request).</summary>
+    public IChatClient Client { get; }
+
+    /// <summary>Gets whether the offline model is used.</summary>
+    public bool IsOffline { get; }
+
+    /// <summary>Gets the root model id.</summary>
+    public string RootModel { get; }
+
+    /// <summary>Gets the worker model id.</summary>
+    public string WorkerModel { get; }
+
+    /// <summary>Gets the endpoint's base URL for display (user info removed), or <see langword="null"/> offline.</summary>
+    public string? Endpoint { get; }
+
+    /// <summary>Gets the API key (only to redact it from messages; never printed).</summary>
+    public string? ApiKey { get; }
+
+    /// <summary>Gets why the offline model is used, for the stderr note.</summary>
+    public string? OfflineReason { get; }
+
+    /// <summary>Gets the provider name shown before model ids.</summary>
+    public string Provider => IsOffline ? "offline" : OpenAIChatClient.ProviderName;
+
+    /// <summary>
+    /// Chooses the models: <c>--offline</c> forces the offline model; otherwise an endpoint is configured by <c>--base-url</c>,
+    /// <c>OPENAI_BASE_URL</c> or <c>OPENAI_API_KEY</c> (then the public OpenAI endpoint); with none of them the offline model is used.
+    /// </summary>
+    public static ModelSetup Create(bool offline, string? baseUrl, string? model, string? workerModel)
+    {
+        string? apiKey = NonEmpty(Environment.GetEnvironmentVariable(ApiKeyVariable));
+        if (offline)
+        {
+            return Offline(apiKey, "--offline");
+        }
+
+        string? url = NonEmpty(baseUrl);
+        string urlSource = "--base-url";
+        if (url is null && NonEmpty(Environment.GetEnvironmentVariable(BaseUrlVariable)) is { } fromEnvironment)
+        {
+            url = fromEnvironment;
+            urlSource = BaseUrlVariable;
+        }
+
+        if (url is null && apiKey is null)
+        {
+            return Offline(apiKey, $"no endpoint configured (no --base-url, {BaseUrlVariable} or {ApiKeyVariable})");
+        }
+
+        Uri? endpoint = null;
+        if (url is not null)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new CliUsageException($"{urlSource} must be an absolute http or https URL, e.g. http://localhost:11434/v1");
+            }
+        }
+
+        string root = NonEmpty(model) ?? DefaultModel;
+        string worker = NonEmpty(workerModel) ?? root;
+        var client = OpenAIChatClient.Create(root, apiKey, endpoint);
+        string display = endpoint is null ? "https://api.openai.com/v1" : new UriBuilder(endpoint) { UserName = string.Empty, Password = string.Empty }.Uri.ToString();
+        return new ModelSetup(client, offline: false, root, worker, display, apiKey, offlineReason: null);
+    }
+
+    /// <summary>Removes the API key from a message that is about to be printed.</summary>
+    public string Redact(string message) =>
+        ApiKey is { Length: >= 4 } key ? message.Replace(key, "***", StringComparison.Ordinal) : message;
+
+    /// <inheritdoc />
+    public void Dispose() => Client.Dispose();
+
+    private static ModelSetup Offline(string? apiKey, string reason) =>
+        new(new OfflineChatClient(), offline: true, OfflineChatClient.ModelId, OfflineChatClient.ModelId, endpoint: null, apiKey, reason);
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

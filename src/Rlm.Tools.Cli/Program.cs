@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>
+/// The entry point of the <c>rlm</c> command.
+/// </summary>
+/// <remarks>
+/// Microsoft.Extensions.Hosting is deliberately not used at run time: a one-shot command gets nothing from a generic host
+/// (no services with a lifetime, no hosted services), its configuration is two environment variables read directly
+/// (<see cref="ModelSetup"/>), and building a host would add startup time and log noise. The package reference stays for
+/// its dependency graph, which brings <c>Microsoft.Extensions.FileSystemGlobbing</c> (used by <c>--dir --glob</c>).
+/// </remarks>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var command = new RlmCommand();
+        command.Root.SetAction((parseResult, cancellationToken) => new CliRunner(command, parseResult).RunAsync(cancellationToken));
+
+        // Response files (@file) are off: a question may well start with '@'.
+        var parseResult = command.Root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parseResult.Action is ParseErrorAction || (parseResult.Errors.Count > 0 && parseResult.Action is null))
+        {
+            // System.CommandLine would print every error plus the whole help and exit 1; a usage error is one line and exit 2.
+            string message = parseResult.Errors.Count > 0 ? parseResult.Errors[0].Message : "invalid arguments";
+            if (parseResult.GetResult(command.Question) is not { Tokens.Count: > 0 })
+            {
+                // --file takes several paths: a question placed after it is read as one more path.
+                message = "the question is missing: rlm \"<question>\" (--file PATH... | --dir PATH | --stdin), question first";
+            }
+
+            await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm --help)").ConfigureAwait(false);
+            return ExitCodes.UsageError;
+        }
+
+        // Our action reports its own errors; the default handler would print stack traces.
+        return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(2) }).ConfigureAwait(false);
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+}

@@ -1,0 +1,160 @@
+using System.CommandLine;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>The <c>rlm</c> command line: the question argument, the options and the help text.</summary>
+internal sealed class RlmCommand
+{
+    /// <summary>The command's description, shown first by <c>--help</c>.</summary>
+    internal const string Description = """
+        Answer a question over large files with a Recursive Language Model (arXiv 2512.24601): the input is never put in
+        a prompt; a root model explores it with tools (grep, peek, chunk, JavaScript) and parallel sub-calls to a worker model.
+
+        Input: exactly one of --file, --dir or --stdin.
+
+        Model: an OpenAI-compatible endpoint is used when one is configured: --base-url, or the OPENAI_BASE_URL environment
+        variable, or the OPENAI_API_KEY environment variable alone (then https://api.openai.com/v1). The API key is read only
+        from OPENAI_API_KEY and is never printed. With no endpoint configured, or with --offline, the built-in offline model
+        answers (deterministic keyword retrieval, not an LLM; a note on stderr says so).
+
+        Output: the answer on stdout (or one JSON object with --json); notes, progress (-v), the trace and statistics on stderr.
+
+        Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got), or
+        the model endpoint failed; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
+        130 canceled (Ctrl+C).
+        """;
+
+    public RlmCommand()
+    {
+        Question = new Argument<string>("question")
+        {
+            Description = "The question to answer, in quotes.",
+        };
+
+        Files = new Option<string[]>("--file", "-f")
+        {
+            Description = "Text file(s) to read. One file is one context; several (--file a b, or --file a --file b) are " +
+                          "separate documents named by their paths as given. Binary files (NUL byte in the first 8 KB) are rejected.",
+            HelpName = "PATH",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = true,
+        };
+
+        Dir = new Option<string>("--dir", "-d")
+        {
+            Description = "Read every text file under this directory, recursively, as documents named by relative path " +
+                          "(sorted ordinally). bin, obj and .git directories, binary and empty files are skipped.",
+            HelpName = "PATH",
+        };
+
+        Globs = new Option<string[]>("--glob", "-g")
+        {
+            Description = $"With --dir: only files matching this glob (repeatable). Default {InputLoader.DefaultGlob} (all files). " +
+                          "A pattern without '/' matches at any depth: \"*.cs\" means \"**/*.cs\".",
+            HelpName = "PATTERN",
+            Arity = ArgumentArity.OneOrMore,
+        };
+
+        Stdin = new Option<bool>("--stdin")
+        {
+            Description = "Read the input from standard input (UTF-8) until end of file.",
+        };
+
+        Model = new Option<string>("--model", "-m")
+        {
+            Description = $"Root model id on the endpoint. Default {ModelSetup.DefaultModel}. Ignored by the offline model.",
+            HelpName = "ID",
+        };
+
+        WorkerModel = new Option<string>("--worker-model")
+        {
+            Description = "Model id for sub-calls (depth 1 and below). Default: the root model.",
+            HelpName = "ID",
+        };
+
+        BaseUrl = new Option<string>("--base-url")
+        {
+            Description = "Base URL of an OpenAI-compatible endpoint, e.g. https://openrouter.ai/api/v1 or " +
+                          "http://localhost:11434/v1 (Ollama). Default: OPENAI_BASE_URL, else https://api.openai.com/v1 when OPENAI_API_KEY is set, " +
+                          "else the offline model.",
+            HelpName = "URL",
+        };
+
+        Offline = new Option<bool>("--offline")
+        {
+            Description = "Use the built-in offline model (keyword retrieval, not an LLM) even if an endpoint is configured.",
+        };
+
+        MaxIterations = new Option<int>("--max-iterations")
+        {
+            Description = "Most model turns per session (root or recursive worker) before it must answer (at least 1).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 30,
+        };
+
+        MaxDepth = new Option<int>("--max-depth")
+        {
+            Description = "Deepest sub-call level, 1 to 8 (the root is depth 0). Sub-calls at depth N are plain completions over " +
+                          "a slice; with N > 1, sub-calls above depth N are recursive sessions with the tools. 1 is the paper's setting.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+        };
+
+        MaxConcurrency = new Option<int>("--max-concurrency")
+        {
+            Description = "Most model requests in flight at once, at all depths (at least 1).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 8,
+        };
+
+        Verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Live progress on stderr while it runs, then the execution trace tree (per-call time, parallel " +
+                          "sub-calls grouped) and the statistics (model calls, iterations, tools, sub-calls, depth, tokens, time).",
+        };
+
+        Json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON object on stdout instead of the answer: answer, stop_reason, is_final, usage, " +
+                          "usage_by_model, statistics and the trajectory tree.",
+        };
+
+        Root = new RootCommand(Description)
+        {
+            Question, Files, Dir, Globs, Stdin, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Verbose, Json,
+        };
+
+        // A question such as "[draft] summary?" must not be taken for a directive such as [suggest].
+        Root.Directives.Clear();
+    }
+
+    public RootCommand Root { get; }
+
+    public Argument<string> Question { get; }
+
+    public Option<string[]> Files { get; }
+
+    public Option<string> Dir { get; }
+
+    public Option<string[]> Globs { get; }
+
+    public Option<bool> Stdin { get; }
+
+    public Option<string> Model { get; }
+
+    public Option<string> WorkerModel { get; }
+
+    public Option<string> BaseUrl { get; }
+
+    public Option<bool> Offline { get; }
+
+    public Option<int> MaxIterations { get; }
+
+    public Option<int> MaxDepth { get; }
+
+    public Option<int> MaxConcurrency { get; }
+
+    public Option<bool> Verbose { get; }
+
+    public Option<bool> Json { get; }
+}

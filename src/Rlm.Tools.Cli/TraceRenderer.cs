@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>
+/// Renders a finished run on stderr: the execution trace as a Spectre.Console <see cref="Tree"/> (per-node time in ms,
+/// parallel <c>sub_llm</c> calls of one model reply grouped under a <c>[parallel xN]</c> node) and the statistics block.
+/// </summary>
+internal static class TraceRenderer
+{
+    private const int MaxLabel = 110;
+    private const int MaxSummary = 90;
+
+    /// <summary>
+    /// Creates a console over stderr. ANSI and colors are off when stderr is redirected or <c>NO_COLOR</c> is set; a redirected
+    /// stderr gets a wide fixed width so that log files do not wrap at 80 columns.
+    /// </summary>
+    public static IAnsiConsole CreateStderrConsole()
+    {
+        bool plain = Console.IsErrorRedirected || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Interactive = InteractionSupport.No,
+        });
+        if (Console.IsErrorRedirected)
+        {
+            console.Profile.Width = 200;
+        }
+
+        return console;
+    }
+
+    /// <summary>Writes the trace tree.</summary>
+    public static void WriteTrace(IAnsiConsole console, RlmTraceNode trajectory)
+    {
+        console.WriteLine("Execution trace:");
+        var tree = new Tree(NodeMarkup(trajectory));
+        AddChildren(tree, trajectory);
+        console.Write(tree);
+    }
+
+    /// <summary>Writes the statistics block.</summary>
+    public static void WriteStatistics(IAnsiConsole console, RlmResult result)
+    {
+        var s = result.Statistics;
+        bool unicode = console.Profile.Capabilities.Unicode;
+        string rule = new(unicode ? '═' : '=', 50);
+        string bar = unicode ? "│" : "|";
+        int toolCalls = s.ToolCalls.Values.Sum();
+        var lines = new List<string>
+        {
+            rule,
+            Invariant($"  Model calls: {s.ModelCalls:N0}  {bar}  Iterations: {s.Iterations:N0} (root {s.RootIterations:N0})  {bar}  Tool calls: {toolCalls:N0}"),
+            Invariant($"  Sub-calls: {s.SubCalls:N0} ({s.FailedSubCalls:N0} failed)  {bar}  Max depth: {s.MaxDepthReached}  {bar}  Peak concurrency: {s.PeakConcurrency}"),
+            Invariant($"  Tokens: {result.Usage.InputTokenCount ?? 0:N0} in / {result.Usage.OutputTokenCount ?? 0:N0} out"),
+        };
+        if (result.UsageByModel.Count > 1)
+        {
+            lines.Add("  By model: " + string.Join("; ", result.UsageByModel.OrderBy(p => p.Key, StringComparer.Ordinal)
+                .Select(p => Invariant($"{p.Key} {p.Value.InputTokenCount ?? 0:N0} in / {p.Value.OutputTokenCount ?? 0:N0} out"))));
+        }
+
+        lines.Add(Invariant($"  Time: {s.WallTime.TotalSeconds:F2}s  {bar}  Stop: {JsonReport.StopReasonName(result.StopReason)}"));
+        lines.Add("  Tools: " + (s.ToolCalls.Count == 0 ? "none" : string.Join(", ", s.ToolCalls.Select(p => Invariant($"{p.Key}:{p.Value}")))));
+        lines.Add(rule);
+        foreach (var line in lines)
+        {
+            console.WriteLine(line);
+        }
+    }
+
+    private static void AddChildren(IHasTreeNodes parent, RlmTraceNode node)
+    {
+        var children = node.Children;
+        for (int i = 0; i < children.Count; i++)
+        {
+            int run = ParallelRun(children, i);
+            if (run >= 2)
+            {
+                var group = children.Skip(i).Take(run).ToList();
+                var start = group.Min(c => c.StartedAt);
+                var end = group.Max(c => c.StartedAt + c.Duration);
+                var sum = group.Aggregate(TimeSpan.Zero, (t, c) => t + c.Duration);
+                var groupNode = parent.AddNode(new Markup(Invariant(
+                    $"[bold]{Markup.Escape($"[parallel x{run}]")}[/] sub_llm [grey]{Ms(end - start)} wall, {Ms(sum)} summed[/]")));
+                foreach (var child in group)
+                {
+                    AddChildren(groupNode.AddNode(NodeMarkup(child)), child);
+                }
+
+                i += run - 1;
+                continue;
+            }
+
+            AddChildren(parent.AddNode(NodeMarkup(children[i])), children[i]);
+        }
+    }
+
+    /// <summary>The length of the run of consecutive <c>sub_llm</c> tool calls starting at <paramref name="index"/> (they ran in parallel).</summary>
+    private static int ParallelRun(IReadOnlyList<RlmTraceNode> siblings, int index)
+    {
+        int end = index;
+        while (end < siblings.Count && siblings[end].Kind == RlmTraceKind.ToolCall && siblings[end].Label.StartsWith("sub_llm(", StringComparison.Ordinal))
+        {
+            end++;
+        }
+
+        return end - index;
+    }
+
+    private static IRenderable NodeMarkup(RlmTraceNode node)
+    {
+        var text = new StringBuilder();
+        string label = Markup.Escape(Truncate(node.Label, MaxLabel));
+        text.Append(node.Kind switch
+        {
+            RlmTraceKind.Session => $"[bold]{label}[/]",
+            RlmTraceKind.ModelCall => $"[blue]{label}[/]",
+            RlmTraceKind.Leaf => $"[magenta]{label}[/]",
+            _ => label,
+        });
+        text.Append(Invariant($" [grey]{Ms(node.Duration)}[/]"));
+        if (!string.IsNullOrWhiteSpace(node.Summary))
+        {
+            string summary = Markup.Escape(Truncate(node.Summary, MaxSummary));
+            text.Append(node.IsError ? $" [red]error: {summary}[/]" : $" [grey]-> {summary}[/]");
+        }
+        else if (node.IsError)
+        {
+            text.Append(" [red]error[/]");
+        }
+
+        return new Markup(text.ToString());
+    }
+
+    private static string Ms(TimeSpan time) => Invariant($"{Math.Round(time.TotalMilliseconds):N0} ms");
+
+    private static string Truncate(string text, int max)
+    {
+        string line = text.ReplaceLineEndings(" ").Trim();
+        return line.Length <= max ? line : line[..(max - 1)] + "…";
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Rlm.Tools.IntegrationTests.OpenAI;
+using Xunit.Abstractions;
+
+namespace Rlm.Tools.IntegrationTests.Cli;
+
+/// <summary>
+/// Which model <c>rlm</c> uses and how it fails: the offline default (said on stderr), an OpenAI-compatible endpoint on
+/// loopback (a real HTTP server), endpoint errors as one line with exit code 1, and the API key never printed.
+/// </summary>
+public sealed class CliEndpointTests(LoopbackOpenAIServer server, ITestOutputHelper output) : IClassFixture<LoopbackOpenAIServer>
+{
+    private const string FakeKey = "sk-test-CLI-9f8e7d6c5b4a-DO-NOT-PRINT";
+
+    [Fact]
+    public async Task NoEndpointConfigured_UsesOfflineModel_AndSaysSoOnStderr()
+    {
+        var result = await RlmProcess.RunAsync(["What is the launch code?", "--stdin"], stdin: "The launch code is TANGO-4471.\n");
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var note = Assert.Single(result.StdErrLines);
+        Assert.Contains("no endpoint configured", note, StringComparison.Ordinal);
+        Assert.Contains("offline model", note, StringComparison.Ordinal);
+        Assert.StartsWith(OfflineChatClient.AnswerPrefix, result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OfflineOption_WinsOverAConfiguredEndpoint_AndNeverSendsARequest()
+    {
+        var scenario = server.NewScenario(LoopbackOpenAIServer.Json(LoopbackOpenAIServer.TextCompletion("from the server")));
+
+        var result = await RlmProcess.RunAsync(
+            ["What is the launch code?", "--stdin", "--offline", "--base-url", scenario.Endpoint.ToString()],
+            stdin: "The launch code is TANGO-4471.\n",
+            environment: new Dictionary<string, string?> { ["OPENAI_API_KEY"] = FakeKey });
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("--offline", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("TANGO-4471", result.StdOut, StringComparison.Ordinal);
+        Assert.Empty(scenario.Requests);
+        Assert.DoesNotContain(FakeKey, result.StdOut + result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClosedLoopbackPort_EndpointError_OneLine_ExitCode1_KeyNeverPrinted()
+    {
+        string url = $"http://127.0.0.1:{ClosedPort()}/v1";
+
+        var result = await RlmProcess.RunAsync(
+            ["What is the launch code?", "--stdin", "--base-url", url, "-v"],
+            stdin: "The launch code is TANGO-4471.\n",
+            environment: new Dictionary<string, string?> { ["OPENAI_API_KEY"] = FakeKey },
+            timeout: TimeSpan.FromSeconds(90));
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Empty(result.StdOut);
+        var errors = result.StdErrLines.Where(l => l.StartsWith("rlm: ", StringComparison.Ordinal)).ToList();
+        var error = Assert.Single(errors);
+        Assert.Contains("endpoint failed", error, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeKey, result.StdOut + result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("offline", result.StdErr, StringComparison.Ordinal);
+        RlmProcess.AssertNoStackTrace(result);
+    }
+
+    [Fact]
+    public async Task Http401_OneLineWithStatusAndServiceMessage_ExitCode1_KeySentButNeverPrinted()
+    {
+        var scenario = server.NewScenario(LoopbackOpenAIServer.Json(
+            """{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","code":"invalid_api_key"}}""", status: 401));
+
+        var result = await RlmProcess.RunAsync(
+            ["What is the launch code?", "--stdin", "--base-url", scenario.Endpoint.ToString(), "--json"],
+            stdin: "The launch code is TANGO-4471.\n",
+            environment: new Dictionary<string, string?> { ["OPENAI_API_KEY"] = FakeKey });
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Empty(result.StdOut);
+        var line = Assert.Single(result.StdErrLines);
+        Assert.Contains("HTTP 401", line, StringComparison.Ordinal);
+        Assert.Contains("Incorrect API key provided.", line, StringComparison.Ordinal);
+        Assert.Equal($"Bearer {FakeKey}", scenario.Requests[0].Authorization);
+        Assert.DoesNotContain(FakeKey, result.StdOut + result.StdErr, StringComparison.Ordinal);
+        RlmProcess.AssertNoStackTrace(result);
+    }
+
+    [Fact]
+    public async Task Endpoint_ModelCallsFinal_AnswerOnStdout_ExitCode0_ModelIdFromOption()
+    {
+        var scenario = server.NewScenario(LoopbackOpenAIServer.Json(FinalCall("The launch code is TANGO-4471 (from the server).")));
+
+        var result = await RlmProcess.RunAsync(
+            ["What is the launch code?", "--stdin", "--base-url", scenario.Endpoint.ToString(), "--model", "my-root-model", "-v"],
+            stdin: "The launch code is TANGO-4471.\n");
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("The launch code is TANGO-4471 (from the server).", result.StdOut.TrimEnd());
+        var request = Assert.Single(scenario.Requests);
+        Assert.Equal("my-root-model", request.Json.GetProperty("model").GetString());
+        Assert.Contains(request.Json.GetProperty("tools").EnumerateArray(), t => t.GetProperty("function").GetProperty("name").GetString() == "final");
+        Assert.Contains("Root model: openai/my-root-model @ ", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("Worker model: openai/my-root-model", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("offline", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Endpoint_ModelNeverCallsFinal_PrintsItsTextAnyway_NoteOnStderr_ExitCode1()
+    {
+        var scenario = server.NewScenario(LoopbackOpenAIServer.Json(LoopbackOpenAIServer.TextCompletion("I think it is TANGO-4471.")));
+
+        var result = await RlmProcess.RunAsync(
+            ["What is the launch code?", "--stdin", "--base-url", scenario.Endpoint.ToString()],
+            stdin: "The launch code is TANGO-4471.\n");
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("I think it is TANGO-4471.", result.StdOut.TrimEnd());
+        var note = Assert.Single(result.StdErrLines);
+        Assert.Contains("no final answer", note, StringComparison.Ordinal);
+    }
+
+    private static string FinalCall(string answer)
+    {
+        string arguments = JsonSerializer.Serialize(JsonSerializer.Serialize(new { answer }));
+        return "{\"id\":\"chatcmpl-final\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"server-model\"," +
+               "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" +
+               "{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"final\",\"arguments\":" + arguments + "}}]}," +
+               "\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":30,\"completion_tokens\":12,\"total_tokens\":42}}";
+    }
+
+    /// <summary>A loopback port nothing listens on: bound, then released.</summary>
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
