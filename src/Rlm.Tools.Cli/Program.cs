@@ -7,10 +7,9 @@ namespace Rlm.Tools.Cli;
 /// The entry point of the <c>rlm</c> command.
 /// </summary>
 /// <remarks>
-/// Microsoft.Extensions.Hosting is deliberately not used at run time: a one-shot command gets nothing from a generic host
-/// (no services with a lifetime, no hosted services), its configuration is two environment variables read directly
-/// (<see cref="ModelSetup"/>), and building a host would add startup time and log noise. The package reference stays for
-/// its dependency graph, which brings <c>Microsoft.Extensions.FileSystemGlobbing</c> (used by <c>--dir --glob</c>).
+/// Microsoft.Extensions.Hosting is deliberately not used: a one-shot command gets nothing from a generic host (no services
+/// with a lifetime, no hosted services), its configuration is two environment variables read directly
+/// (<see cref="ModelSetup"/>), and building a host would add startup time and log noise.
 /// </remarks>
 internal static class Program
 {

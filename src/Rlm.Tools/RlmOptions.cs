@@ -76,7 +76,7 @@ public sealed class RlmOptions
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public TimeSpan RegexTimeout { get => _regexTimeout; set => _regexTimeout = Positive(value); }
 
-    /// <summary>Gets or sets the wall time one <c>exec_js</c> call may run (time spent waiting on <c>llm_query</c> included).</summary>
+    /// <summary>Gets or sets the script time one <c>exec_js</c> call may run. Time spent waiting on <c>llm_query</c> and <c>llm_query_batched</c> does not count: those waits are bounded by <see cref="MaxSubCalls"/> and the caller's cancellation.</summary>
     /// <value>The default value is 10 seconds.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public TimeSpan JavaScriptTimeout { get => _javaScriptTimeout; set => _javaScriptTimeout = Positive(value); }

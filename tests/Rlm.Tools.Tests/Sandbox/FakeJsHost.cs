@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using Rlm.Tools.Context;
+using Rlm.Tools.Sandbox;
+using Rlm.Tools.Tools;
+
+namespace Rlm.Tools.Tests.Sandbox;
+
+/// <summary>A hand-written <see cref="IJsHost"/>: a real view and variable store, the real grep, and a scriptable model that records prompts.</summary>
+internal sealed class FakeJsHost(ContextView view) : IJsHost
+{
+    private readonly ConcurrentQueue<string> _prompts = new();
+    private readonly ConcurrentQueue<IReadOnlyList<string>> _batches = new();
+
+    public FakeJsHost(string text)
+        : this(new ContextView(ContextText.FromString(text)))
+    {
+    }
+
+    public ContextView View { get; } = view;
+
+    public VariableStore Variables { get; } = new();
+
+    /// <summary>Gets or sets the model: by default it answers <c>"answer:" + prompt</c>.</summary>
+    public Func<string, CancellationToken, Task<string>> Model { get; set; } = (prompt, _) => Task.FromResult("answer:" + prompt);
+
+    public IReadOnlyList<string> Prompts => [.. _prompts];
+
+    public IReadOnlyList<IReadOnlyList<string>> Batches => [.. _batches];
+
+    public IReadOnlyList<GrepHit> Grep(string pattern, int maxResults)
+    {
+        var regex = GrepSearch.Create(pattern, ignoreCase: true, TimeSpan.FromSeconds(1));
+        return GrepSearch.Search(View, regex, Math.Clamp(maxResults, 1, 100_000)).Hits;
+    }
+
+    public Task<string> LlmQueryAsync(string prompt, CancellationToken cancellationToken)
+    {
+        _prompts.Enqueue(prompt);
+        return Model(prompt, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, CancellationToken cancellationToken)
+    {
+        _batches.Enqueue([.. prompts]);
+        foreach (var prompt in prompts)
+        {
+            _prompts.Enqueue(prompt);
+        }
+
+        return await Task.WhenAll(prompts.Select(p => Model(p, cancellationToken))).ConfigureAwait(false);
+    }
+}
