@@ -18,6 +18,7 @@ public sealed class RlmOptions
     private int _maxSubCalls = 100;
     private int _maxToolOutputChars = 20_000;
     private int _maxLeafChars = 400_000;
+    private int _maxConversationChars = 400_000;
     private TimeSpan _regexTimeout = TimeSpan.FromSeconds(2);
     private TimeSpan _javaScriptTimeout = TimeSpan.FromSeconds(10);
     private int _javaScriptMaxStatements = 50_000_000;
@@ -70,6 +71,23 @@ public sealed class RlmOptions
     /// <value>The default value is 400,000 characters (about 100,000 tokens at 4 characters a token).</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxLeafChars { get => _maxLeafChars; set => _maxLeafChars = Positive(value); }
+
+    /// <summary>
+    /// Gets or sets the most characters a session's conversation (prompts, replies, call arguments and tool results) may
+    /// hold when it is sent. Past it, the oldest tool results are replaced by a short note saying how long they were, so a
+    /// long run does not overflow the model's window; the results of the latest iteration are always kept whole.
+    /// </summary>
+    /// <value>The default value is 400,000 characters (about 100,000 tokens at 4 characters a token).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1,000.</exception>
+    public int MaxConversationChars
+    {
+        get => _maxConversationChars;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1_000);
+            _maxConversationChars = value;
+        }
+    }
 
     /// <summary>Gets or sets how long one regular-expression search (<c>grep</c>) may run before it is stopped as too slow.</summary>
     /// <value>The default value is 2 seconds.</value>

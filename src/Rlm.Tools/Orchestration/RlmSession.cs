@@ -93,6 +93,7 @@ internal sealed class RlmSession
             _run.RecordIteration();
             _run.Report(RlmProgressKind.Iteration, _depth, $"iter {iteration}: calling {ModelName} ({Role})...");
             var modelNode = _node.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({Role})", _depth, _run.Elapsed);
+            ConversationBudget.Trim(messages, options.MaxConversationChars);
             var response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, cancellationToken).ConfigureAwait(false);
             messages.AddRange(response.Messages);
 
@@ -130,6 +131,7 @@ internal sealed class RlmSession
             $"You have used all {options.MaxIterations} iterations. Tools are now disabled. Reply with your best final answer as plain text, using what you have found so far."));
         _run.Report(RlmProgressKind.Iteration, _depth, $"iteration limit: asking {ModelName} ({Role}) for its answer...");
         var lastNode = _node.AddChild(RlmTraceKind.ModelCall, $"last call ({Role}, no tools)", _depth, _run.Elapsed);
+        ConversationBudget.Trim(messages, options.MaxConversationChars);
         var lastOptions = chatOptions.Clone();
         lastOptions.ToolMode = ChatToolMode.None;
         var last = await _run.CallModelAsync(IsWorker, [.. messages], lastOptions, lastNode, cancellationToken).ConfigureAwait(false);

@@ -12,6 +12,7 @@ public class RlmOptionsTests
         Assert.Equal(100, o.MaxSubCalls);
         Assert.Equal(20_000, o.MaxToolOutputChars);
         Assert.Equal(400_000, o.MaxLeafChars);
+        Assert.Equal(400_000, o.MaxConversationChars);
         Assert.Equal(TimeSpan.FromSeconds(2), o.RegexTimeout);
         Assert.Equal(TimeSpan.FromSeconds(10), o.JavaScriptTimeout);
         Assert.Equal(50_000_000, o.JavaScriptMaxStatements);
@@ -33,6 +34,7 @@ public class RlmOptionsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxConcurrency = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxSubCalls = 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxToolOutputChars = 10);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxConversationChars = 999);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.RegexTimeout = TimeSpan.Zero);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.JavaScriptTimeout = TimeSpan.FromSeconds(-1));
         Assert.Throws<ArgumentOutOfRangeException>(() => o.JavaScriptMemoryLimitBytes = 1000);
