@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.Context;
 using Rlm.Tools.Orchestration;
@@ -71,10 +72,36 @@ public sealed class RecursiveLanguageModel
     {
         cancellationToken.ThrowIfCancellationRequested();
         var view = new ContextView(text);
-        await using var run = new RlmRun(RootClient, WorkerClient, Options);
-        var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
-        var session = new RlmSession(run, depth: 0, view, query, trajectory);
-        var outcome = await session.RunAsync(cancellationToken).ConfigureAwait(false);
-        return run.CreateResult(outcome, trajectory, outcome.Iterations);
+        using var activity = RlmTelemetry.ActivitySource.StartActivity("rlm.query");
+        activity?.SetTag("rlm.context.chars", view.Length);
+        activity?.SetTag("rlm.context.lines", view.LineCount);
+        activity?.SetTag("rlm.context.documents", text.Documents.Count);
+        activity?.SetTag("rlm.max_depth", Options.MaxDepth);
+        try
+        {
+            await using var run = new RlmRun(RootClient, WorkerClient, Options);
+            var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
+            var session = new RlmSession(run, depth: 0, view, query, trajectory);
+            var outcome = await session.RunAsync(cancellationToken).ConfigureAwait(false);
+            var result = run.CreateResult(outcome, trajectory, outcome.Iterations);
+            if (activity is not null)
+            {
+                activity.SetTag("rlm.stop_reason", result.StopReason.ToString());
+                activity.SetTag("rlm.iterations", result.Statistics.Iterations);
+                activity.SetTag("rlm.model_calls", result.Statistics.ModelCalls);
+                activity.SetTag("rlm.sub_calls", result.Statistics.SubCalls);
+                activity.SetTag("rlm.max_depth_reached", result.Statistics.MaxDepthReached);
+                activity.SetTag("gen_ai.usage.input_tokens", result.Usage.InputTokenCount);
+                activity.SetTag("gen_ai.usage.output_tokens", result.Usage.OutputTokenCount);
+            }
+
+            return result;
+        }
+        catch (Exception e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e is OperationCanceledException ? "canceled" : e.Message);
+            activity?.SetTag("error.type", e.GetType().FullName);
+            throw;
+        }
     }
 }

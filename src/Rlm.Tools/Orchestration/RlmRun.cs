@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.AI;
 
 namespace Rlm.Tools.Orchestration;
@@ -13,6 +14,8 @@ internal sealed class RlmRun : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _toolCalls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, UsageDetails> _usageByModel = new(StringComparer.Ordinal);
     private readonly UsageDetails _usage = new();
+    private readonly string? _rootProvider;
+    private readonly string? _workerProvider;
     private int _subCallsReserved;
     private int _subCallsStarted;
     private int _failedSubCalls;
@@ -26,6 +29,8 @@ internal sealed class RlmRun : IAsyncDisposable
         WorkerClient = workerClient;
         Options = options;
         Dispatcher = new SubCallDispatcher(options.MaxConcurrency);
+        _rootProvider = rootClient.GetService<ChatClientMetadata>()?.ProviderName;
+        _workerProvider = ReferenceEquals(workerClient, rootClient) ? _rootProvider : workerClient.GetService<ChatClientMetadata>()?.ProviderName;
         _startTimestamp = options.TimeProvider.GetTimestamp();
     }
 
@@ -56,6 +61,7 @@ internal sealed class RlmRun : IAsyncDisposable
             if (Interlocked.CompareExchange(ref _subCallsReserved, current + 1, current) == current)
             {
                 Interlocked.Increment(ref _subCallsStarted);
+                RlmTelemetry.SubCalls.Add(1);
                 return true;
             }
         }
@@ -65,7 +71,11 @@ internal sealed class RlmRun : IAsyncDisposable
 
     public void RecordIteration() => Interlocked.Increment(ref _iterations);
 
-    public void RecordToolCall(string name) => _toolCalls.AddOrUpdate(name, 1, static (_, n) => n + 1);
+    public void RecordToolCall(string name)
+    {
+        _toolCalls.AddOrUpdate(name, 1, static (_, n) => n + 1);
+        RlmTelemetry.ToolCalls.Add(1, new KeyValuePair<string, object?>("gen_ai.tool.name", name));
+    }
 
     public void RecordDepth(int depth)
     {
@@ -78,22 +88,72 @@ internal sealed class RlmRun : IAsyncDisposable
     public void Report(RlmProgressKind kind, int depth, string message) =>
         Options.Progress?.Report(new RlmProgressEvent(kind, depth, Elapsed, message));
 
-    /// <summary>Sends one model request through the dispatcher, recording usage and the trace node.</summary>
+    /// <summary>Sends one model request through the dispatcher, recording usage, the trace node, a <c>chat</c> span and metrics.</summary>
     public async Task<ChatResponse> CallModelAsync(bool worker, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RlmTraceNode node, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _modelCalls);
         var client = worker ? WorkerClient : RootClient;
+        string? provider = worker ? _workerProvider : _rootProvider;
+        using var activity = RlmTelemetry.ActivitySource.StartActivity($"chat {chatOptions.ModelId ?? (worker ? "worker" : "root")}", ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.SetTag("gen_ai.operation.name", "chat");
+            activity.SetTag("gen_ai.provider.name", provider);
+            activity.SetTag("gen_ai.request.model", chatOptions.ModelId);
+            activity.SetTag("rlm.role", worker ? "worker" : "root");
+            activity.SetTag("rlm.depth", node.Depth);
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        var tags = new TagList { { "gen_ai.operation.name", "chat" }, { "gen_ai.provider.name", provider }, { "gen_ai.request.model", chatOptions.ModelId } };
         try
         {
             var response = await Dispatcher.SendAsync(client, messages, chatOptions, cancellationToken).ConfigureAwait(false);
             AddUsage(response.ModelId ?? chatOptions.ModelId ?? (worker ? "worker" : "root"), response.Usage);
             node.Complete(Elapsed, Summarize(response));
+            tags.Add("gen_ai.response.model", response.ModelId);
+            RlmTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            RecordTokens(response.Usage, tags);
+            if (activity is not null)
+            {
+                activity.SetTag("gen_ai.response.model", response.ModelId);
+                activity.SetTag("gen_ai.response.id", response.ResponseId);
+                activity.SetTag("gen_ai.response.finish_reasons", response.FinishReason is { } reason ? new[] { reason.Value } : null);
+                activity.SetTag("gen_ai.usage.input_tokens", response.Usage?.InputTokenCount);
+                activity.SetTag("gen_ai.usage.output_tokens", response.Usage?.OutputTokenCount);
+            }
+
             return response;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            node.Complete(Elapsed, e.Message, isError: true);
+            tags.Add("error.type", e.GetType().FullName);
+            RlmTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            activity?.SetStatus(ActivityStatusCode.Error, e is OperationCanceledException ? "canceled" : e.Message);
+            activity?.SetTag("error.type", e.GetType().FullName);
+            if (e is not OperationCanceledException)
+            {
+                node.Complete(Elapsed, e.Message, isError: true);
+            }
+
             throw;
+        }
+    }
+
+    private static void RecordTokens(UsageDetails? usage, TagList tags)
+    {
+        if (usage?.InputTokenCount is { } input)
+        {
+            var inputTags = tags;
+            inputTags.Add("gen_ai.token.type", "input");
+            RlmTelemetry.TokenUsage.Record(input, inputTags);
+        }
+
+        if (usage?.OutputTokenCount is { } output)
+        {
+            var outputTags = tags;
+            outputTags.Add("gen_ai.token.type", "output");
+            RlmTelemetry.TokenUsage.Record(output, outputTags);
         }
     }
 

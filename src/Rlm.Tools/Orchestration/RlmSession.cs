@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -157,6 +158,11 @@ internal sealed class RlmSession
     {
         string name = call.Name ?? string.Empty;
         _run.RecordToolCall(name);
+        using var activity = RlmTelemetry.ActivitySource.StartActivity($"execute_tool {name}");
+        activity?.SetTag("gen_ai.operation.name", "execute_tool");
+        activity?.SetTag("gen_ai.tool.name", name);
+        activity?.SetTag("gen_ai.tool.call.id", call.CallId);
+        activity?.SetTag("rlm.depth", _depth);
         string label = Label(call);
         var node = modelNode.AddChild(RlmTraceKind.ToolCall, label, _depth, _run.Elapsed);
         _run.Report(RlmProgressKind.ToolCall, _depth, label);
@@ -188,6 +194,13 @@ internal sealed class RlmSession
         }
 
         node.Complete(_run.Elapsed, RlmRun.OneLine(result.Text, 100), result.IsError);
+        if (result.IsError)
+        {
+            // The model reads the error and may recover; the span still says the call failed.
+            activity?.SetStatus(ActivityStatusCode.Error, RlmRun.OneLine(result.Text, 200));
+            activity?.SetTag("error.type", "tool_error");
+        }
+
         return result;
     }
 
@@ -224,6 +237,10 @@ internal sealed class RlmSession
         }
 
         _run.RecordDepth(childDepth);
+        using var activity = RlmTelemetry.ActivitySource.StartActivity("rlm.sub_call");
+        activity?.SetTag("rlm.depth", childDepth);
+        activity?.SetTag("rlm.leaf", leaf);
+        activity?.SetTag("rlm.context.chars", slice?.Length ?? query.Length);
         var parent = s_currentToolNode.Value ?? _node;
         int chars = slice?.Length ?? query.Length;
         string worker = options.WorkerModelId ?? "worker";
@@ -259,6 +276,8 @@ internal sealed class RlmSession
         catch (Exception e)
         {
             _run.RecordFailedSubCall();
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity?.SetTag("error.type", e.GetType().FullName);
             _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): {e.Message}");
             return ToolResult.Error($"the sub-call failed: {e.GetType().Name}: {e.Message}");
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 
@@ -58,6 +59,8 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
 
                 int now = Interlocked.Increment(ref _inFlight);
                 UpdatePeak(now);
+                var previous = Activity.Current;
+                Activity.Current = request.Activity; // spans of the chat client nest under the request's chat span
                 try
                 {
                     var response = await request.Client.GetResponseAsync(request.Messages, request.Options, request.CancellationToken).ConfigureAwait(false);
@@ -73,6 +76,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
                 }
                 finally
                 {
+                    Activity.Current = previous;
                     Interlocked.Decrement(ref _inFlight);
                 }
             }
@@ -115,5 +119,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
         public TaskCompletionSource<ChatResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Activity? Activity { get; } = Activity.Current;
     }
 }

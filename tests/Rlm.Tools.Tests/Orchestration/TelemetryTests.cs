@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.AI;
+using Rlm.Tools.Tests.TestSupport;
+
+namespace Rlm.Tools.Tests.Orchestration;
+
+public sealed class TelemetryTests : IDisposable
+{
+    private static readonly ActivitySource s_testSource = new("Rlm.Tools.Tests.Telemetry");
+    private readonly ConcurrentBag<Activity> _stopped = [];
+    private readonly ActivityListener _listener;
+
+    public TelemetryTests()
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is RlmTelemetry.SourceName or "Rlm.Tools.Tests.Telemetry",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = _stopped.Add,
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    [Fact]
+    public async Task Query_EmitsNestedSpans_ChatSpanIsCurrentInsideTheClient()
+    {
+        var seenInClient = new ConcurrentBag<string?>();
+        var worker = new TestChatClient
+        {
+            GetResponseAsyncCallback = (_, _, _) =>
+            {
+                seenInClient.Add(Activity.Current?.OperationName);
+                return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "w")) { ModelId = "mini-1", Usage = new UsageDetails { InputTokenCount = 11, OutputTokenCount = 2 } });
+            },
+        };
+        var root = new ScriptedChatClient(
+            _ => TestChatClient.Calls(("sub_llm", new { query = "a", start = 0, end = 5 }), ("grep", new { pattern = "(" })),
+            _ => TestChatClient.Calls(("final", new { answer = "x" })));
+
+        string traceId;
+        using (var testRoot = s_testSource.StartActivity("test"))
+        {
+            traceId = testRoot!.TraceId.ToString();
+            await new RecursiveLanguageModel(root, worker, new RlmOptions { WorkerModelId = "mini" }).QueryAsync("q", "some context text");
+        }
+
+        var spans = _stopped.Where(a => a.TraceId.ToString() == traceId).ToList();
+        var query = Assert.Single(spans, a => a.OperationName == "rlm.query");
+        Assert.Equal(17, query.GetTagItem("rlm.context.chars"));
+        Assert.Equal("Final", query.GetTagItem("rlm.stop_reason"));
+        Assert.Equal(1, query.GetTagItem("rlm.sub_calls"));
+
+        var subCall = Assert.Single(spans, a => a.OperationName == "rlm.sub_call");
+        var leafChat = Assert.Single(spans, a => a.OperationName == "chat mini");
+        Assert.Equal(subCall.SpanId, leafChat.ParentSpanId);
+        Assert.Equal(ActivityKind.Client, leafChat.Kind);
+        Assert.Equal("mini-1", leafChat.GetTagItem("gen_ai.response.model"));
+        Assert.Equal(11L, leafChat.GetTagItem("gen_ai.usage.input_tokens"));
+        Assert.Contains("chat mini", seenInClient); // the dispatcher worker runs the request inside its chat span
+
+        var grep = Assert.Single(spans, a => a.OperationName == "execute_tool grep");
+        Assert.Equal(ActivityStatusCode.Error, grep.Status);
+        Assert.Equal("grep", grep.GetTagItem("gen_ai.tool.name"));
+        Assert.Equal(2, spans.Count(a => a.OperationName == "chat root"));
+        Assert.All(spans.Where(a => a.OperationName != "rlm.query" && a.OperationName != "test"), a => Assert.NotEqual(default, a.ParentSpanId));
+    }
+
+    [Fact]
+    public async Task Query_RecordsTokenUsageAndSubCallMetrics()
+    {
+        string model = "model-" + Guid.NewGuid().ToString("N");
+        var tokens = new ConcurrentBag<(long Value, string? Type)>();
+        using var meterListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RlmTelemetry.SourceName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var tagList = tags.ToArray();
+            if (instrument.Name == "gen_ai.client.token.usage" && tagList.Any(t => t.Key == "gen_ai.request.model" && (string?)t.Value == model))
+            {
+                tokens.Add((value, (string?)tagList.First(t => t.Key == "gen_ai.token.type").Value));
+            }
+        });
+        meterListener.Start();
+
+        var root = new ScriptedChatClient(_ => TestChatClient.Calls(new UsageDetails { InputTokenCount = 40, OutputTokenCount = 3 }, ("final", new { answer = "x" })));
+        await new RecursiveLanguageModel(root, options: new RlmOptions { RootModelId = model }).QueryAsync("q", "ctx");
+
+        Assert.Equal([(40L, "input"), (3L, "output")], tokens.OrderByDescending(t => t.Value));
+    }
+}
