@@ -33,33 +33,37 @@ internal static class RlmToolSet
 
     private static readonly Regex s_variableName = new("^[A-Za-z_][A-Za-z0-9_]{0,63}$", RegexOptions.CultureInvariant);
 
-    /// <summary>Creates the ten tools bound to one session's context, in declaration order.</summary>
-    public static IReadOnlyList<RlmTool> Create(ToolContext context) =>
+    /// <summary>The ten tool definitions, built once: name, description, JSON schema and handler.</summary>
+    private static readonly ToolDefinition[] s_definitions =
     [
         new(Peek, "Read characters [start, end) of the context (0-based, end exclusive). Out-of-range values are clamped. Long ranges are cut to the output limit (head and tail kept).",
-            Schema(("start", "integer", "First character, 0-based."), ("end", "integer", "Character after the last one (exclusive).")), context, PeekAsync),
+            Schema(("start", "integer", "First character, 0-based."), ("end", "integer", "Character after the last one (exclusive).")), PeekAsync),
         new(PeekLines, "Read lines [start, end) of the context (0-based, end exclusive), each prefixed with its line number. These are the line numbers grep prints.",
-            Schema(("start", "integer", "First line, 0-based."), ("end", "integer", "Line after the last one (exclusive).")), context, PeekLinesAsync),
+            Schema(("start", "integer", "First line, 0-based."), ("end", "integer", "Line after the last one (exclusive).")), PeekLinesAsync),
         new(Grep, "Search the context with a .NET regular expression, line by line. Prints 'line @offset [document:line]: text' per matching line (line is 0-based, as peek_lines takes; offset is the line's first character, as peek and sub_llm take; document:line is 1-based and only for multi-document contexts) and the total count.",
             Schema(["pattern"], ("pattern", "string", ".NET regular expression; ^ and $ match at line breaks."), ("max_results", "integer", "Most matching lines to show (default 50, at most 1000)."),
                    ("ignore_case", "boolean", "Case-insensitive match (default true)."), ("context_lines", "integer", "Lines of context to show before and after each match (default 0, at most 10).")),
-            context, GrepAsync),
+            GrepAsync),
         new(Chunk, "Split the context into consecutive character ranges of at most chunk_size characters, each end moved back to a line break when one is in the window. Returns [{index,start,end}] to use with sub_llm or peek.",
-            Schema(["chunk_size"], ("chunk_size", "integer", "Most characters per chunk."), ("overlap", "integer", "Characters each chunk shares with the previous one (default 0).")), context, ChunkAsync),
+            Schema(["chunk_size"], ("chunk_size", "integer", "Most characters per chunk."), ("overlap", "integer", "Characters each chunk shares with the previous one (default 0).")), ChunkAsync),
         new(SubLlm, "Ask a worker model a question about characters [start, end) of the context. The worker sees only that slice and answers in text. Several sub_llm calls in one reply run in parallel. Each call spends one sub-call of the budget.",
             Schema(("query", "string", "A self-contained question or instruction for the worker; it does not see your conversation."), ("start", "integer", "First character of the slice, 0-based."), ("end", "integer", "Character after the slice (exclusive).")),
-            context, SubLlmAsync),
+            SubLlmAsync),
         new(ExecJs, "Run JavaScript (ES5.1: var and function; no let/const/arrow functions/template literals/classes) in a persistent sandbox. Globals: context (the text, a string), print/console.log, grep(pattern, max) -> [{line,text,offset,document,document_line}], lines(start, end) -> string, set_variable(name, value), get_variable(name), llm_query(prompt) -> string, llm_query_batched(prompts) -> [string] (parallel). Returns printed output and the value of the last expression.",
-            Schema(("code", "string", "ES5 JavaScript source.")), context, ExecJsAsync),
+            Schema(("code", "string", "ES5 JavaScript source.")), ExecJsAsync),
         new(SetVariable, "Store a text value under a name (letters, digits, underscore) to build answers across iterations. Shared with exec_js.",
-            Schema(("name", "string", "Variable name, e.g. partial_results."), ("value", "string", "The text to store.")), context, SetVariableAsync),
+            Schema(("name", "string", "Variable name, e.g. partial_results."), ("value", "string", "The text to store.")), SetVariableAsync),
         new(GetVariable, "Read a stored variable.",
-            Schema(("name", "string", "Variable name.")), context, GetVariableAsync),
+            Schema(("name", "string", "Variable name.")), GetVariableAsync),
         new(Final, "Finish with this answer. Call it once the answer is verified.",
-            Schema(("answer", "string", "The complete final answer.")), context, FinalAsync),
+            Schema(("answer", "string", "The complete final answer.")), FinalAsync),
         new(FinalVar, "Finish with the value of a stored variable as the answer.",
-            Schema(("name", "string", "Variable name.")), context, FinalVarAsync),
+            Schema(("name", "string", "Variable name.")), FinalVarAsync),
     ];
+
+    /// <summary>Creates the ten tools bound to one session's context, in declaration order.</summary>
+    public static IReadOnlyList<RlmTool> Create(ToolContext context) =>
+        [.. s_definitions.Select(d => new RlmTool(d.Name, d.Description, d.Schema, context, d.Handler))];
 
     private static Task<ToolResult> PeekAsync(ToolContext c, ToolArguments a, CancellationToken ct)
     {
@@ -362,4 +366,6 @@ internal static class RlmToolSet
         };
         return JsonSerializer.SerializeToElement(schema);
     }
+
+    private sealed record ToolDefinition(string Name, string Description, JsonElement Schema, Func<ToolContext, ToolArguments, CancellationToken, Task<ToolResult>> Handler);
 }
