@@ -1,3 +1,4 @@
+using System.ClientModel.Primitives;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -352,6 +353,10 @@ public sealed partial class OpenAIChatClient
             }
         }
 
+#pragma warning disable SCME0001 // Patch (JsonPatch) is marked experimental; see ToRawFinishReasonProperties.
+        message.AdditionalProperties = ToRawFinishReasonProperties(ref completion.Patch);
+#pragma warning restore SCME0001
+
         return new ChatResponse(message)
         {
             ResponseId = NullIfEmpty(completion.Id),
@@ -359,9 +364,35 @@ public sealed partial class OpenAIChatClient
             CreatedAt = message.CreatedAt,
             FinishReason = FromOpenAIFinishReason(completion.FinishReason),
             Usage = completion.Usage is { } usage ? FromOpenAIUsage(usage) : null,
+            AdditionalProperties = message.AdditionalProperties?.Clone(),
             RawRepresentation = completion,
         };
     }
+
+#pragma warning disable SCME0001 // JsonPatch is marked experimental in System.ClientModel; the SDK keeps unknown JSON properties there.
+    /// <summary>
+    /// Returns <c>{ <see cref="RawFinishReasonKey"/>: original }</c> when <see cref="FinishReasonNormalizingPolicy"/>
+    /// rewrote the finish reason of the payload a model was read from (it records the original under
+    /// <see cref="FinishReasonNormalizer.OriginalFinishReasonProperty"/>, which the SDK keeps in the model's
+    /// <c>Patch</c>), otherwise <see langword="null"/>.
+    /// </summary>
+    private static AdditionalPropertiesDictionary? ToRawFinishReasonProperties(ref JsonPatch patch)
+    {
+        if (!patch.TryGetJson(FinishReasonNormalizer.OriginalFinishReasonPatchPath, out ReadOnlyMemory<byte> json))
+        {
+            return null;
+        }
+
+        string? original = null;
+        var reader = new Utf8JsonReader(json.Span);
+        if (reader.Read() && reader.TokenType == JsonTokenType.String)
+        {
+            original = reader.GetString();
+        }
+
+        return new AdditionalPropertiesDictionary { [RawFinishReasonKey] = original };
+    }
+#pragma warning restore SCME0001
 
     /// <summary>Converts one SDK streaming update to a <see cref="ChatResponseUpdate"/> (tool-call fragments excluded).</summary>
     internal static ChatResponseUpdate FromOpenAIStreamingUpdate(StreamingChatCompletionUpdate update)
@@ -374,6 +405,9 @@ public sealed partial class OpenAIChatClient
             ModelId = NullIfEmpty(update.Model),
             CreatedAt = update.CreatedAt == default ? null : update.CreatedAt,
             FinishReason = FromOpenAIFinishReason(update.FinishReason),
+#pragma warning disable SCME0001 // Patch (JsonPatch) is marked experimental; see ToRawFinishReasonProperties.
+            AdditionalProperties = ToRawFinishReasonProperties(ref update.Patch),
+#pragma warning restore SCME0001
             RawRepresentation = update,
         };
 

@@ -34,6 +34,25 @@ namespace Rlm.Tools.OpenAI;
 /// </list>
 /// </para>
 /// <para>
+/// Finish reasons: the SDK throws <see cref="ArgumentOutOfRangeException"/> while deserializing any <c>finish_reason</c>
+/// outside <c>stop</c>, <c>length</c>, <c>tool_calls</c>, <c>content_filter</c> and <c>function_call</c>, or a
+/// <see langword="null"/> one in a non-streaming response, which OpenAI-compatible servers do send (llama.cpp server,
+/// vLLM, Ollama and some OpenRouter providers: <c>"eos"</c>, <c>"end_turn"</c>, <c>"stop_sequence"</c>, <c>"abort"</c>,
+/// <c>"error"</c>, ...). Clients built with <see cref="Create"/> therefore add a pipeline policy that rewrites such
+/// values in chat completion responses (non-streaming and streaming) before the SDK reads them: known values pass
+/// unchanged; <c>max_tokens</c>-like values become <c>length</c>, <c>tool_use</c> becomes <c>tool_calls</c>,
+/// <c>safety</c>-like values become <c>content_filter</c>; everything else, and a null/missing non-streaming value,
+/// becomes <c>tool_calls</c> when the choice carries tool calls and <c>stop</c> otherwise. The
+/// <see cref="ChatResponse.FinishReason"/> then follows from the rewritten value, and the server's original value is
+/// kept under <see cref="RawFinishReasonKey"/> (a string, or <see langword="null"/> when the server sent none) in the
+/// <c>AdditionalProperties</c> of the <see cref="ChatResponse"/> and of its assistant message, and, when streaming, of the
+/// <see cref="ChatResponseUpdate"/> that carried the finish reason (which
+/// <see cref="ChatResponseExtensions.ToChatResponse(IEnumerable{ChatResponseUpdate})"/> merges into the message's
+/// <c>AdditionalProperties</c>, not the response's). The key is absent when nothing was rewritten. Clients wrapping a
+/// caller-supplied <see cref="ChatClient"/> use that client's pipeline unchanged, so they get no such normalization (and
+/// still throw on such responses).
+/// </para>
+/// <para>
 /// Errors from the service surface as the SDK's <see cref="ClientResultException"/> (with <c>Status</c>); the SDK retries
 /// 408/429/5xx responses itself (3 retries by default, see the <c>maxRetries</c> parameter of <see cref="Create"/>).
 /// The API key is never logged, printed or included in messages by this class.
@@ -51,6 +70,15 @@ public sealed partial class OpenAIChatClient : IChatClient
     /// </summary>
     public const string RawArgumentsKey = "$raw_arguments";
 
+    /// <summary>
+    /// The key under which <see cref="ChatResponse.AdditionalProperties"/>, the response message's
+    /// <see cref="Microsoft.Extensions.AI.ChatMessage.AdditionalProperties"/> and (streaming)
+    /// <see cref="ChatResponseUpdate.AdditionalProperties"/> hold the server's original <c>finish_reason</c> when it was one
+    /// the OpenAI SDK does not accept and was rewritten (see the class remarks): the original string, or
+    /// <see langword="null"/> when the server sent a null or no finish reason in a non-streaming response.
+    /// </summary>
+    public const string RawFinishReasonKey = "finish_reason_raw";
+
     /// <summary>The API key sent when none is supplied (local OpenAI-compatible servers usually ignore it).</summary>
     internal const string PlaceholderApiKey = "no-api-key";
 
@@ -65,6 +93,12 @@ public sealed partial class OpenAIChatClient : IChatClient
 
     /// <summary>Initializes a new instance of the <see cref="OpenAIChatClient"/> class over an existing SDK chat client.</summary>
     /// <param name="chatClient">The SDK chat client; its model is the default model of this client.</param>
+    /// <remarks>
+    /// The SDK client's pipeline is used as it is: unlike clients built with <see cref="Create"/>, no finish-reason
+    /// normalization is added (see the class remarks), so a response with a <c>finish_reason</c> the SDK does not know
+    /// makes the SDK throw <see cref="ArgumentOutOfRangeException"/>. To get it, build the client with
+    /// <see cref="Create"/>.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="chatClient"/> is <see langword="null"/>.</exception>
     public OpenAIChatClient(ChatClient chatClient)
     {
@@ -104,6 +138,10 @@ public sealed partial class OpenAIChatClient : IChatClient
     /// the SDK default (3) when <see langword="null"/>, no retry when 0.
     /// </param>
     /// <returns>A new <see cref="OpenAIChatClient"/>.</returns>
+    /// <remarks>
+    /// The client's pipeline normalizes <c>finish_reason</c> values the SDK does not accept; see the class remarks and
+    /// <see cref="RawFinishReasonKey"/>.
+    /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="model"/> is null, empty or whitespace.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="networkTimeout"/> is not positive, or <paramref name="maxRetries"/> is negative.</exception>
     public static OpenAIChatClient Create(
@@ -125,6 +163,9 @@ public sealed partial class OpenAIChatClient : IChatClient
         }
 
         var options = new OpenAIClientOptions();
+
+        // Per call = before the retry policy: runs once, on the final response, right before the SDK reads it.
+        options.AddPolicy(FinishReasonNormalizingPolicy.Instance, PipelinePosition.PerCall);
         if (endpoint is not null)
         {
             options.Endpoint = endpoint;
@@ -169,6 +210,10 @@ public sealed partial class OpenAIChatClient : IChatClient
     /// Text deltas are yielded as they arrive. Tool-call fragments (index, id, name, argument deltas) are accumulated and
     /// yielded as complete <see cref="FunctionCallContent"/> items in one final update once the stream has ended. The SDK
     /// requests <c>stream_options.include_usage</c>, so the usage chunk is yielded as a <see cref="UsageContent"/>.
+    /// When the server's finish reason had to be rewritten (see the class remarks), the update of that chunk carries the
+    /// original under <see cref="RawFinishReasonKey"/>; if the response ended in tool calls, the final tool-call update
+    /// carries it too, with <see cref="Microsoft.Extensions.AI.ChatFinishReason.ToolCalls"/> in place of a rewritten
+    /// <c>stop</c>.
     /// </remarks>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<AIChatMessage> messages,
@@ -187,6 +232,8 @@ public sealed partial class OpenAIChatClient : IChatClient
         string? modelId = null;
         DateTimeOffset? createdAt = null;
         Microsoft.Extensions.AI.ChatFinishReason? finishReason = null;
+        bool finishReasonRewritten = false;
+        object? rawFinishReason = null;
 
         AsyncCollectionResult<StreamingChatCompletionUpdate> stream =
             client.CompleteChatStreamingAsync(openAIMessages, openAIOptions, cancellationToken);
@@ -203,12 +250,19 @@ public sealed partial class OpenAIChatClient : IChatClient
             finishReason = FromOpenAIFinishReason(update.FinishReason) ?? finishReason;
             toolCalls.Add(update.ToolCallUpdates);
 
-            yield return FromOpenAIStreamingUpdate(update);
+            ChatResponseUpdate mapped = FromOpenAIStreamingUpdate(update);
+            if (mapped.AdditionalProperties?.TryGetValue(RawFinishReasonKey, out object? raw) == true)
+            {
+                finishReasonRewritten = true;
+                rawFinishReason = raw;
+            }
+
+            yield return mapped;
         }
 
         if (toolCalls.HasCalls)
         {
-            yield return new ChatResponseUpdate(ChatRole.Assistant, toolCalls.Build())
+            var final = new ChatResponseUpdate(ChatRole.Assistant, toolCalls.Build())
             {
                 ResponseId = responseId,
                 MessageId = responseId,
@@ -216,6 +270,20 @@ public sealed partial class OpenAIChatClient : IChatClient
                 CreatedAt = createdAt,
                 FinishReason = finishReason,
             };
+
+            if (finishReasonRewritten)
+            {
+                // The unknown reason arrived in a chunk without tool-call deltas and was rewritten to "stop"; the
+                // response did end in tool calls (the non-streaming rewrite sees the whole message and says so too).
+                if (finishReason == Microsoft.Extensions.AI.ChatFinishReason.Stop)
+                {
+                    final.FinishReason = Microsoft.Extensions.AI.ChatFinishReason.ToolCalls;
+                }
+
+                final.AdditionalProperties = new() { [RawFinishReasonKey] = rawFinishReason };
+            }
+
+            yield return final;
         }
     }
 
