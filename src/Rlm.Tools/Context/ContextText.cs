@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Rlm.Tools.Context;
 
 /// <summary>
@@ -8,6 +6,9 @@ namespace Rlm.Tools.Context;
 /// </summary>
 internal sealed class ContextText
 {
+    private const string HeaderPrefix = "==> ";
+    private const string HeaderSuffix = " <==\n";
+
     private readonly int[] _lineStarts;
     private readonly DocumentSpan[] _documents;
 
@@ -32,35 +33,50 @@ internal sealed class ContextText
     /// <summary>Joins documents, each preceded by a header line <c>==&gt; name &lt;==</c>.</summary>
     public static ContextText FromDocuments(IReadOnlyList<RlmDocument> documents)
     {
-        long total = 0;
-        foreach (var d in documents)
-        {
-            total += d.Name.Length + 10 + d.Text.Length;
-        }
-
-        if (total > Array.MaxLength)
-        {
-            throw new ArgumentException($"The documents hold {total:N0} characters, more than one context can (about {Array.MaxLength:N0}).", nameof(documents));
-        }
-
-        var builder = new StringBuilder((int)total);
+        // First pass: where every part goes, so the joined text is built in one exact allocation.
         var spans = new DocumentSpan[documents.Count];
+        long length = 0;
+        bool endsWithBreak = true;
         for (int i = 0; i < documents.Count; i++)
         {
             var d = documents[i];
-            if (builder.Length > 0 && builder[^1] != '\n')
+            if (!endsWithBreak)
             {
-                builder.Append('\n');
+                length++; // a line break before the header
             }
 
-            int headerStart = builder.Length;
-            builder.Append("==> ").Append(d.Name).Append(" <==\n");
-            int textStart = builder.Length;
-            builder.Append(d.Text);
-            spans[i] = new DocumentSpan(d.Name, headerStart, textStart, builder.Length);
+            long headerStart = length;
+            length += HeaderPrefix.Length + d.Name.Length + HeaderSuffix.Length;
+            long textStart = length;
+            length += d.Text.Length;
+            if (length > Array.MaxLength)
+            {
+                throw new ArgumentException($"The documents hold more than {Array.MaxLength:N0} characters, more than one context can.", nameof(documents));
+            }
+
+            spans[i] = new DocumentSpan(d.Name, (int)headerStart, (int)textStart, (int)length);
+            endsWithBreak = d.Text.Length > 0 ? d.Text[^1] == '\n' : true;
         }
 
-        var context = new ContextText(builder.ToString(), spans);
+        string joined = string.Create((int)length, (documents, spans), static (buffer, state) =>
+        {
+            var (docs, parts) = state;
+            for (int i = 0; i < docs.Count; i++)
+            {
+                if (i > 0 && parts[i].HeaderStart > parts[i - 1].End)
+                {
+                    buffer[parts[i - 1].End] = '\n';
+                }
+
+                var header = buffer[parts[i].HeaderStart..parts[i].TextStart];
+                HeaderPrefix.AsSpan().CopyTo(header);
+                docs[i].Name.AsSpan().CopyTo(header[HeaderPrefix.Length..]);
+                HeaderSuffix.AsSpan().CopyTo(header[(HeaderPrefix.Length + docs[i].Name.Length)..]);
+                docs[i].Text.AsSpan().CopyTo(buffer[parts[i].TextStart..]);
+            }
+        });
+
+        var context = new ContextText(joined, spans);
         for (int i = 0; i < spans.Length; i++)
         {
             spans[i] = spans[i] with { FirstTextLine = context.LineOfOffset(spans[i].TextStart) };
@@ -125,27 +141,23 @@ internal sealed class ContextText
 
     private static int[] BuildLineIndex(string text)
     {
-        var starts = new List<int>(Math.Max(16, text.Length / 40)) { 0 };
+        // Count first (vectorized), then fill an array of the exact size: the index is the only allocation.
         var span = text.AsSpan();
-        int position = 0;
-        while (true)
+        int breaks = span.Count('\n');
+        if (breaks > 0 && span[^1] == '\n')
         {
-            int next = span[position..].IndexOf('\n');
-            if (next < 0)
-            {
-                break;
-            }
-
-            position += next + 1;
-            if (position >= text.Length)
-            {
-                break;
-            }
-
-            starts.Add(position);
+            breaks--; // a final line break does not start a line
         }
 
-        return [.. starts];
+        var starts = new int[breaks + 1];
+        int position = 0;
+        for (int line = 1; line < starts.Length; line++)
+        {
+            position += span[position..].IndexOf('\n') + 1;
+            starts[line] = position;
+        }
+
+        return starts;
     }
 }
 

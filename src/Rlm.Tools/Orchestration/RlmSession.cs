@@ -378,15 +378,12 @@ internal sealed class RlmSession
         };
     }
 
-    private static string LeafMessage(string query, ContextView slice)
-    {
-        var text = new StringBuilder(slice.Length + query.Length + 128);
-        text.Append("<question>\n").Append(query.Trim()).Append("\n</question>\n\n");
-        text.Append(CultureInfo.InvariantCulture, $"<context characters=\"{slice.Length}\">\n");
-        text.Append(slice.Span);
-        text.Append("\n</context>");
-        return text.ToString();
-    }
+    private static string LeafMessage(string query, ContextView slice) =>
+        // One copy of the slice: the prompt itself.
+        string.Concat(
+            $"<question>\n{query.Trim()}\n</question>\n\n<context characters=\"{slice.Length.ToString(CultureInfo.InvariantCulture)}\">\n",
+            slice.Span,
+            "\n</context>");
 
     private static string Label(FunctionCallContent call)
     {

@@ -16,7 +16,6 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
 {
     private readonly Channel<ModelRequest> _requests = Channel.CreateUnbounded<ModelRequest>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly Task[] _workers;
-    private readonly CancellationTokenSource _stop = new();
     private int _inFlight;
     private int _peak;
 
@@ -47,43 +46,37 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
 
     private async Task WorkAsync()
     {
-        try
+        // The loop ends when DisposeAsync completes the writer: no cancellation, so a run ends without exceptions.
+        await foreach (var request in _requests.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            await foreach (var request in _requests.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            if (request.CancellationToken.IsCancellationRequested)
             {
-                if (request.CancellationToken.IsCancellationRequested)
-                {
-                    request.Completion.TrySetCanceled(request.CancellationToken);
-                    continue;
-                }
-
-                int now = Interlocked.Increment(ref _inFlight);
-                UpdatePeak(now);
-                var previous = Activity.Current;
-                Activity.Current = request.Activity; // spans of the chat client nest under the request's chat span
-                try
-                {
-                    var response = await request.Client.GetResponseAsync(request.Messages, request.Options, request.CancellationToken).ConfigureAwait(false);
-                    request.Completion.TrySetResult(response);
-                }
-                catch (OperationCanceledException e) when (request.CancellationToken.IsCancellationRequested)
-                {
-                    request.Completion.TrySetCanceled(e.CancellationToken);
-                }
-                catch (Exception e)
-                {
-                    request.Completion.TrySetException(e);
-                }
-                finally
-                {
-                    Activity.Current = previous;
-                    Interlocked.Decrement(ref _inFlight);
-                }
+                request.Completion.TrySetCanceled(request.CancellationToken);
+                continue;
             }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            // Disposed: the run is over.
+
+            int now = Interlocked.Increment(ref _inFlight);
+            UpdatePeak(now);
+            var previous = Activity.Current;
+            Activity.Current = request.Activity; // spans of the chat client nest under the request's chat span
+            try
+            {
+                var response = await request.Client.GetResponseAsync(request.Messages, request.Options, request.CancellationToken).ConfigureAwait(false);
+                request.Completion.TrySetResult(response);
+            }
+            catch (OperationCanceledException e) when (request.CancellationToken.IsCancellationRequested)
+            {
+                request.Completion.TrySetCanceled(e.CancellationToken);
+            }
+            catch (Exception e)
+            {
+                request.Completion.TrySetException(e);
+            }
+            finally
+            {
+                Activity.Current = previous;
+                Interlocked.Decrement(ref _inFlight);
+            }
         }
     }
 
@@ -97,15 +90,9 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Requests still queued belong to abandoned (canceled) callers: the workers drain them as canceled, then stop.
         _requests.Writer.TryComplete();
-        await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_workers).ConfigureAwait(false);
-        while (_requests.Reader.TryRead(out var left))
-        {
-            left.Completion.TrySetCanceled();
-        }
-
-        _stop.Dispose();
     }
 
     private sealed class ModelRequest(IChatClient client, IReadOnlyList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
