@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
+using Rlm.Tools.Tools;
 
 namespace Rlm.Tools;
 
@@ -111,7 +112,7 @@ public sealed class OfflineChatClient : IChatClient
         string question = Question(history);
         var keywords = Keywords(question);
         int step = history.Count(m => m.Role == ChatRole.Assistant && m.Contents.OfType<FunctionCallContent>().Any());
-        var results = history.SelectMany(m => m.Contents).OfType<FunctionResultContent>().ToDictionary(r => r.CallId, r => r.Result?.ToString() ?? string.Empty, StringComparer.Ordinal);
+        var results = Results(history);
         var calls = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
 
         if (step == 0)
@@ -171,11 +172,11 @@ public sealed class OfflineChatClient : IChatClient
         text.Append(AnswerPrefix).Append(' ');
         if (evidence.Count == 0 && findings.All(f => IsNotFound(f.Text)))
         {
-            text.Append(CultureInfo.InvariantCulture, $"No line of the context matches the keywords of \"{OneLine(question, 200)}\".");
+            text.Append(CultureInfo.InvariantCulture, $"No line of the context matches the keywords of \"{TextLimits.OneLine(question, 200)}\".");
             return text.ToString();
         }
 
-        text.Append(CultureInfo.InvariantCulture, $"Best-matching lines for \"{OneLine(question, 200)}\":\n");
+        text.Append(CultureInfo.InvariantCulture, $"Best-matching lines for \"{TextLimits.OneLine(question, 200)}\":\n");
         foreach (var hit in evidence.Take(EvidenceLines))
         {
             text.Append("- ");
@@ -184,7 +185,7 @@ public sealed class OfflineChatClient : IChatClient
                 text.Append(hit.Document).Append(':').Append(hit.DocumentLine).Append(' ');
             }
 
-            text.Append(CultureInfo.InvariantCulture, $"(line {hit.Line}): {OneLine(hit.Text, 300)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"(line {hit.Line}): {TextLimits.OneLine(hit.Text, 300)}\n");
         }
 
         var useful = findings.Where(f => !IsNotFound(f.Text)).ToList();
@@ -193,7 +194,7 @@ public sealed class OfflineChatClient : IChatClient
             text.Append("Worker findings:\n");
             foreach (var (range, finding) in useful)
             {
-                text.Append(CultureInfo.InvariantCulture, $"- {range}: {OneLine(StripPrefix(finding), 400)}\n");
+                text.Append(CultureInfo.InvariantCulture, $"- {range}: {TextLimits.OneLine(StripPrefix(finding), 400)}\n");
             }
         }
 
@@ -204,7 +205,7 @@ public sealed class OfflineChatClient : IChatClient
     private static string LastAnswer(IReadOnlyList<ChatMessage> history)
     {
         var calls = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
-        var results = history.SelectMany(m => m.Contents).OfType<FunctionResultContent>().ToDictionary(r => r.CallId, r => r.Result?.ToString() ?? string.Empty, StringComparer.Ordinal);
+        var results = Results(history);
         string question = Question(history);
         return Compose(question, Evidence(calls, results, Keywords(question), ContextSize(history).Lines), []);
     }
@@ -228,7 +229,7 @@ public sealed class OfflineChatClient : IChatClient
             return $"{AnswerPrefix} not found in this slice.";
         }
 
-        return $"{AnswerPrefix} " + string.Join(" | ", scored.Select(l => OneLine(l.Line, 300)));
+        return $"{AnswerPrefix} " + string.Join(" | ", scored.Select(l => TextLimits.OneLine(l.Line, 300)));
     }
 
     /// <summary>The slice's lines; a line longer than 400 characters is split into sentences, so one-line text still yields short answers.</summary>
@@ -360,6 +361,10 @@ public sealed class OfflineChatClient : IChatClient
         return end >= from ? text[from..end].Trim('\n') : null;
     }
 
+    /// <summary>The tool results of the history, by call id.</summary>
+    private static Dictionary<string, string> Results(IReadOnlyList<ChatMessage> history) =>
+        history.SelectMany(m => m.Contents).OfType<FunctionResultContent>().ToDictionary(r => r.CallId, r => r.Result?.ToString() ?? string.Empty, StringComparer.Ordinal);
+
     private static FunctionCallContent Call(int step, int index, string name, params (string Key, object Value)[] arguments) =>
         new($"offline_{step}_{index}", name, arguments.ToDictionary(a => a.Key, a => (object?)a.Value));
 
@@ -369,12 +374,6 @@ public sealed class OfflineChatClient : IChatClient
     private static bool IsNotFound(string text) => text.Contains("not found in this slice", StringComparison.OrdinalIgnoreCase) || text.StartsWith("Error:", StringComparison.Ordinal);
 
     private static string StripPrefix(string text) => text.Replace(AnswerPrefix, string.Empty, StringComparison.Ordinal).Trim();
-
-    private static string OneLine(string text, int max)
-    {
-        var line = text.ReplaceLineEndings(" ").Trim();
-        return line.Length <= max ? line : line[..max] + "…";
-    }
 
     private static UsageDetails EstimateUsage(IReadOnlyList<ChatMessage> history, ChatMessage reply)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
+using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Orchestration;
 
@@ -77,13 +78,7 @@ internal sealed class RlmRun : IAsyncDisposable
         RlmTelemetry.ToolCalls.Add(1, new KeyValuePair<string, object?>("gen_ai.tool.name", name));
     }
 
-    public void RecordDepth(int depth)
-    {
-        int seen;
-        while (depth > (seen = Volatile.Read(ref _maxDepthReached)) && Interlocked.CompareExchange(ref _maxDepthReached, depth, seen) != seen)
-        {
-        }
-    }
+    public void RecordDepth(int depth) => TextLimits.InterlockedMax(ref _maxDepthReached, depth);
 
     public void Report(RlmProgressKind kind, int depth, string message) =>
         Options.Progress?.Report(new RlmProgressEvent(kind, depth, Elapsed, message));
@@ -218,13 +213,7 @@ internal sealed class RlmRun : IAsyncDisposable
             return $"{calls.Count} call{(calls.Count == 1 ? "" : "s")}: {string.Join(", ", calls)}";
         }
 
-        return OneLine(text, 120);
-    }
-
-    internal static string OneLine(string text, int max)
-    {
-        var line = text.ReplaceLineEndings(" ").Trim();
-        return line.Length <= max ? line : line[..max] + "…";
+        return TextLimits.OneLine(text, 120);
     }
 
     public ValueTask DisposeAsync() => Dispatcher.DisposeAsync();

@@ -57,7 +57,7 @@ internal sealed class RlmSession
         try
         {
             var outcome = await LoopAsync(cancellationToken).ConfigureAwait(false);
-            _node.Complete(_run.Elapsed, RlmRun.OneLine(outcome.Answer, 160));
+            _node.Complete(_run.Elapsed, TextLimits.OneLine(outcome.Answer, 160));
             _run.Report(RlmProgressKind.SessionCompleted, _depth, $"{(IsWorker ? "sub-call" : "query")} done at depth {_depth} after {outcome.Iterations} iteration{(outcome.Iterations == 1 ? "" : "s")} ({outcome.StopReason})");
             return outcome;
         }
@@ -193,11 +193,11 @@ internal sealed class RlmSession
             }
         }
 
-        node.Complete(_run.Elapsed, RlmRun.OneLine(result.Text, 100), result.IsError);
+        node.Complete(_run.Elapsed, TextLimits.OneLine(result.Text, 100), result.IsError);
         if (result.IsError)
         {
             // The model reads the error and may recover; the span still says the call failed.
-            activity?.SetStatus(ActivityStatusCode.Error, RlmRun.OneLine(result.Text, 200));
+            activity?.SetStatus(ActivityStatusCode.Error, TextLimits.OneLine(result.Text, 200));
             activity?.SetTag("error.type", "tool_error");
         }
 
@@ -266,7 +266,7 @@ internal sealed class RlmSession
                 answer = (await child.RunAsync(cancellationToken).ConfigureAwait(false)).Answer;
             }
 
-            _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call done (depth={childDepth}): {RlmRun.OneLine(answer, 80)}");
+            _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call done (depth={childDepth}): {TextLimits.OneLine(answer, 80)}");
             return new ToolResult(answer.Length == 0 ? "(the worker gave an empty answer)" : answer);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.AI;
+using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Orchestration;
 
@@ -56,7 +57,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
             }
 
             int now = Interlocked.Increment(ref _inFlight);
-            UpdatePeak(now);
+            TextLimits.InterlockedMax(ref _peak, now);
             var previous = Activity.Current;
             Activity.Current = request.Activity; // spans of the chat client nest under the request's chat span
             try
@@ -77,14 +78,6 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
                 Activity.Current = previous;
                 Interlocked.Decrement(ref _inFlight);
             }
-        }
-    }
-
-    private void UpdatePeak(int now)
-    {
-        int peak;
-        while (now > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak)
-        {
         }
     }
 

@@ -33,4 +33,20 @@ internal static class TextLimits
     /// <summary>Shortens one line for display: at most <paramref name="maxChars"/> characters, then the count of the rest.</summary>
     public static string Line(ReadOnlySpan<char> line, int maxChars) =>
         line.Length <= maxChars ? line.ToString() : string.Concat(line[..maxChars], $" …[+{line.Length - maxChars:N0} chars]");
+
+    /// <summary>The text on one line (line breaks as spaces, trimmed), cut to <paramref name="max"/> characters with an ellipsis.</summary>
+    public static string OneLine(string text, int max)
+    {
+        var line = text.ReplaceLineEndings(" ").Trim();
+        return line.Length <= max ? line : line[..max] + "…";
+    }
+
+    /// <summary>Raises <paramref name="target"/> to <paramref name="value"/> atomically when it is larger.</summary>
+    public static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
 }
