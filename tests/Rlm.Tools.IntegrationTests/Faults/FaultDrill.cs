@@ -1,0 +1,126 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace Rlm.Tools.IntegrationTests.Faults;
+
+/// <summary>How one query of a fault drill ended.</summary>
+public enum DrillOutcomeKind
+{
+    /// <summary>A result in which every sub-result reached the root.</summary>
+    AllSubResults,
+
+    /// <summary>A result in which some sub-calls failed, each counted in <see cref="RlmStatistics.FailedSubCalls"/>.</summary>
+    SubCallsFailedCounted,
+
+    /// <summary>A result that lost or duplicated a sub-result (a bug).</summary>
+    Inconsistent,
+
+    /// <summary>The documented <c>RlmModelException</c>.</summary>
+    ModelException,
+
+    /// <summary>Any other exception (a bug: a raw parser or transport exception escaped).</summary>
+    RawException,
+}
+
+/// <summary>One query of a fault drill.</summary>
+public sealed record DrillOutcome(string QueryId, DrillOutcomeKind Kind, RlmResult? Result, Exception? Error, FinalTurn? FinalTurn, TimeSpan Elapsed)
+{
+    /// <summary>Describes the outcome in one line, for assertion messages.</summary>
+    public override string ToString() =>
+        $"{QueryId}: {Kind} in {Elapsed.TotalMilliseconds:F0} ms; " +
+        (Result is { } r ? $"stop={r.StopReason} subCalls={r.Statistics.SubCalls} failed={r.Statistics.FailedSubCalls} " : "") +
+        (FinalTurn is { } f ? $"delivered=[{string.Join(", ", f.DeliveredTokens)}] errors={f.ErrorResults} " : "no final turn ") +
+        (Error is { } e ? $"{e.GetType().FullName}: {e.Message}" : "");
+}
+
+/// <summary>
+/// Runs queries through <see cref="RecursiveLanguageModel"/> against a <see cref="FaultInjectingOpenAIServer"/>, with
+/// clients built the plain Microsoft.Extensions.AI way, and classifies each outcome. Shared by the integration test and
+/// the <c>Rlm.Tools.FaultBench</c> benchmark.
+/// </summary>
+public static class FaultDrill
+{
+    /// <summary>An <see cref="IChatClient"/> for <paramref name="model"/> at <paramref name="endpoint"/>: the OpenAI client with its own retries off, as <c>AsIChatClient()</c>.</summary>
+    public static IChatClient Client(Uri endpoint, string model) =>
+        new OpenAIClient(new ApiKeyCredential("k"), new OpenAIClientOptions { Endpoint = endpoint, RetryPolicy = new ClientRetryPolicy(0) })
+            .GetChatClient(model)
+            .AsIChatClient();
+
+    /// <summary>Runs queries <c>Q{first}</c>..<c>Q{first+count-1}</c>, <paramref name="parallelQueries"/> at a time.</summary>
+    public static async Task<IReadOnlyList<DrillOutcome>> RunAsync(
+        FaultInjectingOpenAIServer server, RecursiveLanguageModel rlm, int first, int count, int parallelQueries, CancellationToken cancellationToken = default)
+    {
+        string context = server.Context();
+        var outcomes = new DrillOutcome[count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, count),
+            new ParallelOptions { MaxDegreeOfParallelism = parallelQueries, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                int n = first + i;
+                string queryId = "Q" + n.ToString(CultureInfo.InvariantCulture);
+                long started = Stopwatch.GetTimestamp();
+                RlmResult? result = null;
+                Exception? error = null;
+                try
+                {
+                    result = await rlm.QueryAsync(FaultInjectingOpenAIServer.Question(n), context, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    error = e;
+                }
+
+                TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+                server.FinalTurns.TryGetValue(queryId, out FinalTurn? final);
+                outcomes[i] = new DrillOutcome(queryId, Classify(result, error, final, server.Options.SubCallsPerQuery), result, error, final, elapsed);
+            }).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// <summary>
+    /// A result is consistent when the final turn of the root read every part exactly once or as a counted failure:
+    /// distinct delivered tokens + <see cref="RlmStatistics.FailedSubCalls"/> = parts, and no token twice.
+    /// </summary>
+    public static DrillOutcomeKind Classify(RlmResult? result, Exception? error, FinalTurn? final, int parts)
+    {
+        if (error is not null)
+        {
+            return error.GetType().Name == "RlmModelException" ? DrillOutcomeKind.ModelException : DrillOutcomeKind.RawException;
+        }
+
+        if (result is null || final is null || !result.IsFinal)
+        {
+            return DrillOutcomeKind.Inconsistent;
+        }
+
+        int distinct = final.DeliveredTokens.Distinct(StringComparer.Ordinal).Count();
+        bool consistent = distinct == final.DeliveredTokens.Count
+            && final.Results == parts
+            && distinct + result.Statistics.FailedSubCalls == parts
+            && final.ErrorResults == result.Statistics.FailedSubCalls;
+        if (!consistent)
+        {
+            return DrillOutcomeKind.Inconsistent;
+        }
+
+        return result.Statistics.FailedSubCalls == 0 ? DrillOutcomeKind.AllSubResults : DrillOutcomeKind.SubCallsFailedCounted;
+    }
+
+    /// <summary>The value at <paramref name="percentile"/> (0..100) of <paramref name="values"/>, nearest rank.</summary>
+    public static TimeSpan Percentile(IEnumerable<TimeSpan> values, double percentile)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        if (sorted.Count == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        int rank = (int)Math.Ceiling(percentile / 100 * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
+    }
+}
