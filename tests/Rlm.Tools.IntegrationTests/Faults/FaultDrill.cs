@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Diagnostics;
 using System.Globalization;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.AI;
 using OpenAI;
 
@@ -19,7 +20,7 @@ public enum DrillOutcomeKind
     /// <summary>A result that lost or duplicated a sub-result (a bug).</summary>
     Inconsistent,
 
-    /// <summary>The documented <c>RlmModelException</c>.</summary>
+    /// <summary>The documented <see cref="RlmModelException"/>.</summary>
     ModelException,
 
     /// <summary>Any other exception (a bug: a raw parser or transport exception escaped).</summary>
@@ -49,6 +50,25 @@ public static class FaultDrill
         new OpenAIClient(new ApiKeyCredential("k"), new OpenAIClientOptions { Endpoint = endpoint, RetryPolicy = new ClientRetryPolicy(0) })
             .GetChatClient(model)
             .AsIChatClient();
+
+    /// <summary>The parts a query fans out to; also its sub-call budget (<see cref="RlmOptions.MaxSubCalls"/>), so a repeated sub-call would hit it.</summary>
+    public const int Parts = 8;
+
+    /// <summary>
+    /// Options for a drill: one model request may take 2 s, 6 retries with back-off from 50 ms up to 2 s (Retry-After
+    /// included), the sub-call budget exactly <see cref="Parts"/>, and <paramref name="limiter"/> shared by every query.
+    /// </summary>
+    public static RlmOptions Options(RateLimiter limiter) => new()
+    {
+        ModelRequestTimeout = TimeSpan.FromSeconds(2),
+        MaxModelRetries = 6,
+        ModelRetryBaseDelay = TimeSpan.FromMilliseconds(50),
+        ModelRetryMaxDelay = TimeSpan.FromSeconds(2),
+        ConcurrencyLimiter = limiter,
+        MaxSubCalls = Parts,
+        MaxConcurrency = Parts,
+        MaxIterations = 6,
+    };
 
     /// <summary>Runs queries <c>Q{first}</c>..<c>Q{first+count-1}</c>, <paramref name="parallelQueries"/> at a time.</summary>
     public static async Task<IReadOnlyList<DrillOutcome>> RunAsync(
@@ -90,7 +110,7 @@ public static class FaultDrill
     {
         if (error is not null)
         {
-            return error.GetType().Name == "RlmModelException" ? DrillOutcomeKind.ModelException : DrillOutcomeKind.RawException;
+            return error is RlmModelException ? DrillOutcomeKind.ModelException : DrillOutcomeKind.RawException;
         }
 
         if (result is null || final is null || !result.IsFinal)

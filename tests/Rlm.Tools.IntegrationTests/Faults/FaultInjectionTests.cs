@@ -1,19 +1,103 @@
 using System.Diagnostics;
+using System.Threading.RateLimiting;
 using Xunit.Abstractions;
 
 namespace Rlm.Tools.IntegrationTests.Faults;
 
+/// <summary>
+/// Issue 6, "Done when": 60 queries with 8 parallel sub-calls each, through clients built with <c>AsIChatClient()</c> and
+/// passed straight to <see cref="RecursiveLanguageModel"/>, against a seeded loopback server that injects every fault
+/// kind into a quarter of all responses.
+/// </summary>
 public sealed class FaultInjectionTests(ITestOutputHelper output)
 {
+    private const int Queries = 60;
+    private const int ParallelQueries = 6;
+    private const int Permits = 6;
+
     [Fact]
-    public async Task Smoke()
+    public async Task Every_query_survives_provider_faults_with_each_sub_result_delivered_once_or_counted_as_failed()
     {
-        await using var server = await FaultInjectingOpenAIServer.StartAsync(new FaultServerOptions { Seed = 6, FaultRate = 0.2, HangLimit = TimeSpan.FromSeconds(5) });
-        var rlm = new RecursiveLanguageModel(FaultDrill.Client(server.Endpoint, "root-model"), FaultDrill.Client(server.Endpoint, "worker-model"), new RlmOptions { MaxSubCalls = 8, MaxConcurrency = 8 });
-        var sw = Stopwatch.StartNew();
-        var outcomes = await FaultDrill.RunAsync(server, rlm, 1, 20, 4);
-        output.WriteLine($"wall {sw.Elapsed}, requests {server.Requests}, max concurrent {server.MaxConcurrentRequests}");
-        foreach (var o in outcomes) output.WriteLine(o.ToString());
-        foreach (var (k, v) in server.Faults) output.WriteLine($"{k}: {v}");
+        await using var server = await FaultInjectingOpenAIServer.StartAsync(new FaultServerOptions { Seed = 6, FaultRate = 0.25, SubCallsPerQuery = FaultDrill.Parts });
+        using var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = Permits, QueueLimit = int.MaxValue });
+        var options = FaultDrill.Options(limiter);
+        var rlm = new RecursiveLanguageModel(FaultDrill.Client(server.Endpoint, "root-model"), FaultDrill.Client(server.Endpoint, "worker-model"), options);
+
+        var wall = Stopwatch.StartNew();
+        var outcomes = await FaultDrill.RunAsync(server, rlm, 1, Queries, ParallelQueries);
+        wall.Stop();
+        Report(server, outcomes, wall.Elapsed);
+
+        // Every kind of fault was injected, into at least 20% of all responses.
+        Assert.All(FaultInjectingOpenAIServer.AllFaults, kind => Assert.True(server.Faults[kind] > 0, $"{kind} was never injected"));
+        Assert.True(server.FaultCount >= 0.2 * server.Requests, $"{server.FaultCount} faults in {server.Requests} responses");
+
+        // Every query returned a result or threw the documented exception: no raw parser or transport exception.
+        Assert.Equal(Queries, outcomes.Count);
+        Assert.Empty(outcomes.Where(o => o.Kind == DrillOutcomeKind.RawException).Select(o => o.ToString()));
+        foreach (var failed in outcomes.Where(o => o.Kind == DrillOutcomeKind.ModelException))
+        {
+            var e = Assert.IsType<RlmModelException>(failed.Error);
+            Assert.True(e.Attempts >= 1, failed.ToString());
+            Assert.DoesNotContain('\n', e.Message);
+        }
+
+        // Each sub-result reached the root exactly once or was counted as failed: no silent loss, no duplicate.
+        Assert.Empty(outcomes.Where(o => o.Kind == DrillOutcomeKind.Inconsistent).Select(o => o.ToString()));
+        foreach (var done in outcomes.Where(o => o.Result is not null))
+        {
+            Assert.All(done.FinalTurn!.DeliveredTokens, token => Assert.Contains(token, done.Result!.Answer, StringComparison.Ordinal));
+        }
+
+        Assert.All(server.AnsweredWorkerBodies, body => Assert.True(body.Value == 1, $"worker request {body.Key} was answered {body.Value} times"));
+        Assert.True(outcomes.Count(o => o.Result is not null) >= Queries * 9 / 10, "fewer than 90% of the queries returned a result");
+        Assert.Contains(outcomes, o => o.Kind == DrillOutcomeKind.SubCallsFailedCounted || o.Kind == DrillOutcomeKind.AllSubResults);
+
+        // Budgets: the sub-call budget per query and the limiter shared by all queries.
+        Assert.All(outcomes.Where(o => o.Result is not null), o => Assert.InRange(o.Result!.Statistics.SubCalls, 1, options.MaxSubCalls));
+        foreach (var perQuery in server.Attempts.Where(a => !a.IsRoot).GroupBy(a => a.QueryId))
+        {
+            Assert.InRange(perQuery.Select(a => a.BodyHash).Distinct().Count(), 1, options.MaxSubCalls);
+        }
+
+        Assert.InRange(server.MaxConcurrentRequests, 1, Permits);
+
+        // Back-off: each retry of a body comes after a pause, and after a 429 with Retry-After: 1 at least ~1 s later.
+        var retried = server.AttemptsByBody().Where(attempts => attempts.Count > 1).ToList();
+        Assert.NotEmpty(retried);
+        var gaps = new List<TimeSpan>();
+        var afterRateLimit = new List<TimeSpan>();
+        foreach (var attempts in retried)
+        {
+            for (int i = 1; i < attempts.Count; i++)
+            {
+                TimeSpan gap = attempts[i].Arrived - attempts[i - 1].Ended;
+                Assert.True(gap > TimeSpan.FromMilliseconds(1), $"attempt {i + 1} of {attempts[i].BodyHash} came {gap.TotalMilliseconds:F2} ms after a {attempts[i - 1].Fault}");
+                gaps.Add(gap);
+                if (attempts[i - 1].Fault == FaultKind.RateLimited)
+                {
+                    Assert.True(gap >= TimeSpan.FromSeconds(0.9), $"attempt {i + 1} of {attempts[i].BodyHash} came {gap.TotalMilliseconds:F0} ms after a 429 with Retry-After: 1");
+                    afterRateLimit.Add(gap);
+                }
+            }
+        }
+
+        Assert.NotEmpty(afterRateLimit);
+        Assert.True(FaultDrill.Percentile(gaps, 50) >= TimeSpan.FromMilliseconds(10), $"median back-off {FaultDrill.Percentile(gaps, 50).TotalMilliseconds:F1} ms");
+        Assert.True(outcomes.Where(o => o.Result is not null).Sum(o => o.Result!.Statistics.ModelRetries) > 0);
+    }
+
+    private void Report(FaultInjectingOpenAIServer server, IReadOnlyList<DrillOutcome> outcomes, TimeSpan wall)
+    {
+        output.WriteLine($"wall {wall.TotalSeconds:F1} s; {server.Requests} requests, {server.FaultCount} faults; max {server.MaxConcurrentRequests} in flight");
+        output.WriteLine(string.Join(", ", server.Faults.Select(f => $"{f.Key}={f.Value}")));
+        output.WriteLine(string.Join(", ", outcomes.GroupBy(o => o.Kind).Select(g => $"{g.Key}={g.Count()}")));
+        var gaps = server.AttemptsByBody().Where(a => a.Count > 1).SelectMany(a => a.Skip(1).Select((attempt, i) => (attempt.Arrived - a[i].Ended, a[i].Fault))).ToList();
+        output.WriteLine($"retried bodies: {server.AttemptsByBody().Count(a => a.Count > 1)}; back-off min {gaps.Select(g => g.Item1).DefaultIfEmpty().Min().TotalMilliseconds:F1} ms, " +
+            $"p50 {FaultDrill.Percentile(gaps.Select(g => g.Item1), 50).TotalMilliseconds:F1} ms, after 429 min {gaps.Where(g => g.Fault == FaultKind.RateLimited).Select(g => g.Item1).DefaultIfEmpty().Min().TotalMilliseconds:F0} ms");
+        foreach (var outcome in outcomes.Where(o => o.Kind != DrillOutcomeKind.AllSubResults))
+        {
+            output.WriteLine(outcome.ToString());
+        }
     }
 }
