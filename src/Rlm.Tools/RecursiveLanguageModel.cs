@@ -41,6 +41,7 @@ public sealed class RecursiveLanguageModel
     /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="context"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="query"/> is empty or white space.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    /// <exception cref="RlmModelException">A root model request failed for good (see <see cref="RlmOptions.MaxModelRetries"/>); <see cref="RlmModelException.PartialResult"/> holds the run so far.</exception>
     public Task<RlmResult> QueryAsync(string query, string context, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(query);
@@ -56,6 +57,7 @@ public sealed class RecursiveLanguageModel
     /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="documents"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="query"/> is empty, or the documents are empty or too large for one context.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    /// <exception cref="RlmModelException">A root model request failed for good (see <see cref="RlmOptions.MaxModelRetries"/>); <see cref="RlmModelException.PartialResult"/> holds the run so far.</exception>
     public Task<RlmResult> QueryAsync(string query, IReadOnlyList<RlmDocument> documents, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(query);
@@ -82,7 +84,18 @@ public sealed class RecursiveLanguageModel
             await using var run = new RlmRun(RootClient, WorkerClient, Options);
             var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
             var session = new RlmSession(run, depth: 0, view, query, trajectory);
-            var outcome = await session.RunAsync(cancellationToken).ConfigureAwait(false);
+            SessionOutcome outcome;
+            try
+            {
+                outcome = await session.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RlmModelException e)
+            {
+                // The root model failed for good: the caller gets the typed exception with what the run had so far.
+                e.PartialResult = run.CreateResult(new SessionOutcome(string.Empty, RlmStopReason.ModelFailure, session.Iterations), trajectory, session.Iterations);
+                throw;
+            }
+
             var result = run.CreateResult(outcome, trajectory, outcome.Iterations);
             if (activity is not null)
             {
@@ -99,8 +112,8 @@ public sealed class RecursiveLanguageModel
         }
         catch (Exception e)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, e is OperationCanceledException ? "canceled" : e.Message);
-            activity?.SetTag("error.type", e.GetType().FullName);
+            activity?.SetStatus(ActivityStatusCode.Error, e is OperationCanceledException ? "canceled" : SecretRedactor.Default.Redact(e.Message));
+            activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
             throw;
         }
     }

@@ -1,3 +1,5 @@
+using System.Threading.RateLimiting;
+
 namespace Rlm.Tools;
 
 /// <summary>
@@ -24,6 +26,11 @@ public sealed class RlmOptions
     private int _javaScriptMaxStatements = 50_000_000;
     private int _javaScriptMaxRecursionDepth = 256;
     private long _javaScriptMemoryLimitBytes = 512L * 1024 * 1024;
+    private TimeSpan _modelRequestTimeout = TimeSpan.FromSeconds(120);
+    private int _maxModelRetries = 4;
+    private TimeSpan _modelRetryBaseDelay = TimeSpan.FromSeconds(1);
+    private TimeSpan _modelRetryMaxDelay = TimeSpan.FromSeconds(30);
+    private List<string> _redactedValues = [];
 
     /// <summary>Gets or sets the most model turns one session (root or recursive worker) may take before it must answer.</summary>
     /// <value>The default value is 30. After the last iteration, one more call without tools asks for the answer.</value>
@@ -122,6 +129,68 @@ public sealed class RlmOptions
         }
     }
 
+    /// <summary>
+    /// Gets or sets how long one attempt of one model request may be in flight (the wait for a free slot is not counted).
+    /// Past it the attempt is abandoned, even if the client ignores cancellation, and counts as a transient failure.
+    /// </summary>
+    /// <value>The default value is 120 seconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan ModelRequestTimeout { get => _modelRequestTimeout; set => _modelRequestTimeout = Positive(value); }
+
+    /// <summary>
+    /// Gets or sets how many times a model request is retried after a transient failure: a timeout, HTTP 408, 409, 425,
+    /// 429 or 5xx, a connection failure or reset, or a 200 response that cannot be used (malformed or truncated JSON, no
+    /// choices, no text and no function calls). Other HTTP 4xx responses (a bad key, an unknown model) are not retried.
+    /// </summary>
+    /// <value>The default value is 4 (so at most 5 attempts). 0 turns retries off.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 0 or greater than 20.</exception>
+    public int MaxModelRetries
+    {
+        get => _maxModelRetries;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 20);
+            _maxModelRetries = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets the median wait before the first retry. Later waits double (exponential back-off with jitter: Polly 8's
+    /// <c>DelayBackoffType.Exponential</c> with <c>UseJitter</c>, the decorrelated-jitter algorithm). A <c>Retry-After</c>
+    /// (seconds or HTTP date) or <c>retry-after-ms</c> header on the failed response replaces the computed wait.
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan ModelRetryBaseDelay { get => _modelRetryBaseDelay; set => _modelRetryBaseDelay = Positive(value); }
+
+    /// <summary>Gets or sets the longest single wait between two attempts, a provider's <c>Retry-After</c> included.</summary>
+    /// <value>The default value is 30 seconds.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan ModelRetryMaxDelay { get => _modelRetryMaxDelay; set => _modelRetryMaxDelay = Positive(value); }
+
+    /// <summary>
+    /// Gets or sets a limiter shared by every query and every <see cref="RecursiveLanguageModel"/> of a host, so that the
+    /// host as a whole never has more model requests in flight than it allows. Each attempt of each model request holds one
+    /// permit while it is in flight (not while it waits for a retry or for its sub-calls). <see cref="MaxConcurrency"/>
+    /// still bounds each run on its own.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: only the per-run <see cref="MaxConcurrency"/> applies. Typically a
+    /// <see cref="System.Threading.RateLimiting.ConcurrencyLimiter"/> with <c>PermitLimit</c> = the host's budget and a
+    /// <c>QueueLimit</c> large enough for every waiting request (a refused permit counts as a transient failure, retried).
+    /// The limiter is shared, not owned: the caller disposes it.
+    /// </value>
+    public RateLimiter? ConcurrencyLimiter { get; set; }
+
+    /// <summary>
+    /// Gets or sets secrets (for example the API key) that must never leave the host: they are removed, with the built-in
+    /// patterns of <see cref="SecretRedactor"/>, from every provider error before it reaches an exception, a span, the
+    /// trajectory, a progress event or a prompt.
+    /// </summary>
+    /// <value>The default value is an empty list. Values shorter than 4 characters are ignored.</value>
+    public IList<string> RedactedValues { get => _redactedValues; set => _redactedValues = [.. value ?? throw new ArgumentNullException(nameof(value))]; }
+
     /// <summary>Gets or sets the model id sent with root-model requests (<see cref="Microsoft.Extensions.AI.ChatOptions.ModelId"/>).</summary>
     /// <value>The default value is <see langword="null"/>: the client's own default model.</value>
     public string? RootModelId { get; set; }
@@ -151,7 +220,12 @@ public sealed class RlmOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Copies these options.</summary>
-    public RlmOptions Clone() => (RlmOptions)MemberwiseClone();
+    public RlmOptions Clone()
+    {
+        var copy = (RlmOptions)MemberwiseClone();
+        copy._redactedValues = [.. _redactedValues];
+        return copy;
+    }
 
     private static int Positive(int value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
     {

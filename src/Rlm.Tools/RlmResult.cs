@@ -14,6 +14,12 @@ public sealed class RlmResult
     /// <summary>Gets whether the model itself ended the run with <c>final</c> or <c>final_var</c>.</summary>
     public bool IsFinal => StopReason is RlmStopReason.Final or RlmStopReason.FinalVariable;
 
+    /// <summary>
+    /// Gets whether sub-calls were made and every one of them failed: the answer then rests on no worker result, whatever
+    /// <see cref="StopReason"/> says. The <c>rlm</c> command exits non-zero.
+    /// </summary>
+    public bool AllSubCallsFailed => Statistics.SubCalls > 0 && Statistics.FailedSubCalls >= Statistics.SubCalls;
+
     /// <summary>Gets token usage summed over every model call at every depth.</summary>
     public required UsageDetails Usage { get; init; }
 

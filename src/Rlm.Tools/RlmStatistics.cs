@@ -9,13 +9,19 @@ public sealed class RlmStatistics
     /// <summary>Gets the model turns taken by the root session.</summary>
     public int RootIterations { get; init; }
 
-    /// <summary>Gets every model request made (iterations, nudges, last calls, leaf completions).</summary>
+    /// <summary>Gets every model request sent (iterations, nudges, last calls, leaf completions), each retry counted.</summary>
     public int ModelCalls { get; init; }
+
+    /// <summary>Gets how many of <see cref="ModelCalls"/> were retries of a failed attempt.</summary>
+    public int ModelRetries { get; init; }
+
+    /// <summary>Gets the model requests that failed for good (after their retries); a failed worker request fails its sub-call.</summary>
+    public int FailedModelCalls { get; init; }
 
     /// <summary>Gets the sub-calls started (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>).</summary>
     public int SubCalls { get; init; }
 
-    /// <summary>Gets the sub-calls that ended in an error returned to their parent.</summary>
+    /// <summary>Gets the sub-calls that ended in an error returned to their parent (a worker request that failed for good, an empty worker answer, a failed recursive session).</summary>
     public int FailedSubCalls { get; init; }
 
     /// <summary>Gets the deepest depth any session or leaf ran at (0 when no sub-call ran).</summary>

@@ -14,4 +14,10 @@ public enum RlmStopReason
 
     /// <summary><see cref="RlmOptions.MaxIterations"/> ran out; the answer comes from one last call without tools.</summary>
     IterationLimit,
+
+    /// <summary>
+    /// A root model request failed for good (see <see cref="RlmModelException"/>). Only seen in
+    /// <see cref="RlmModelException.PartialResult"/>: the answer is empty.
+    /// </summary>
+    ModelFailure,
 }

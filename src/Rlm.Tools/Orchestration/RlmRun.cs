@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.AI;
+using Polly;
+using Polly.Retry;
 using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Orchestration;
@@ -15,23 +16,26 @@ internal sealed class RlmRun : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _toolCalls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, UsageDetails> _usageByModel = new(StringComparer.Ordinal);
     private readonly UsageDetails _usage = new();
-    private readonly string? _rootProvider;
-    private readonly string? _workerProvider;
     private int _subCallsReserved;
     private int _subCallsStarted;
     private int _failedSubCalls;
     private int _iterations;
     private int _modelCalls;
+    private int _modelRetries;
+    private int _failedModelCalls;
     private int _maxDepthReached;
+    private readonly ResiliencePipeline _retry;
+    private static readonly ResiliencePropertyKey<int> s_depthKey = new("rlm.depth");
+    private static readonly ResiliencePropertyKey<string> s_roleKey = new("rlm.role");
 
     public RlmRun(IChatClient rootClient, IChatClient workerClient, RlmOptions options)
     {
         RootClient = rootClient;
         WorkerClient = workerClient;
         Options = options;
-        Dispatcher = new SubCallDispatcher(options.MaxConcurrency);
-        _rootProvider = rootClient.GetService<ChatClientMetadata>()?.ProviderName;
-        _workerProvider = ReferenceEquals(workerClient, rootClient) ? _rootProvider : workerClient.GetService<ChatClientMetadata>()?.ProviderName;
+        Redactor = new SecretRedactor(options.RedactedValues);
+        Dispatcher = new SubCallDispatcher(options.MaxConcurrency, options.ModelRequestTimeout, options.ConcurrencyLimiter, options.TimeProvider);
+        _retry = CreateRetryPipeline();
         _startTimestamp = options.TimeProvider.GetTimestamp();
     }
 
@@ -42,6 +46,9 @@ internal sealed class RlmRun : IAsyncDisposable
     public RlmOptions Options { get; }
 
     public SubCallDispatcher Dispatcher { get; }
+
+    /// <summary>Gets the redactor every provider text passes through before it leaves the engine.</summary>
+    public SecretRedactor Redactor { get; }
 
     public TimeSpan Elapsed => Options.TimeProvider.GetElapsedTime(_startTimestamp);
 
@@ -81,75 +88,137 @@ internal sealed class RlmRun : IAsyncDisposable
     public void RecordDepth(int depth) => TextLimits.InterlockedMax(ref _maxDepthReached, depth);
 
     public void Report(RlmProgressKind kind, int depth, string message) =>
-        Options.Progress?.Report(new RlmProgressEvent(kind, depth, Elapsed, message));
+        Options.Progress?.Report(new RlmProgressEvent(kind, depth, Elapsed, Redactor.Redact(message)));
 
-    /// <summary>Sends one model request through the dispatcher, recording usage, the trace node, a <c>chat</c> span and metrics.</summary>
-    public async Task<ChatResponse> CallModelAsync(bool worker, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RlmTraceNode node, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one model request through the dispatcher under the run's retry policy (Polly: exponential back-off with
+    /// jitter, <c>Retry-After</c> honoured), recording every attempt, usage and the trace node.
+    /// </summary>
+    /// <param name="worker">Whether the worker model (sub-calls) or the root model is asked.</param>
+    /// <param name="messages">The conversation.</param>
+    /// <param name="chatOptions">Options; tools, if any, are declarations only.</param>
+    /// <param name="node">The trace node of this request.</param>
+    /// <param name="requireText">Whether a reply without text is unusable (a request that allows no tools).</param>
+    /// <param name="cancellationToken">The caller's token; its cancellation is never retried or wrapped.</param>
+    /// <exception cref="RlmModelException">The request failed for good.</exception>
+    public async Task<ChatResponse> CallModelAsync(bool worker, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RlmTraceNode node, bool requireText, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _modelCalls);
         var client = worker ? WorkerClient : RootClient;
-        string? provider = worker ? _workerProvider : _rootProvider;
-        using var activity = RlmTelemetry.ActivitySource.StartActivity($"chat {chatOptions.ModelId ?? (worker ? "worker" : "root")}", ActivityKind.Client);
-        if (activity is not null)
-        {
-            activity.SetTag("gen_ai.operation.name", "chat");
-            activity.SetTag("gen_ai.provider.name", provider);
-            activity.SetTag("gen_ai.request.model", chatOptions.ModelId);
-            activity.SetTag("rlm.role", worker ? "worker" : "root");
-            activity.SetTag("rlm.depth", node.Depth);
-        }
-
-        long started = Stopwatch.GetTimestamp();
-        var tags = new TagList { { "gen_ai.operation.name", "chat" }, { "gen_ai.provider.name", provider }, { "gen_ai.request.model", chatOptions.ModelId } };
+        string role = worker ? "worker" : "root";
+        int attempts = 0;
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(s_depthKey, node.Depth);
+        context.Properties.Set(s_roleKey, role);
         try
         {
-            var response = await Dispatcher.SendAsync(client, messages, chatOptions, cancellationToken).ConfigureAwait(false);
-            AddUsage(response.ModelId ?? chatOptions.ModelId ?? (worker ? "worker" : "root"), response.Usage);
+            var response = await _retry.ExecuteAsync(
+                async (context, _) =>
+                {
+                    Interlocked.Increment(ref attempts);
+                    Interlocked.Increment(ref _modelCalls);
+                    var response = await Dispatcher.SendAsync(client, messages, chatOptions, context.CancellationToken).ConfigureAwait(false);
+                    AddUsage(response.ModelId ?? chatOptions.ModelId ?? role, response.Usage);
+                    EnsureUsable(response, requireText);
+                    return response;
+                },
+                context,
+                state: 0).ConfigureAwait(false);
             node.Complete(Elapsed, Summarize(response));
-            tags.Add("gen_ai.response.model", response.ModelId);
-            RlmTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
-            RecordTokens(response.Usage, tags);
-            if (activity is not null)
-            {
-                activity.SetTag("gen_ai.response.model", response.ModelId);
-                activity.SetTag("gen_ai.response.id", response.ResponseId);
-                activity.SetTag("gen_ai.response.finish_reasons", response.FinishReason is { } reason ? new[] { reason.Value } : null);
-                activity.SetTag("gen_ai.usage.input_tokens", response.Usage?.InputTokenCount);
-                activity.SetTag("gen_ai.usage.output_tokens", response.Usage?.OutputTokenCount);
-            }
-
             return response;
         }
-        catch (Exception e)
+        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            tags.Add("error.type", e.GetType().FullName);
-            RlmTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
-            activity?.SetStatus(ActivityStatusCode.Error, e is OperationCanceledException ? "canceled" : e.Message);
-            activity?.SetTag("error.type", e.GetType().FullName);
-            if (e is not OperationCanceledException)
-            {
-                node.Complete(Elapsed, e.Message, isError: true);
-            }
-
-            throw;
+            Interlocked.Increment(ref _failedModelCalls);
+            var failure = ModelFailure.Classify(e);
+            string cause = TextLimits.OneLine(Redactor.Redact(e.Message), 300);
+            string message = $"the {role} model request failed after {attempts} attempt{(attempts == 1 ? "" : "s")}: {Describe(failure)}: {cause}";
+            node.Complete(Elapsed, message, isError: true);
+            var inner = Redactor.ContainsSecret(e.ToString()) ? new Exception($"{e.GetType().FullName}: {cause} (redacted)") : e;
+            throw new RlmModelException(message, failure.Kind, failure.StatusCode, attempts, inner);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
-    private static void RecordTokens(UsageDetails? usage, TagList tags)
+    private static string Describe(ModelFailure failure)
     {
-        if (usage?.InputTokenCount is { } input)
+        string kind = failure.Kind switch
         {
-            var inputTags = tags;
-            inputTags.Add("gen_ai.token.type", "input");
-            RlmTelemetry.TokenUsage.Record(input, inputTags);
+            RlmModelFailureKind.Timeout => "timed out",
+            RlmModelFailureKind.RateLimited => "rate limited",
+            RlmModelFailureKind.ServerError => "server error",
+            RlmModelFailureKind.Transport => "connection failed",
+            RlmModelFailureKind.InvalidResponse => "unreadable response",
+            RlmModelFailureKind.EmptyResponse => "empty response",
+            RlmModelFailureKind.ClientError => "refused (not retried)",
+            _ => "error",
+        };
+        return failure.StatusCode is { } status ? $"{kind} (HTTP {status})" : kind;
+    }
+
+    /// <summary>Rejects a response the session cannot use, so that it is retried like a transient failure.</summary>
+    private static void EnsureUsable(ChatResponse response, bool requireText)
+    {
+        bool hasCalls = false;
+        bool hasText = false;
+        foreach (var message in response.Messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                hasCalls |= content is FunctionCallContent;
+                hasText |= content is TextContent { Text: { } text } && !string.IsNullOrWhiteSpace(text);
+            }
         }
 
-        if (usage?.OutputTokenCount is { } output)
+        if (requireText ? !hasText : !hasText && !hasCalls)
         {
-            var outputTags = tags;
-            outputTags.Add("gen_ai.token.type", "output");
-            RlmTelemetry.TokenUsage.Record(output, outputTags);
+            throw new UnusableResponseException(requireText
+                ? "the model replied without text"
+                : "the model replied with neither text nor a function call");
         }
+    }
+
+    private ResiliencePipeline CreateRetryPipeline()
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = Options.TimeProvider };
+        if (Options.MaxModelRetries > 0)
+        {
+            var maxDelay = Options.ModelRetryMaxDelay;
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = Options.MaxModelRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = Options.ModelRetryBaseDelay,
+                MaxDelay = maxDelay,
+                ShouldHandle = static args => ValueTask.FromResult(
+                    args.Outcome.Exception is { } e
+                    && !(e is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
+                    && ModelFailure.Classify(e).IsTransient),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    args.Outcome.Exception is { } e && ModelFailure.Classify(e).RetryAfter is { } after
+                        ? (after < maxDelay ? after : maxDelay)
+                        : null),
+                OnRetry = args =>
+                {
+                    Interlocked.Increment(ref _modelRetries);
+                    if (Options.Progress is not null && args.Outcome.Exception is { } e)
+                    {
+                        var failure = ModelFailure.Classify(e);
+                        int depth = args.Context.Properties.GetValue(s_depthKey, 0);
+                        string role = args.Context.Properties.GetValue(s_roleKey, "model");
+                        Report(RlmProgressKind.ModelRetry, depth,
+                            $"{role} request {Describe(failure)}; retry {args.AttemptNumber + 1} of {Options.MaxModelRetries} in {args.RetryDelay.TotalSeconds:0.0} s: {TextLimits.OneLine(Redactor.Redact(e.Message), 160)}");
+                    }
+
+                    return default;
+                },
+            });
+        }
+
+        return builder.Build();
     }
 
     private void AddUsage(string model, UsageDetails? usage)
@@ -194,6 +263,8 @@ internal sealed class RlmRun : IAsyncDisposable
                 Iterations = Volatile.Read(ref _iterations),
                 RootIterations = rootIterations,
                 ModelCalls = Volatile.Read(ref _modelCalls),
+                ModelRetries = Volatile.Read(ref _modelRetries),
+                FailedModelCalls = Volatile.Read(ref _failedModelCalls),
                 SubCalls = Volatile.Read(ref _subCallsStarted),
                 FailedSubCalls = Volatile.Read(ref _failedSubCalls),
                 MaxDepthReached = Volatile.Read(ref _maxDepthReached),

@@ -46,6 +46,9 @@ internal sealed class RlmSession
         _tools = RlmToolSet.Create(context).ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
+    /// <summary>Gets the iterations this session has started.</summary>
+    public int Iterations { get; private set; }
+
     private bool IsWorker => _depth > 0;
 
     private string Role => IsWorker ? "worker" : "root";
@@ -63,7 +66,7 @@ internal sealed class RlmSession
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _node.Complete(_run.Elapsed, e.Message, isError: true);
+            _node.Complete(_run.Elapsed, _run.Redactor.Redact(e.Message), isError: true);
             throw;
         }
         finally
@@ -83,7 +86,9 @@ internal sealed class RlmSession
         var chatOptions = new ChatOptions
         {
             ModelId = IsWorker ? options.WorkerModelId : options.RootModelId,
-            Tools = [.. _tools.Values],
+            // Declarations only: a FunctionInvokingChatClient anywhere in the user's pipeline passes the calls back to this
+            // session instead of running the tools itself (M.E.AI: a declaration that is not an AIFunction is never invoked).
+            Tools = [.. _tools.Values.Select(static t => (AITool)t.AsDeclarationOnly())],
             ToolMode = ChatToolMode.Auto,
             AllowMultipleToolCalls = true,
         };
@@ -95,7 +100,8 @@ internal sealed class RlmSession
             _run.Report(RlmProgressKind.Iteration, _depth, $"iter {iteration}: calling {ModelName} ({Role})...");
             var modelNode = _node.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({Role})", _depth, _run.Elapsed);
             ConversationBudget.Trim(messages, options.MaxConversationChars);
-            var response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, cancellationToken).ConfigureAwait(false);
+            Iterations = iteration;
+            var response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, requireText: false, cancellationToken).ConfigureAwait(false);
             messages.AddRange(response.Messages);
 
             var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
@@ -135,7 +141,7 @@ internal sealed class RlmSession
         ConversationBudget.Trim(messages, options.MaxConversationChars);
         var lastOptions = chatOptions.Clone();
         lastOptions.ToolMode = ChatToolMode.None;
-        var last = await _run.CallModelAsync(IsWorker, [.. messages], lastOptions, lastNode, cancellationToken).ConfigureAwait(false);
+        var last = await _run.CallModelAsync(IsWorker, [.. messages], lastOptions, lastNode, requireText: true, cancellationToken).ConfigureAwait(false);
         return new SessionOutcome(last.Text.Trim(), RlmStopReason.IterationLimit, options.MaxIterations);
     }
 
@@ -189,7 +195,7 @@ internal sealed class RlmSession
             }
             catch (Exception e)
             {
-                result = ToolResult.Error($"{name} failed: {e.Message}");
+                result = ToolResult.Error($"{name} failed: {_run.Redactor.Redact(e.Message)}");
             }
         }
 
@@ -256,7 +262,7 @@ internal sealed class RlmSession
                     new(ChatRole.System, RenderPrompt(options.LeafSystemPrompt ?? RlmPrompts.Leaf, slice, childDepth)),
                     new(ChatRole.User, slice is null ? query : LeafMessage(query, slice)),
                 };
-                var response = await _run.CallModelAsync(worker: true, messages, new ChatOptions { ModelId = options.WorkerModelId }, node, cancellationToken).ConfigureAwait(false);
+                var response = await _run.CallModelAsync(worker: true, messages, new ChatOptions { ModelId = options.WorkerModelId }, node, requireText: true, cancellationToken).ConfigureAwait(false);
                 answer = response.Text.Trim();
             }
             else
@@ -266,8 +272,17 @@ internal sealed class RlmSession
                 answer = (await child.RunAsync(cancellationToken).ConfigureAwait(false)).Answer;
             }
 
+            if (answer.Length == 0)
+            {
+                // A recursive session that ended with an empty answer delivered nothing: a failed sub-call, counted as such.
+                _run.RecordFailedSubCall();
+                activity?.SetStatus(ActivityStatusCode.Error, "empty answer");
+                _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): the worker gave an empty answer");
+                return ToolResult.Error("the sub-call failed: the worker gave an empty answer.");
+            }
+
             _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call done (depth={childDepth}): {TextLimits.OneLine(answer, 80)}");
-            return new ToolResult(answer.Length == 0 ? "(the worker gave an empty answer)" : answer);
+            return new ToolResult(answer);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -276,10 +291,11 @@ internal sealed class RlmSession
         catch (Exception e)
         {
             _run.RecordFailedSubCall();
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            activity?.SetTag("error.type", e.GetType().FullName);
-            _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): {e.Message}");
-            return ToolResult.Error($"the sub-call failed: {e.GetType().Name}: {e.Message}");
+            string error = e is RlmModelException ? e.Message : $"{e.GetType().Name}: {TextLimits.OneLine(_run.Redactor.Redact(e.Message), 300)}";
+            activity?.SetStatus(ActivityStatusCode.Error, error);
+            activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
+            _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): {error}");
+            return ToolResult.Error($"the sub-call failed: {error}. Retry it later, split it, or answer from what you have.");
         }
     }
 

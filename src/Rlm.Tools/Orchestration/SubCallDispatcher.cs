@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.AI;
+using Polly;
+using Polly.Timeout;
 using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Orchestration;
@@ -10,18 +13,25 @@ namespace Rlm.Tools.Orchestration;
 /// <see cref="Channel{T}"/> read by <see cref="RlmOptions.MaxConcurrency"/> model workers.
 /// </summary>
 /// <remarks>
-/// A worker slot is held only while a request is in flight, never while a session waits for its children's answers,
-/// so no combination of depth and concurrency can deadlock: a parent waiting on sub-calls holds no slot.
+/// A worker slot is held only while a request is in flight, never while a session waits for its children's answers
+/// or a retry waits out its back-off, so no combination of depth and concurrency can deadlock: a parent waiting on
+/// sub-calls holds no slot. Each attempt is bounded by <see cref="RlmOptions.ModelRequestTimeout"/> (Polly's timeout
+/// strategy; the attempt is abandoned even if the client ignores its token) and, when a host shares one, holds a permit of
+/// <see cref="RlmOptions.ConcurrencyLimiter"/> while in flight.
 /// </remarks>
 internal sealed class SubCallDispatcher : IAsyncDisposable
 {
     private readonly Channel<ModelRequest> _requests = Channel.CreateUnbounded<ModelRequest>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly Task[] _workers;
+    private readonly ResiliencePipeline _timeout;
+    private readonly RateLimiter? _limiter;
     private int _inFlight;
     private int _peak;
 
-    public SubCallDispatcher(int workers)
+    public SubCallDispatcher(int workers, TimeSpan requestTimeout, RateLimiter? limiter = null, TimeProvider? timeProvider = null)
     {
+        _timeout = new ResiliencePipelineBuilder { TimeProvider = timeProvider ?? TimeProvider.System }.AddTimeout(requestTimeout).Build();
+        _limiter = limiter;
         _workers = new Task[workers];
         for (int i = 0; i < workers; i++)
         {
@@ -56,13 +66,29 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
                 continue;
             }
 
-            int now = Interlocked.Increment(ref _inFlight);
-            TextLimits.InterlockedMax(ref _peak, now);
+            RateLimitLease? lease = null;
+            bool counted = false;
             var previous = Activity.Current;
-            Activity.Current = request.Activity; // spans of the chat client nest under the request's chat span
+            Activity.Current = request.Activity; // spans of the chat client (OpenTelemetryChatClient, HTTP) nest under the caller's span
             try
             {
-                var response = await request.Client.GetResponseAsync(request.Messages, request.Options, request.CancellationToken).ConfigureAwait(false);
+                if (_limiter is not null)
+                {
+                    lease = await _limiter.AcquireAsync(1, request.CancellationToken).ConfigureAwait(false);
+                    if (!lease.IsAcquired)
+                    {
+                        throw new RateLimiterRejectedException("the shared concurrency limiter refused a permit (its queue is full)");
+                    }
+                }
+
+                counted = true;
+                TextLimits.InterlockedMax(ref _peak, Interlocked.Increment(ref _inFlight));
+                var response = await _timeout.ExecuteAsync(
+                    static async (request, token) =>
+                        // WaitAsync: a client that ignores its token is abandoned when the timeout fires, not waited for.
+                        await request.Client.GetResponseAsync(request.Messages, request.Options, token).WaitAsync(token).ConfigureAwait(false),
+                    request,
+                    request.CancellationToken).ConfigureAwait(false);
                 request.Completion.TrySetResult(response);
             }
             catch (OperationCanceledException e) when (request.CancellationToken.IsCancellationRequested)
@@ -76,7 +102,12 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
             finally
             {
                 Activity.Current = previous;
-                Interlocked.Decrement(ref _inFlight);
+                if (counted)
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                }
+
+                lease?.Dispose();
             }
         }
     }

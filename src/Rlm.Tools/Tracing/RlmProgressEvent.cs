@@ -27,4 +27,7 @@ public enum RlmProgressKind
 
     /// <summary>A session ends with an answer.</summary>
     SessionCompleted,
+
+    /// <summary>A model request failed transiently and waits to be retried.</summary>
+    ModelRetry,
 }

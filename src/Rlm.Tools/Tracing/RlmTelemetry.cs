@@ -9,14 +9,13 @@ namespace Rlm.Tools;
 /// </summary>
 /// <remarks>
 /// <para>Spans (<see cref="ActivitySource"/> named <see cref="SourceName"/>): <c>rlm.query</c> for a whole run;
-/// <c>rlm.sub_call</c> for each sub-call (a recursive session or a leaf); <c>chat {model}</c> (kind client) for each
-/// model request, its duration including the wait for a dispatcher slot; <c>execute_tool {name}</c> for each tool call.
-/// A model request runs on a dispatcher worker with its <c>chat</c> span as <see cref="Activity.Current"/>, so spans of
-/// the chat client (HTTP, for example) nest below it.</para>
-/// <para>Metrics (<see cref="Meter"/> named <see cref="SourceName"/>): <c>gen_ai.client.token.usage</c> (histogram,
-/// tokens, tagged <c>gen_ai.token.type</c> = <c>input</c> or <c>output</c>), <c>gen_ai.client.operation.duration</c>
-/// (histogram, seconds), <c>rlm.sub_calls</c> and <c>rlm.tool.calls</c> (counters; tool calls tagged
-/// <c>gen_ai.tool.name</c>).</para>
+/// <c>rlm.sub_call</c> for each sub-call (a recursive session or a leaf); <c>execute_tool {name}</c> for each tool call.
+/// The per-request <c>chat {model}</c> span and the <c>gen_ai.client.*</c> metrics are the chat client's to write: build
+/// the root and worker clients with M.E.AI's <c>UseOpenTelemetry()</c> (<c>OpenTelemetryChatClient</c>). A model request
+/// runs on a dispatcher worker with the caller's span (<c>execute_tool</c>, <c>rlm.sub_call</c> or <c>rlm.query</c>) as
+/// <see cref="Activity.Current"/>, so the client's spans nest below it.</para>
+/// <para>Metrics (<see cref="Meter"/> named <see cref="SourceName"/>): <c>rlm.sub_calls</c> and <c>rlm.tool.calls</c>
+/// (counters; tool calls tagged <c>gen_ai.tool.name</c>).</para>
 /// <para>Collect them with, for example, <c>AddSource(RlmTelemetry.SourceName)</c> and
 /// <c>AddMeter(RlmTelemetry.SourceName)</c> in the OpenTelemetry SDK.</para>
 /// </remarks>
@@ -30,12 +29,6 @@ public static class RlmTelemetry
     internal static readonly ActivitySource ActivitySource = new(SourceName, s_version);
 
     internal static readonly Meter Meter = new(SourceName, s_version);
-
-    internal static readonly Histogram<long> TokenUsage = Meter.CreateHistogram<long>(
-        "gen_ai.client.token.usage", "{token}", "Tokens used per model request, by gen_ai.token.type (input or output).");
-
-    internal static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>(
-        "gen_ai.client.operation.duration", "s", "Duration of model requests, the wait for a dispatcher slot included.");
 
     internal static readonly Counter<long> SubCalls = Meter.CreateCounter<long>(
         "rlm.sub_calls", "{call}", "Sub-calls started (sub_llm, llm_query, each prompt of llm_query_batched).");

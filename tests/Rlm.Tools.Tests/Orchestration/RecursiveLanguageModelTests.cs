@@ -237,12 +237,17 @@ public class RecursiveLanguageModelTests
         var root = new ScriptedChatClient(
             _ => TestChatClient.Calls(("sub_llm", new { query = "boom", start = 0, end = 10 }), ("sub_llm", new { query = "calm", start = 10, end = 20 })),
             _ => TestChatClient.Calls(("final", new { answer = "partial" })));
-        var result = await new RecursiveLanguageModel(root, worker).QueryAsync("q?", s_context);
+        var options = new RlmOptions { MaxModelRetries = 2, ModelRetryBaseDelay = TimeSpan.FromMilliseconds(1) };
+        var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("q?", s_context);
 
         var results = TestChatClient.LastToolResults(root.Requests[1]);
-        Assert.StartsWith("Error: the sub-call failed: HttpRequestException: upstream 500", results[0]);
+        Assert.StartsWith("Error: the sub-call failed: the worker model request failed after 3 attempts: connection failed: upstream 500", results[0]);
         Assert.Equal("fine", results[1]);
         Assert.Equal(1, result.Statistics.FailedSubCalls);
+        Assert.Equal(1, result.Statistics.FailedModelCalls);
+        Assert.Equal(2, result.Statistics.ModelRetries);
+        Assert.Equal(4, worker.Requests.Count); // 3 attempts for "boom", 1 for "calm"
+        Assert.False(result.AllSubCallsFailed);
         Assert.Equal("partial", result.Answer);
     }
 
