@@ -154,10 +154,10 @@ public sealed partial class FaultInjectingOpenAIServer : IAsyncDisposable
     public int MaxConcurrentRequests => Volatile.Read(ref _maxInFlight);
 
     /// <summary>Gets how many responses carried each fault kind.</summary>
-    public IReadOnlyDictionary<FaultKind, int> Faults => new SortedDictionary<FaultKind, int>(_faults);
+    public IReadOnlyDictionary<FaultKind, int> Faults => new SortedDictionary<FaultKind, int>(AllFaults.ToDictionary(k => k, k => _faults[k]));
 
     /// <summary>Gets the faults injected, all kinds together.</summary>
-    public int FaultCount => _faults.Values.Sum();
+    public int FaultCount => AllFaults.Sum(k => _faults[k]);
 
     /// <summary>Gets every request, in arrival order.</summary>
     public IReadOnlyList<FaultAttempt> Attempts => [.. _attempts.OrderBy(a => a.Arrived)];
@@ -262,7 +262,7 @@ public sealed partial class FaultInjectingOpenAIServer : IAsyncDisposable
             JsonArray messages = request["messages"]!.AsArray();
             string model = request["model"]?.GetValue<string>() ?? "model";
             fault = ChooseFault(isRoot);
-            _faults.AddOrUpdate(fault, 0, static (_, n) => n + 1);
+            _faults.AddOrUpdate(fault, 1, static (_, n) => n + 1);
 
             string completion;
             if (isRoot)

@@ -72,7 +72,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             for (int i = 1; i < attempts.Count; i++)
             {
                 TimeSpan gap = attempts[i].Arrived - attempts[i - 1].Ended;
-                Assert.True(gap > TimeSpan.FromMilliseconds(1), $"attempt {i + 1} of {attempts[i].BodyHash} came {gap.TotalMilliseconds:F2} ms after a {attempts[i - 1].Fault}");
+                Assert.True(gap > TimeSpan.Zero, $"attempt {i + 1} of {attempts[i].BodyHash} came {gap.TotalMilliseconds:F2} ms after a {attempts[i - 1].Fault}");
                 gaps.Add(gap);
                 if (attempts[i - 1].Fault == FaultKind.RateLimited)
                 {
@@ -83,7 +83,9 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         }
 
         Assert.NotEmpty(afterRateLimit);
-        Assert.True(FaultDrill.Percentile(gaps, 50) >= TimeSpan.FromMilliseconds(10), $"median back-off {FaultDrill.Percentile(gaps, 50).TotalMilliseconds:F1} ms");
+        // Polly's jittered exponential back-off from 50 ms: its median first wait is about 50 ms; retrying without back-off
+        // puts the next attempt well under 1 ms after the failure.
+        Assert.True(FaultDrill.Percentile(gaps, 50) >= TimeSpan.FromMilliseconds(25), $"median back-off {FaultDrill.Percentile(gaps, 50).TotalMilliseconds:F1} ms");
         Assert.True(outcomes.Where(o => o.Result is not null).Sum(o => o.Result!.Statistics.ModelRetries) > 0);
     }
 
