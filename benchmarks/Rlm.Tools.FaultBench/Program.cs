@@ -28,7 +28,7 @@ var rows = new List<string>();
 var faultRows = new List<string>();
 foreach (double rate in rates)
 {
-    await using var server = await FaultInjectingOpenAIServer.StartAsync(new FaultServerOptions { Seed = seed, FaultRate = rate / 100 });
+    await using var server = await FaultInjectingOpenAIServer.StartAsync(FaultDrill.ServerOptions(rate / 100, seed));
     using var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = permits, QueueLimit = int.MaxValue });
     var rlm = new RecursiveLanguageModel(
         FaultDrill.Client(server.Endpoint, "root-model"),
@@ -44,6 +44,11 @@ foreach (double rate in rates)
     rows.Add(string.Create(CultureInfo.InvariantCulture,
         $"| {rate:0}% | {server.FaultCount} / {server.Requests} | {queries} | {Count(DrillOutcomeKind.AllSubResults)} | {Count(DrillOutcomeKind.SubCallsFailedCounted)} | {Count(DrillOutcomeKind.ModelException)} | {Count(DrillOutcomeKind.Inconsistent) + Count(DrillOutcomeKind.RawException)} | {Seconds(FaultDrill.Percentile(times, 50))} | {Seconds(FaultDrill.Percentile(times, 95))} | {Seconds(wall.Elapsed)} | {server.MaxConcurrentRequests} |"));
     faultRows.Add($"| {rate:0}% | " + string.Join(" | ", FaultInjectingOpenAIServer.AllFaults.Select(k => server.Faults[k].ToString(CultureInfo.InvariantCulture))) + " |");
+    if (server.MaxConcurrentRequests > permits)
+    {
+        Console.Error.WriteLine($"{rate}%: {server.MaxConcurrentRequests} requests in flight, more than {permits} permits: {server.PeakSnapshot}");
+    }
+
     foreach (var bad in outcomes.Where(o => o.Kind is DrillOutcomeKind.Inconsistent or DrillOutcomeKind.RawException))
     {
         Console.Error.WriteLine(bad);

@@ -54,13 +54,20 @@ public static class FaultDrill
     /// <summary>The parts a query fans out to; also its sub-call budget (<see cref="RlmOptions.MaxSubCalls"/>), so a repeated sub-call would hit it.</summary>
     public const int Parts = 8;
 
+    /// <summary>The timeout of one model request in a drill (<see cref="RlmOptions.ModelRequestTimeout"/>).</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Server options for a drill at <paramref name="faultRate"/> (0..1).</summary>
+    public static FaultServerOptions ServerOptions(double faultRate, int seed) =>
+        new() { Seed = seed, FaultRate = faultRate, SubCallsPerQuery = Parts, ClientAttemptTimeout = RequestTimeout };
+
     /// <summary>
     /// Options for a drill: one model request may take 2 s, 6 retries with back-off from 50 ms up to 2 s (Retry-After
     /// included), the sub-call budget exactly <see cref="Parts"/>, and <paramref name="limiter"/> shared by every query.
     /// </summary>
     public static RlmOptions Options(RateLimiter limiter) => new()
     {
-        ModelRequestTimeout = TimeSpan.FromSeconds(2),
+        ModelRequestTimeout = RequestTimeout,
         MaxModelRetries = 6,
         ModelRetryBaseDelay = TimeSpan.FromMilliseconds(50),
         ModelRetryMaxDelay = TimeSpan.FromSeconds(2),

@@ -76,6 +76,13 @@ public sealed class FaultServerOptions
 
     /// <summary>The longest a <see cref="FaultKind.Hang"/> waits for the client to give up before the server resets it.</summary>
     public TimeSpan HangLimit { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The client's timeout of one attempt, when known: a hung request stops counting as in flight once it has hung this
+    /// long. The client started its timer before the request arrived, so it has let go by then; the server only notices the
+    /// closed connection some milliseconds later, and would otherwise count a request the client no longer holds.
+    /// </summary>
+    public TimeSpan? ClientAttemptTimeout { get; init; }
 }
 
 /// <summary>One request as the server saw it.</summary>
@@ -127,6 +134,8 @@ public sealed partial class FaultInjectingOpenAIServer : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly long _started = Stopwatch.GetTimestamp();
     private WebApplication? _app;
+    private readonly ConcurrentDictionary<long, string> _inFlightNow = new();
+    private long _nextId;
     private int _inFlight;
     private int _maxInFlight;
     private int _requests;
@@ -152,6 +161,9 @@ public sealed partial class FaultInjectingOpenAIServer : IAsyncDisposable
 
     /// <summary>Gets the most requests that were being worked on at the same moment.</summary>
     public int MaxConcurrentRequests => Volatile.Read(ref _maxInFlight);
+
+    /// <summary>Gets what was in flight when <see cref="MaxConcurrentRequests"/> was last reached (fault kind, role, time in flight).</summary>
+    public string PeakSnapshot { get; private set; } = "";
 
     /// <summary>Gets how many responses carried each fault kind.</summary>
     public IReadOnlyDictionary<FaultKind, int> Faults => new SortedDictionary<FaultKind, int>(AllFaults.ToDictionary(k => k, k => _faults[k]));
@@ -234,9 +246,11 @@ public sealed partial class FaultInjectingOpenAIServer : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _requests);
+        long id = Interlocked.Increment(ref _nextId);
+        TimeSpan arrived = Now;
+        _inFlightNow[id] = "arriving";
         int now = Interlocked.Increment(ref _inFlight);
         InterlockedMax(ref _maxInFlight, now);
-        TimeSpan arrived = Now;
         int ended = 0;
         string hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(body)))[..16];
         FaultKind fault = FaultKind.None;
@@ -250,6 +264,7 @@ public sealed partial class FaultInjectingOpenAIServer : IAsyncDisposable
         {
             if (Interlocked.Exchange(ref ended, 1) == 0)
             {
+                _inFlightNow.TryRemove(id, out _);
                 Interlocked.Decrement(ref _inFlight);
                 _attempts.Enqueue(new FaultAttempt(hash, queryId, isRoot, part, fault, arrived, Now));
             }
@@ -262,6 +277,12 @@ public sealed partial class FaultInjectingOpenAIServer : IAsyncDisposable
             JsonArray messages = request["messages"]!.AsArray();
             string model = request["model"]?.GetValue<string>() ?? "model";
             fault = ChooseFault(isRoot);
+            _inFlightNow[id] = $"{fault}/{(isRoot ? "root" : "worker")}@{arrived.TotalMilliseconds:F0}ms";
+            if (now >= Volatile.Read(ref _maxInFlight))
+            {
+                PeakSnapshot = $"at {Now.TotalMilliseconds:F0} ms: " + string.Join(", ", _inFlightNow.Values);
+            }
+
             _faults.AddOrUpdate(fault, 1, static (_, n) => n + 1);
 
             string completion;
@@ -307,9 +328,17 @@ public sealed partial class FaultInjectingOpenAIServer : IAsyncDisposable
                 case FaultKind.Hang:
                     using (var wait = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _shutdown.Token))
                     {
+                        TimeSpan limit = _options.HangLimit;
                         try
                         {
-                            await Task.Delay(_options.HangLimit, wait.Token).ConfigureAwait(false);
+                            if (_options.ClientAttemptTimeout is { } clientTimeout && clientTimeout < limit)
+                            {
+                                await Task.Delay(clientTimeout, wait.Token).ConfigureAwait(false);
+                                End();
+                                limit -= clientTimeout;
+                            }
+
+                            await Task.Delay(limit, wait.Token).ConfigureAwait(false);
                         }
                         catch (OperationCanceledException)
                         {

@@ -18,7 +18,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     [Fact]
     public async Task Every_query_survives_provider_faults_with_each_sub_result_delivered_once_or_counted_as_failed()
     {
-        await using var server = await FaultInjectingOpenAIServer.StartAsync(new FaultServerOptions { Seed = 6, FaultRate = 0.25, SubCallsPerQuery = FaultDrill.Parts });
+        await using var server = await FaultInjectingOpenAIServer.StartAsync(FaultDrill.ServerOptions(faultRate: 0.25, seed: 6));
         using var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = Permits, QueueLimit = int.MaxValue });
         var options = FaultDrill.Options(limiter);
         var rlm = new RecursiveLanguageModel(FaultDrill.Client(server.Endpoint, "root-model"), FaultDrill.Client(server.Endpoint, "worker-model"), options);
@@ -60,7 +60,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             Assert.InRange(perQuery.Select(a => a.BodyHash).Distinct().Count(), 1, options.MaxSubCalls);
         }
 
-        Assert.InRange(server.MaxConcurrentRequests, 1, Permits);
+        Assert.True(server.MaxConcurrentRequests <= Permits, $"{server.MaxConcurrentRequests} requests in flight {server.PeakSnapshot}");
 
         // Back-off: each retry of a body comes after a pause, and after a 429 with Retry-After: 1 at least ~1 s later.
         var retried = server.AttemptsByBody().Where(attempts => attempts.Count > 1).ToList();
