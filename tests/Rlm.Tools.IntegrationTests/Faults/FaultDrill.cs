@@ -57,9 +57,9 @@ public static class FaultDrill
     /// <summary>The timeout of one model request in a drill (<see cref="RlmOptions.ModelRequestTimeout"/>).</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>Server options for a drill at <paramref name="faultRate"/> (0..1).</summary>
-    public static FaultServerOptions ServerOptions(double faultRate, int seed) =>
-        new() { Seed = seed, FaultRate = faultRate, SubCallsPerQuery = Parts, ClientAttemptTimeout = RequestTimeout };
+    /// <summary>Server options for a drill at <paramref name="faultRate"/> (0..1); <paramref name="requestTimeout"/> is the client's, <see cref="RequestTimeout"/> when <see langword="null"/>.</summary>
+    public static FaultServerOptions ServerOptions(double faultRate, int seed, TimeSpan? requestTimeout = null) =>
+        new() { Seed = seed, FaultRate = faultRate, SubCallsPerQuery = Parts, ClientAttemptTimeout = requestTimeout ?? RequestTimeout };
 
     /// <summary>
     /// Options for a drill: one model request may take 2 s, 6 retries with back-off from 50 ms up to 2 s (Retry-After

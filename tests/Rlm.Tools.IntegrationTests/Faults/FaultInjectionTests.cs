@@ -89,6 +89,42 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         Assert.True(outcomes.Where(o => o.Result is not null).Sum(o => o.Result!.Statistics.ModelRetries) > 0);
     }
 
+    [Fact]
+    public async Task With_few_retries_failures_are_counted_sub_calls_or_RlmModelException_never_raw_or_silent()
+    {
+        // Half of all responses fail and only one retry is allowed: many sub-calls and root turns fail for good.
+        var timeout = TimeSpan.FromMilliseconds(500);
+        await using var server = await FaultInjectingOpenAIServer.StartAsync(FaultDrill.ServerOptions(faultRate: 0.5, seed: 61, requestTimeout: timeout));
+        using var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = Permits, QueueLimit = int.MaxValue });
+        var options = FaultDrill.Options(limiter);
+        options.MaxModelRetries = 1;
+        options.ModelRequestTimeout = timeout;
+        var rlm = new RecursiveLanguageModel(FaultDrill.Client(server.Endpoint, "root-model"), FaultDrill.Client(server.Endpoint, "worker-model"), options);
+
+        var wall = Stopwatch.StartNew();
+        var outcomes = await FaultDrill.RunAsync(server, rlm, 1, 24, ParallelQueries);
+        Report(server, outcomes, wall.Elapsed);
+
+        Assert.Empty(outcomes.Where(o => o.Kind is DrillOutcomeKind.RawException or DrillOutcomeKind.Inconsistent).Select(o => o.ToString()));
+        Assert.Contains(outcomes, o => o.Kind == DrillOutcomeKind.SubCallsFailedCounted);
+        Assert.Contains(outcomes, o => o.Kind == DrillOutcomeKind.ModelException);
+        foreach (var done in outcomes.Where(o => o.Result is not null))
+        {
+            var statistics = done.Result!.Statistics;
+            Assert.Equal(statistics.SubCalls > 0 && statistics.FailedSubCalls == statistics.SubCalls, done.Result.AllSubCallsFailed);
+            Assert.InRange(statistics.SubCalls, 1, options.MaxSubCalls);
+        }
+
+        foreach (var failed in outcomes.Where(o => o.Kind == DrillOutcomeKind.ModelException))
+        {
+            var e = Assert.IsType<RlmModelException>(failed.Error);
+            Assert.InRange(e.Attempts, 1, options.MaxModelRetries + 1);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+
+        Assert.True(server.MaxConcurrentRequests <= Permits, $"{server.MaxConcurrentRequests} requests in flight {server.PeakSnapshot}");
+    }
+
     private void Report(FaultInjectingOpenAIServer server, IReadOnlyList<DrillOutcome> outcomes, TimeSpan wall)
     {
         output.WriteLine($"wall {wall.TotalSeconds:F1} s; {server.Requests} requests, {server.FaultCount} faults; max {server.MaxConcurrentRequests} in flight");
