@@ -160,14 +160,14 @@ public sealed class OpenAIChatClientBehaviorTests(LoopbackOpenAIServer server)
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(LoopbackOpenAIServer.TextCompletion("ok")));
         using var client = NewClient(scenario, model: "default-model");
 
-        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "a")], new ChatOptions { ModelId = "override-model" });
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "a")], new ChatOptions { ModelId = "other" });
         await client.GetResponseAsync([new ChatMessage(ChatRole.User, "b")], new ChatOptions());
         await client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "c")], new ChatOptions { ModelId = "stream-model" })
             .ToChatResponseAsync();
-        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "d")], new ChatOptions { ModelId = "override-model" });
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "d")], new ChatOptions { ModelId = "other" });
 
         Assert.Equal(
-            ["override-model", "default-model", "stream-model", "override-model"],
+            ["other", "default-model", "stream-model", "other"],
             scenario.Requests.Select(r => r.Json.GetProperty("model").GetString()));
         Assert.All(scenario.Requests, r => Assert.Equal("Bearer " + ApiKey, r.Authorization));
     }
