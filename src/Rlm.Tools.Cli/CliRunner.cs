@@ -46,6 +46,10 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 WorkerModelId = models.WorkerModel,
                 Progress = verbose ? printer : null,
             };
+            if (models.ApiKey is { } apiKey)
+            {
+                options.RedactedValues.Add(apiKey); // never in a prompt, the trace, progress or an error message
+            }
 
             if (verbose)
             {
@@ -89,6 +93,12 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 return ExitCodes.NoFinalAnswer;
             }
 
+            if (result.AllSubCallsFailed)
+            {
+                Note(Invariant($"every sub-call failed ({result.Statistics.FailedSubCalls} of {result.Statistics.SubCalls}): the answer above rests on no worker result (-v shows the errors)."));
+                return ExitCodes.NoFinalAnswer;
+            }
+
             return ExitCodes.Answered;
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
@@ -101,6 +111,12 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         {
             Note(Redact(models, e.Message));
             return ExitCodes.UsageError;
+        }
+        catch (RlmModelException e)
+        {
+            // Already one line, redacted, with the attempts made and the classified cause.
+            Note(Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {e.Message}"));
+            return ExitCodes.NoFinalAnswer;
         }
         catch (Exception e) when (OpenAIErrors.IsEndpointError(e))
         {
@@ -251,7 +267,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
     private static string Redact(ModelSetup? models, string text) => models?.Redact(text) ?? RedactFromEnvironment(text);
 
     private static string RedactFromEnvironment(string text) =>
-        Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { Length: >= 4 } key ? text.Replace(key, "***", StringComparison.Ordinal) : text;
+        new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
 
     private static string Count(long n, string noun) => Invariant($"{n:N0} {noun}{(n == 1 ? "" : "s")}");
 

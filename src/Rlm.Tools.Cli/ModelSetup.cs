@@ -98,7 +98,7 @@ internal sealed class ModelSetup : IDisposable
 
     /// <summary>Removes the API key from a message that is about to be printed.</summary>
     public string Redact(string message) =>
-        ApiKey is { Length: >= 4 } key ? message.Replace(key, "***", StringComparison.Ordinal) : message;
+        new SecretRedactor(ApiKey is null ? [] : [ApiKey]).Redact(message);
 
     /// <inheritdoc />
     public void Dispose()
