@@ -1,9 +1,6 @@
-using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http;
-using System.Net.Sockets;
-using System.Text.Json;
+using Rlm.Tools.OpenAI;
 using Spectre.Console;
 
 namespace Rlm.Tools.Cli;
@@ -49,13 +46,17 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 WorkerModelId = models.WorkerModel,
                 Progress = verbose ? printer : null,
             };
+            if (models.ApiKey is { } apiKey)
+            {
+                options.RedactedValues.Add(apiKey); // never in a prompt, the trace, progress or an error message
+            }
 
             if (verbose)
             {
                 WriteHeader(printer, input, models, settings);
             }
 
-            var rlm = new RecursiveLanguageModel(models.Client, workerClient: null, options);
+            var rlm = new RecursiveLanguageModel(models.RootClient, models.WorkerClient, options);
             var result = input.Context is not null
                 ? await rlm.QueryAsync(settings.Question, input.Context, cancellationToken).ConfigureAwait(false)
                 : await rlm.QueryAsync(settings.Question, input.Documents!, cancellationToken).ConfigureAwait(false);
@@ -92,6 +93,12 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 return ExitCodes.NoFinalAnswer;
             }
 
+            if (result.AllSubCallsFailed)
+            {
+                Note(Invariant($"every sub-call failed ({result.Statistics.FailedSubCalls} of {result.Statistics.SubCalls}): the answer above rests on no worker result (-v shows the errors)."));
+                return ExitCodes.NoFinalAnswer;
+            }
+
             return ExitCodes.Answered;
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
@@ -105,9 +112,15 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             Note(Redact(models, e.Message));
             return ExitCodes.UsageError;
         }
-        catch (Exception e) when (IsEndpointError(e))
+        catch (RlmModelException e)
         {
-            Note(Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {EndpointMessage(e)}"));
+            // Already one line, redacted, with the attempts made and the classified cause.
+            Note(Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {e.Message}"));
+            return ExitCodes.NoFinalAnswer;
+        }
+        catch (Exception e) when (OpenAIErrors.IsEndpointError(e))
+        {
+            Note(Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"));
             return ExitCodes.NoFinalAnswer;
         }
         catch (Exception e)
@@ -237,56 +250,6 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         printer.WriteLine(new string('-', 50));
     }
 
-    /// <summary>Whether an exception comes from talking to the model endpoint (HTTP status, connection, timeout).</summary>
-    private static bool IsEndpointError(Exception e)
-    {
-        for (var current = e; current is not null; current = current.InnerException)
-        {
-            if (current is ClientResultException or HttpRequestException or SocketException or TimeoutException or TaskCanceledException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>One line about an endpoint failure: the HTTP status and the service's error message, or the connection error.</summary>
-    private static string EndpointMessage(Exception e)
-    {
-        if (e is ClientResultException { Status: > 0 } http)
-        {
-            string? detail = null;
-            try
-            {
-                var content = http.GetRawResponse()?.Content;
-                if (content is not null && content.ToMemory().Length > 0)
-                {
-                    using var json = JsonDocument.Parse(content.ToMemory());
-                    if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error))
-                    {
-                        detail = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var message) ? message.ToString() : error.ToString();
-                    }
-                }
-            }
-            catch (Exception parse) when (parse is JsonException or InvalidOperationException)
-            {
-                detail = null;
-            }
-
-            return Invariant($"HTTP {http.Status}") + (detail is null ? string.Empty : ": " + Truncate(OneLine(detail), 300));
-        }
-
-        // The innermost exception names the cause (connection refused, name not resolved, timeout).
-        var inner = e;
-        while (inner.InnerException is not null)
-        {
-            inner = inner.InnerException;
-        }
-
-        return inner is TaskCanceledException or TimeoutException ? "the request timed out" : Truncate(OneLine(inner.Message), 300);
-    }
-
     private void NoteCanceled()
     {
         if (Interlocked.Exchange(ref _canceledNoted, 1) == 0)
@@ -304,13 +267,11 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
     private static string Redact(ModelSetup? models, string text) => models?.Redact(text) ?? RedactFromEnvironment(text);
 
     private static string RedactFromEnvironment(string text) =>
-        Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { Length: >= 4 } key ? text.Replace(key, "***", StringComparison.Ordinal) : text;
+        new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
 
     private static string Count(long n, string noun) => Invariant($"{n:N0} {noun}{(n == 1 ? "" : "s")}");
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
-
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

@@ -6,7 +6,7 @@ internal static class ExitCodes
     /// <summary>The model answered with <c>final</c> or <c>final_var</c>.</summary>
     public const int Answered = 0;
 
-    /// <summary>The run ended without a final answer (iteration limit, plain-text reply), or the model endpoint failed.</summary>
+    /// <summary>The run ended without a final answer (iteration limit, plain-text reply), every sub-call failed, or the model endpoint failed.</summary>
     public const int NoFinalAnswer = 1;
 
     /// <summary>A usage or input error: bad option, missing or binary file, empty input.</summary>

@@ -59,6 +59,8 @@ internal static class JsonReport
             var s = result.Statistics;
             json.WriteStartObject("statistics");
             json.WriteNumber("model_calls", s.ModelCalls);
+            json.WriteNumber("model_retries", s.ModelRetries);
+            json.WriteNumber("failed_model_calls", s.FailedModelCalls);
             json.WriteNumber("iterations", s.Iterations);
             json.WriteNumber("root_iterations", s.RootIterations);
             json.WriteNumber("tool_calls_total", s.ToolCalls.Values.Sum());
@@ -71,6 +73,7 @@ internal static class JsonReport
             json.WriteEndObject();
             json.WriteNumber("sub_calls", s.SubCalls);
             json.WriteNumber("failed_sub_calls", s.FailedSubCalls);
+            json.WriteBoolean("all_sub_calls_failed", result.AllSubCallsFailed);
             json.WriteNumber("max_depth", s.MaxDepthReached);
             json.WriteNumber("peak_concurrency", s.PeakConcurrency);
             json.WriteNumber("wall_time_ms", Math.Round(s.WallTime.TotalMilliseconds, 1));

@@ -15,9 +15,10 @@ internal sealed class ModelSetup : IDisposable
     /// <summary>The environment variable holding the endpoint's base URL.</summary>
     public const string BaseUrlVariable = "OPENAI_BASE_URL";
 
-    private ModelSetup(IChatClient client, bool offline, string rootModel, string workerModel, string? endpoint, string? apiKey, string? offlineReason)
+    private ModelSetup(IChatClient rootClient, IChatClient workerClient, bool offline, string rootModel, string workerModel, string? endpoint, string? apiKey, string? offlineReason)
     {
-        Client = client;
+        RootClient = rootClient;
+        WorkerClient = workerClient;
         IsOffline = offline;
         RootModel = rootModel;
         WorkerModel = workerModel;
@@ -26,8 +27,11 @@ internal sealed class ModelSetup : IDisposable
         OfflineReason = offlineReason;
     }
 
-    /// <summary>Gets the chat client used for root and worker (the model id is chosen per request).</summary>
-    public IChatClient Client { get; }
+    /// <summary>Gets the root model's chat client (the offline model, or an OpenAI-compatible client wrapped in OpenTelemetry).</summary>
+    public IChatClient RootClient { get; }
+
+    /// <summary>Gets the worker model's chat client; the same instance as <see cref="RootClient"/> offline.</summary>
+    public IChatClient WorkerClient { get; }
 
     /// <summary>Gets whether the offline model is used.</summary>
     public bool IsOffline { get; }
@@ -48,7 +52,7 @@ internal sealed class ModelSetup : IDisposable
     public string? OfflineReason { get; }
 
     /// <summary>Gets the provider name shown before model ids.</summary>
-    public string Provider => IsOffline ? "offline" : OpenAIChatClient.ProviderName;
+    public string Provider => IsOffline ? "offline" : RootClient.GetService<ChatClientMetadata>()?.ProviderName ?? "openai";
 
     /// <summary>
     /// Chooses the models: <c>--offline</c> forces the offline model; otherwise an endpoint is configured by <c>--base-url</c>,
@@ -86,20 +90,37 @@ internal sealed class ModelSetup : IDisposable
 
         string root = NonEmpty(model) ?? DefaultModel;
         string worker = NonEmpty(workerModel) ?? root;
-        var client = OpenAIChatClient.Create(root, apiKey, endpoint);
-        string display = endpoint is null ? "https://api.openai.com/v1" : new UriBuilder(endpoint) { UserName = string.Empty, Password = string.Empty }.Uri.ToString();
-        return new ModelSetup(client, offline: false, root, worker, display, apiKey, offlineReason: null);
+        IChatClient rootClient = Build(root, apiKey, endpoint);
+        IChatClient workerClient = Build(worker, apiKey, endpoint);
+        string display = new UriBuilder(endpoint ?? OpenAIChatClientFactory.DefaultEndpoint) { UserName = string.Empty, Password = string.Empty }.Uri.ToString();
+        return new ModelSetup(rootClient, workerClient, offline: false, root, worker, display, apiKey, offlineReason: null);
     }
 
     /// <summary>Removes the API key from a message that is about to be printed.</summary>
     public string Redact(string message) =>
-        ApiKey is { Length: >= 4 } key ? message.Replace(key, "***", StringComparison.Ordinal) : message;
+        new SecretRedactor(ApiKey is null ? [] : [ApiKey]).Redact(message);
 
     /// <inheritdoc />
-    public void Dispose() => Client.Dispose();
+    public void Dispose()
+    {
+        RootClient.Dispose();
+        if (!ReferenceEquals(WorkerClient, RootClient))
+        {
+            WorkerClient.Dispose();
+        }
+    }
 
-    private static ModelSetup Offline(string? apiKey, string reason) =>
-        new(new OfflineChatClient(), offline: true, OfflineChatClient.ModelId, OfflineChatClient.ModelId, endpoint: null, apiKey, reason);
+    /// <summary>An OpenAI-compatible client for <paramref name="model"/>, with M.E.AI's OpenTelemetry spans and metrics.</summary>
+    private static IChatClient Build(string model, string? apiKey, Uri? endpoint) =>
+        new ChatClientBuilder(OpenAIChatClientFactory.Create(model, apiKey, endpoint))
+            .UseOpenTelemetry()
+            .Build();
+
+    private static ModelSetup Offline(string? apiKey, string reason)
+    {
+        var offline = new OfflineChatClient();
+        return new(offline, offline, offline: true, OfflineChatClient.ModelId, OfflineChatClient.ModelId, endpoint: null, apiKey, reason);
+    }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -53,6 +53,7 @@ internal sealed class ProgressPrinter(TextWriter writer) : IProgress<RlmProgress
             RlmProgressKind.SubCallStarted => $"{time}{parentIndent}  -> {message}",
             RlmProgressKind.SubCallCompleted => $"{time}{parentIndent}  <- {message}",
             RlmProgressKind.SessionCompleted => $"{time}{indent}{message}",
+            RlmProgressKind.ModelRetry => $"{time}{indent}  ! {message}",
             _ => $"{time}{indent}{message}",
         };
     }

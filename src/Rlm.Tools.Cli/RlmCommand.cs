@@ -19,8 +19,11 @@ internal sealed class RlmCommand
 
         Output: the answer on stdout (or one JSON object with --json); notes, progress (-v), the trace and statistics on stderr.
 
-        Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got), or
-        the model endpoint failed; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
+        Model requests are retried on transient failures (429, 5xx, resets, timeouts, unreadable responses) with exponential
+        back-off and jitter, honouring Retry-After: up to 4 retries, each attempt bounded at 120 s.
+
+        Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got),
+        every sub-call failed, or the model endpoint failed; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
         130 canceled (Ctrl+C).
         """;
 

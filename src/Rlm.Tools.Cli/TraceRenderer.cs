@@ -56,7 +56,7 @@ internal static class TraceRenderer
         var lines = new List<string>
         {
             rule,
-            Invariant($"  Model calls: {s.ModelCalls:N0}  {bar}  Iterations: {s.Iterations:N0} (root {s.RootIterations:N0})  {bar}  Tool calls: {toolCalls:N0}"),
+            Invariant($"  Model calls: {s.ModelCalls:N0} ({s.ModelRetries:N0} retries, {s.FailedModelCalls:N0} failed)  {bar}  Iterations: {s.Iterations:N0} (root {s.RootIterations:N0})  {bar}  Tool calls: {toolCalls:N0}"),
             Invariant($"  Sub-calls: {s.SubCalls:N0} ({s.FailedSubCalls:N0} failed)  {bar}  Max depth: {s.MaxDepthReached}  {bar}  Peak concurrency: {s.PeakConcurrency}"),
             Invariant($"  Tokens: {result.Usage.InputTokenCount ?? 0:N0} in / {result.Usage.OutputTokenCount ?? 0:N0} out"),
         };

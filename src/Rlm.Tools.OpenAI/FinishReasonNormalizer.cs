@@ -7,7 +7,7 @@ namespace Rlm.Tools.OpenAI;
 
 /// <summary>
 /// Rewrites the <c>choices[i].finish_reason</c> values of one Chat Completions JSON payload (a whole non-streaming
-/// response, or one streaming chunk) so that the OpenAI SDK (2.15) can deserialize it.
+/// response, or one streaming chunk) so that the OpenAI SDK (2.x) can deserialize it.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -25,24 +25,16 @@ namespace Rlm.Tools.OpenAI;
 /// <c>content_filtered</c>: <c>content_filter</c>;</item>
 /// <item>anything else (<c>eos</c>, <c>end_turn</c>, <c>stop_sequence</c>, <c>abort</c>, <c>error</c>, ...), and a
 /// <see langword="null"/> or missing value in a non-streaming choice: <c>tool_calls</c> when that choice's message
-/// (delta, when streaming) carries tool calls, <c>stop</c> otherwise.</item>
+/// carries tool calls (when streaming: when that chunk's delta or an earlier chunk of the stream did), <c>stop</c>
+/// otherwise.</item>
 /// </list>
 /// <para>
 /// A <see langword="null"/> value in a streaming chunk is valid (the stream is not finished) and is left alone.
-/// When the first choice of a payload (the one the SDK surfaces as <c>FinishReason</c>) is rewritten, its original value
-/// (a JSON string, or JSON <see langword="null"/> when it was null or missing) is added to the payload's root object under
-/// <see cref="OriginalFinishReasonProperty"/>; the SDK keeps unknown root properties in the model's <c>Patch</c>, where
-/// <see cref="OpenAIChatClient"/> reads it back.
+/// The original value is not kept anywhere: the rewritten payload is all the SDK (and Microsoft.Extensions.AI) sees.
 /// </para>
 /// </remarks>
 internal static class FinishReasonNormalizer
 {
-    /// <summary>The root property that carries the server's original finish reason of the first choice.</summary>
-    internal const string OriginalFinishReasonProperty = "rlm_original_finish_reason";
-
-    /// <summary>The JSON path of <see cref="OriginalFinishReasonProperty"/> in an SDK model's <c>Patch</c>.</summary>
-    internal static ReadOnlySpan<byte> OriginalFinishReasonPatchPath => "$.rlm_original_finish_reason"u8;
-
     private static readonly JsonWriterOptions s_writerOptions = new()
     {
         // Keep non-ASCII text as-is rather than \u-escaping it; control characters are still escaped, so the output
@@ -74,8 +66,12 @@ internal static class FinishReasonNormalizer
     /// </summary>
     /// <param name="json">The UTF-8 JSON payload.</param>
     /// <param name="streaming">Whether it is a streaming chunk (a null finish reason is then valid).</param>
+    /// <param name="earlierToolCalls">
+    /// Streaming: whether an earlier chunk of the same stream carried tool-call deltas (the chunk with the finish reason
+    /// usually carries none); an unknown finish reason then maps to <c>tool_calls</c>.
+    /// </param>
     /// <returns>The rewritten UTF-8 JSON, or <see langword="null"/> when nothing had to change (or it is not a JSON object).</returns>
-    internal static byte[]? TryNormalize(ReadOnlySpan<byte> json, bool streaming)
+    internal static byte[]? TryNormalize(ReadOnlySpan<byte> json, bool streaming, bool earlierToolCalls = false)
     {
         if (streaming && !MayNeedNormalization(json))
         {
@@ -86,7 +82,7 @@ internal static class FinishReasonNormalizer
         try
         {
             rootObject = JsonNode.Parse(json) as JsonObject;
-            if (rootObject is null || !Normalize(rootObject, streaming))
+            if (rootObject is null || !Normalize(rootObject, streaming, earlierToolCalls))
             {
                 return null;
             }
@@ -108,7 +104,7 @@ internal static class FinishReasonNormalizer
 
     /// <summary>Rewrites the finish reasons of <paramref name="root"/>'s choices in place.</summary>
     /// <returns><see langword="true"/> when something changed.</returns>
-    internal static bool Normalize(JsonObject root, bool streaming)
+    internal static bool Normalize(JsonObject root, bool streaming, bool earlierToolCalls = false)
     {
         if (!root.TryGetPropertyValue("choices", out JsonNode? choicesNode) || choicesNode is not JsonArray choices)
         {
@@ -147,12 +143,7 @@ internal static class FinishReasonNormalizer
                 original = reason.ToJsonString(); // a number, boolean, object...: not a string the SDK could take.
             }
 
-            choice["finish_reason"] = Map(original, HasToolCalls(choice, streaming ? "delta" : "message"));
-            if (i == 0)
-            {
-                root[OriginalFinishReasonProperty] = original is null ? null : JsonValue.Create(original);
-            }
-
+            choice["finish_reason"] = Map(original, earlierToolCalls || HasToolCalls(choice, streaming ? "delta" : "message"));
             changed = true;
         }
 
@@ -217,6 +208,40 @@ internal static class FinishReasonNormalizer
                 || value.SequenceEqual("content_filter"u8) || value.SequenceEqual("function_call"u8)))
             {
                 return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gets whether a streaming chunk has a <c>"tool_calls":</c> property (a tool-call delta), by a byte scan: inside JSON
+    /// strings quotes are escaped, so the unescaped key followed by <c>:</c> is a property name. (A finish reason value
+    /// <c>"tool_calls"</c> is followed by <c>,</c> or <c>}</c>, not <c>:</c>.)
+    /// </summary>
+    internal static bool HasToolCallsProperty(ReadOnlySpan<byte> json)
+    {
+        ReadOnlySpan<byte> key = "\"tool_calls\""u8;
+        int start = 0;
+        while (true)
+        {
+            int found = json[start..].IndexOf(key);
+            if (found < 0)
+            {
+                return false;
+            }
+
+            start += found + key.Length;
+            int position = SkipWhitespace(json, start);
+            if (position < json.Length && json[position] == (byte)':')
+            {
+                position = SkipWhitespace(json, position + 1);
+                if (position < json.Length && json[position] == (byte)'[')
+                {
+                    position = SkipWhitespace(json, position + 1);
+                    if (position < json.Length && json[position] != (byte)']')
+                    {
+                        return true;
+                    }
+                }
             }
         }
     }

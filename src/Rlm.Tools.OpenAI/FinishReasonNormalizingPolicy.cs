@@ -10,7 +10,7 @@ namespace Rlm.Tools.OpenAI;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Added by <see cref="OpenAIChatClient.Create"/> at <see cref="PipelinePosition.PerCall"/>, i.e. before the retry
+/// Added by <see cref="OpenAIChatClientFactory.CreateClientOptions"/> at <see cref="PipelinePosition.PerCall"/>, i.e. before the retry
 /// policy: it runs once per call, after any retries, on the response the SDK is about to read. It only acts on
 /// non-error responses to <c>POST .../chat/completions</c>; every other response is left byte-for-byte untouched.
 /// </para>

@@ -13,7 +13,8 @@ namespace Rlm.Tools.OpenAI;
 /// on as soon as it is complete (SSE events end with a blank line, so this adds no latency to event delivery). Lines that
 /// are not single-line JSON objects (comments, <c>event:</c>/<c>id:</c> fields, <c>data: [DONE]</c>, JSON split over
 /// several <c>data:</c> lines, malformed JSON) pass through untouched. A final line without a terminator is processed
-/// at the end of the stream.
+/// at the end of the stream. The stream remembers whether an earlier <c>data:</c> line carried tool-call deltas, so that
+/// an unknown finish reason in a later chunk (which usually has an empty delta) becomes <c>tool_calls</c>.
 /// </remarks>
 internal sealed class FinishReasonNormalizingStream : Stream
 {
@@ -27,6 +28,7 @@ internal sealed class FinishReasonNormalizingStream : Stream
     private int _scannedCount; // Leading bytes of _input known to contain no line terminator.
     private int _outputRead;   // Bytes of _output already returned to the reader.
     private bool _endOfInput;
+    private bool _sawToolCalls; // An earlier data line carried tool-call deltas.
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="FinishReasonNormalizingStream"/> class.</summary>
@@ -228,14 +230,21 @@ internal sealed class FinishReasonNormalizingStream : Stream
         {
             int payloadStart = line.Length > 5 && line[5] == (byte)' ' ? 6 : 5; // SSE strips one leading space.
             ReadOnlySpan<byte> payload = line[payloadStart..];
-            if (payload.TrimStart((byte)' ') is [(byte)'{', ..]
-                && FinishReasonNormalizer.TryNormalize(payload, streaming: true) is { } rewritten)
+            bool isObject = payload.TrimStart((byte)' ') is [(byte)'{', ..];
+            if (isObject
+                && FinishReasonNormalizer.TryNormalize(payload, streaming: true, earlierToolCalls: _sawToolCalls) is { } rewritten)
             {
+                _sawToolCalls |= FinishReasonNormalizer.HasToolCallsProperty(payload);
                 _output.Write(line[..payloadStart]);
                 _output.Write(rewritten);
                 _output.Write(terminator);
                 return;
             }
+        }
+
+        if (line.StartsWith("data:"u8) && FinishReasonNormalizer.HasToolCallsProperty(line))
+        {
+            _sawToolCalls = true;
         }
 
         _output.Write(line);

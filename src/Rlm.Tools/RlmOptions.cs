@@ -40,16 +40,7 @@ public sealed class RlmOptions
     /// <summary>Gets or sets the maximum sub-call depth; the root is depth 0 and sub-calls at this depth are leaf completions.</summary>
     /// <value>The default value is 1 (the paper's setting).</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or greater than 8.</exception>
-    public int MaxDepth
-    {
-        get => _maxDepth;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 8);
-            _maxDepth = value;
-        }
-    }
+    public int MaxDepth { get => _maxDepth; set => _maxDepth = InRange(value, 1, 8); }
 
     /// <summary>Gets or sets how many model requests (at any depth) may be in flight at once.</summary>
     /// <value>The default value is 8.</value>
@@ -144,16 +135,7 @@ public sealed class RlmOptions
     /// </summary>
     /// <value>The default value is 4 (so at most 5 attempts). 0 turns retries off.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 0 or greater than 20.</exception>
-    public int MaxModelRetries
-    {
-        get => _maxModelRetries;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 20);
-            _maxModelRetries = value;
-        }
-    }
+    public int MaxModelRetries { get => _maxModelRetries; set => _maxModelRetries = InRange(value, 0, 20); }
 
     /// <summary>
     /// Gets or sets the median wait before the first retry. Later waits double (exponential back-off with jitter: Polly 8's
@@ -230,6 +212,13 @@ public sealed class RlmOptions
     private static int Positive(int value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, name);
+        return value;
+    }
+
+    private static int InRange(int value, int min, int max, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, min, name);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, max, name);
         return value;
     }
 

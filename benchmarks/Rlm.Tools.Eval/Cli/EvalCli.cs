@@ -144,7 +144,7 @@ public static class EvalCli
         var maxSubCalls = new Option<int?>("--max-sub-calls") { Description = "RLM: most sub-calls per run (engine default 100)." };
         var window = new Option<int>("--window-tokens") { Description = "Direct mode: prompt window in tokens (≈ characters / 4); longer contexts are cut (head and tail kept) and recorded as cut.", DefaultValueFactory = _ => 128_000 };
         var taskTimeout = new Option<int>("--task-timeout") { Description = "Seconds one task may run before it is recorded as failed (0: no limit).", DefaultValueFactory = _ => 1800 };
-        var networkTimeout = new Option<int?>("--network-timeout") { Description = "Seconds per HTTP request (SDK default 100)." };
+        var networkTimeout = new Option<int?>("--network-timeout") { Description = "Seconds per HTTP request (default 600)." };
         var prices = new Option<string?>("--prices") { Description = "Price table (USD per 1M tokens); default prices.json next to rlm-eval." };
         var limit = new Option<int?>("--limit") { Description = "Run at most this many pending tasks." };
         var restart = new Option<bool>("--restart") { Description = "Discard an existing results file instead of resuming it." };

@@ -51,7 +51,7 @@ public sealed class RunSettings
     /// <summary>Per-task time limit; <see langword="null"/> for none.</summary>
     public TimeSpan? TaskTimeout { get; init; }
 
-    /// <summary>Per-request network timeout of the OpenAI client; <see langword="null"/> for the SDK default.</summary>
+    /// <summary>Per-request network timeout of the OpenAI client; <see langword="null"/> for the default of <c>OpenAIChatClientFactoryOptions</c> (10 minutes).</summary>
     public TimeSpan? NetworkTimeout { get; init; }
 
     public string PricesPath { get; init; } = PriceTable.DefaultPath;

@@ -238,10 +238,13 @@ public sealed class Runner
             return (offline, offline);
         }
 
-        var root = OpenAIChatClient.Create(_settings.Model!, _settings.ApiKey, _settings.BaseUrl, _settings.NetworkTimeout);
+        var clientOptions = _settings.NetworkTimeout is { } networkTimeout
+            ? new OpenAIChatClientFactoryOptions { NetworkTimeout = networkTimeout }
+            : null;
+        var root = OpenAIChatClientFactory.Create(_settings.Model!, _settings.ApiKey, _settings.BaseUrl, clientOptions);
         if (_settings.Mode == RunModes.Rlm && !string.IsNullOrWhiteSpace(_settings.WorkerModel) && _settings.WorkerModel != _settings.Model)
         {
-            return (root, OpenAIChatClient.Create(_settings.WorkerModel!, _settings.ApiKey, _settings.BaseUrl, _settings.NetworkTimeout));
+            return (root, OpenAIChatClientFactory.Create(_settings.WorkerModel!, _settings.ApiKey, _settings.BaseUrl, clientOptions));
         }
 
         return (root, root);

@@ -126,6 +126,76 @@ public sealed class CliEndpointTests(LoopbackOpenAIServer server, ITestOutputHel
         Assert.Contains("no final answer", note, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ProviderEchoingTheKey_WorkerFails_KeyNeverInPromptsOrOutput_AllSubCallsFailed_ExitCode1()
+    {
+        // The worker's 401 echoes the Authorization header, as some providers and proxies do.
+        string echo = $$$"""{"error":{"message":"Invalid credentials: Authorization: Bearer {{{FakeKey}}} (key {{{FakeKey}}})","type":"invalid_request_error"}}""";
+        var scenario = server.NewScenario(async (context, request) =>
+        {
+            var json = request.Json;
+            bool root = json.TryGetProperty("tools", out _);
+            if (!root)
+            {
+                await LoopbackOpenAIServer.Json(echo, status: 401)(context, request);
+                return;
+            }
+
+            bool sawResults = json.GetProperty("messages").EnumerateArray().Any(m => m.GetProperty("role").GetString() == "tool");
+            await LoopbackOpenAIServer.Json(sawResults ? FinalCall("Best guess without workers.") : SubLlmCalls(2))(context, request);
+        });
+
+        var result = await RlmProcess.RunAsync(
+            ["What is the launch code?", "--stdin", "--base-url", scenario.Endpoint.ToString(), "-v"],
+            stdin: "The launch code is TANGO-4471.\n",
+            environment: new Dictionary<string, string?> { ["OPENAI_API_KEY"] = FakeKey });
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("Best guess without workers.", result.StdOut.TrimEnd());
+        Assert.Contains("every sub-call failed (2 of 2)", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("refused (not retried) (HTTP 401)", result.StdErr, StringComparison.Ordinal);
+        Assert.Equal(2, scenario.Requests.Count(r => !r.Body.Contains("\"tools\"", StringComparison.Ordinal))); // 401: no retries
+
+        // The root's next prompt carries the workers' errors, masked; the key travels only in the Authorization header.
+        var lastRoot = scenario.Requests.Last(r => r.Body.Contains("\"tools\"", StringComparison.Ordinal));
+        Assert.Contains("Invalid credentials", lastRoot.Body, StringComparison.Ordinal);
+        Assert.Contains("[REDACTED]", lastRoot.Body, StringComparison.Ordinal);
+        Assert.All(scenario.Requests, r => Assert.DoesNotContain(FakeKey, r.Body, StringComparison.Ordinal));
+        Assert.DoesNotContain(FakeKey, result.StdOut + result.StdErr, StringComparison.Ordinal);
+        RlmProcess.AssertNoStackTrace(result);
+    }
+
+    [Fact]
+    public async Task ProviderEchoingTheKey_RootFails_OneRedactedLine_ExitCode1()
+    {
+        string echo = $$$"""{"error":{"message":"Forbidden for api-key {{{FakeKey}}}","type":"permission_error"}}""";
+        var scenario = server.NewScenario(LoopbackOpenAIServer.Json(echo, status: 403));
+
+        var result = await RlmProcess.RunAsync(
+            ["What is the launch code?", "--stdin", "--base-url", scenario.Endpoint.ToString(), "--json", "-v"],
+            stdin: "The launch code is TANGO-4471.\n",
+            environment: new Dictionary<string, string?> { ["OPENAI_API_KEY"] = FakeKey });
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var line = Assert.Single(result.StdErrLines, l => l.StartsWith("rlm: ", StringComparison.Ordinal));
+        Assert.Contains("HTTP 403", line, StringComparison.Ordinal);
+        Assert.Contains("Forbidden", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeKey, result.StdOut + result.StdErr, StringComparison.Ordinal);
+        RlmProcess.AssertNoStackTrace(result);
+    }
+
+    private static string SubLlmCalls(int count)
+    {
+        var calls = Enumerable.Range(0, count).Select(i =>
+            "{\"id\":\"call_s" + i + "\",\"type\":\"function\",\"function\":{\"name\":\"sub_llm\",\"arguments\":" +
+            JsonSerializer.Serialize(JsonSerializer.Serialize(new { query = $"part {i}", start = 0, end = 10 })) + "}}");
+        return "{\"id\":\"chatcmpl-sub\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"server-model\"," +
+               "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" + string.Join(",", calls) + "]}," +
+               "\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":30,\"completion_tokens\":12,\"total_tokens\":42}}";
+    }
+
     private static string FinalCall(string answer)
     {
         string arguments = JsonSerializer.Serialize(JsonSerializer.Serialize(new { answer }));

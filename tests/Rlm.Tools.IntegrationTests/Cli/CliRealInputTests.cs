@@ -77,7 +77,8 @@ public sealed class CliRealInputTests(ITestOutputHelper output)
         var stats = json.RootElement.GetProperty("statistics");
         var usage = json.RootElement.GetProperty("usage");
         string err = result.StdErr;
-        Assert.Contains($"Model calls: {stats.GetProperty("model_calls").GetInt32():N0}  │", err, StringComparison.Ordinal);
+        Assert.Contains($"Model calls: {stats.GetProperty("model_calls").GetInt32():N0} ({stats.GetProperty("model_retries").GetInt32():N0} retries, {stats.GetProperty("failed_model_calls").GetInt32():N0} failed)  │", err, StringComparison.Ordinal);
+        Assert.False(json.RootElement.GetProperty("statistics").GetProperty("all_sub_calls_failed").GetBoolean());
         Assert.Contains($"Iterations: {stats.GetProperty("iterations").GetInt32():N0} (root", err, StringComparison.Ordinal);
         Assert.Contains($"Tool calls: {stats.GetProperty("tool_calls_total").GetInt32():N0}", err, StringComparison.Ordinal);
         Assert.Contains($"Sub-calls: {stats.GetProperty("sub_calls").GetInt32():N0} (", err, StringComparison.Ordinal);

@@ -85,13 +85,11 @@ public sealed class FinishReasonNormalizingStreamTests
         Assert.StartsWith("data:{", eosLine);
         JsonElement eos = JsonDocument.Parse(eosLine["data:".Length..]).RootElement;
         Assert.Equal("stop", eos.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
-        Assert.Equal("eos", eos.GetProperty("rlm_original_finish_reason").GetString());
         Assert.Equal("wörd", eos.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString());
 
         JsonElement last = JsonDocument.Parse(lines[^1]["data: ".Length..]).RootElement;
         Assert.StartsWith("data: {", lines[^1]);
         Assert.Equal("stop", last.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
-        Assert.Equal("end_turn", last.GetProperty("rlm_original_finish_reason").GetString());
     }
 
     [Fact]
@@ -103,6 +101,24 @@ public sealed class FinishReasonNormalizingStreamTests
 
         JsonElement chunk = JsonDocument.Parse(output.Trim()["data: ".Length..]).RootElement;
         Assert.Equal("tool_calls", chunk.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public async Task UnknownReason_AfterToolCallDeltasInEarlierChunks_BecomesToolCalls()
+    {
+        string input = string.Concat(
+            "data: " + Chunk("null", """{"content":"a \"tool_calls\": [1] in text is no tool call"}""") + "\n\n",
+            "data: " + Chunk("\"eos\"", "{}") + "\n\n",
+            "data: " + Chunk("null", """{"tool_calls":[{"index":0,"id":"a","type":"function","function":{"name":"f","arguments":"{}"}}]}""") + "\n\n",
+            "data: " + Chunk("\"end_turn\"", "{}") + "\n\n");
+
+        string output = await RewriteAsync(input, 3, async: false);
+
+        string[] reasons = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("finish_reason"))
+            .Select(r => r.ValueKind == JsonValueKind.Null ? "null" : r.GetString()!)
+            .ToArray();
+        Assert.Equal(["null", "stop", "null", "tool_calls"], reasons);
     }
 
     [Fact]

@@ -5,12 +5,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using static Rlm.Tools.IntegrationTests.OpenAI.OpenAITestHelpers;
-using OpenAIChatClient = Rlm.Tools.OpenAI.OpenAIChatClient;
+using Rlm.Tools.OpenAI;
 using SdkChatClient = OpenAI.Chat.ChatClient;
 
 namespace Rlm.Tools.IntegrationTests.OpenAI;
 
-/// <summary>Errors, retries, cancellation, per-request model selection and GetService.</summary>
+/// <summary>Errors, SDK retries, cancellation, per-request model selection, metadata and argument checks of <see cref="OpenAIChatClientFactory"/>.</summary>
 [Collection(LoopbackOpenAIServerCollection.Name)]
 public sealed class OpenAIChatClientBehaviorTests(LoopbackOpenAIServer server)
 {
@@ -22,7 +22,7 @@ public sealed class OpenAIChatClientBehaviorTests(LoopbackOpenAIServer server)
     public async Task HttpError_SurfacesAsClientResultException_WithoutLeakingTheKey(int status)
     {
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(ErrorBody, status));
-        using var client = NewClient(scenario, maxRetries: 0);
+        using var client = NewClient(scenario); // default options
 
         ClientResultException ex = await Assert.ThrowsAsync<ClientResultException>(
             () => client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]));
@@ -30,14 +30,14 @@ public sealed class OpenAIChatClientBehaviorTests(LoopbackOpenAIServer server)
         Assert.Equal(status, ex.Status);
         Assert.Contains("upstream exploded", ex.Message);
         Assert.DoesNotContain(ApiKey, ex.ToString());
-        Assert.Single(scenario.Requests); // maxRetries: 0 => exactly one attempt.
+        Assert.Single(scenario.Requests); // by default the SDK does not retry: the engine does.
     }
 
     [Fact]
     public async Task HttpError_InStreaming_SurfacesAsClientResultException()
     {
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(ErrorBody, 500));
-        using var client = NewClient(scenario, maxRetries: 0);
+        using var client = NewClient(scenario);
 
         ClientResultException ex = await Assert.ThrowsAsync<ClientResultException>(async () =>
         {
@@ -155,89 +155,63 @@ public sealed class OpenAIChatClientBehaviorTests(LoopbackOpenAIServer server)
     }
 
     [Fact]
-    public async Task ModelId_OverridesTheModelSent_ForClientsFromCreate()
+    public async Task ModelId_OverridesTheModelSent_PerRequest()
     {
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(LoopbackOpenAIServer.TextCompletion("ok")));
         using var client = NewClient(scenario, model: "default-model");
 
-        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "a")], new ChatOptions { ModelId = "override-model" });
-        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "b")]);
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "a")], new ChatOptions { ModelId = "other" });
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "b")], new ChatOptions());
         await client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "c")], new ChatOptions { ModelId = "stream-model" })
             .ToChatResponseAsync();
-        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "d")], new ChatOptions { ModelId = "override-model" });
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "d")], new ChatOptions { ModelId = "other" });
 
         Assert.Equal(
-            ["override-model", "default-model", "stream-model", "override-model"],
+            ["other", "default-model", "stream-model", "other"],
             scenario.Requests.Select(r => r.Json.GetProperty("model").GetString()));
         Assert.All(scenario.Requests, r => Assert.Equal("Bearer " + ApiKey, r.Authorization));
     }
 
     [Fact]
-    public async Task ModelId_OverridesTheModelSent_ForWrappedSdkChatClients()
+    public async Task OneUserBuiltOpenAIClient_ServesTwoModels()
     {
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(LoopbackOpenAIServer.TextCompletion("ok")));
-        var sdkClient = new SdkChatClient(
-            "wrapped-default",
-            new ApiKeyCredential(ApiKey),
-            new OpenAIClientOptions { Endpoint = scenario.Endpoint, RetryPolicy = new ClientRetryPolicy(0) });
-        using var client = new OpenAIChatClient(sdkClient);
+        var openAIClient = new OpenAIClient(new ApiKeyCredential(ApiKey), OpenAIChatClientFactory.CreateClientOptions(scenario.Endpoint));
+        using IChatClient root = openAIClient.GetChatClient("root-model").AsIChatClient();
+        using IChatClient worker = openAIClient.GetChatClient("worker-model").AsIChatClient();
 
-        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "a")], new ChatOptions { ModelId = "wrapped-override" });
-        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "b")]);
-        await client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "c")], new ChatOptions { ModelId = "wrapped-stream" })
-            .ToChatResponseAsync();
+        await root.GetResponseAsync([new ChatMessage(ChatRole.User, "a")]);
+        await worker.GetResponseAsync([new ChatMessage(ChatRole.User, "b")]);
+        await worker.GetResponseAsync([new ChatMessage(ChatRole.User, "c")], new ChatOptions { ModelId = "other" });
 
-        Assert.Equal(
-            ["wrapped-override", "wrapped-default", "wrapped-stream"],
-            scenario.Requests.Select(r => r.Json.GetProperty("model").GetString()));
+        Assert.Equal(["root-model", "worker-model", "other"], scenario.Requests.Select(r => r.Json.GetProperty("model").GetString()));
     }
 
     [Fact]
-    public void GetService_ReturnsMetadataSdkClientAndSelf()
+    public void Metadata_ReportsProviderEndpointAndModel_AndTheSdkClient()
     {
         var endpoint = new Uri("http://127.0.0.1:11434/v1");
-        using var client = OpenAIChatClient.Create("llama3.1", endpoint: endpoint);
-        IChatClient chatClient = client;
+        using IChatClient client = OpenAIChatClientFactory.Create("llama3.1", endpoint: endpoint);
 
-        ChatClientMetadata metadata = Assert.IsType<ChatClientMetadata>(chatClient.GetService(typeof(ChatClientMetadata)));
+        ChatClientMetadata metadata = Assert.IsType<ChatClientMetadata>(client.GetService(typeof(ChatClientMetadata)));
         Assert.Equal("openai", metadata.ProviderName);
         Assert.Equal(endpoint, metadata.ProviderUri);
         Assert.Equal("llama3.1", metadata.DefaultModelId);
-
-        SdkChatClient sdk = Assert.IsType<SdkChatClient>(chatClient.GetService(typeof(SdkChatClient)));
-#pragma warning disable OPENAI001
-        Assert.Equal("llama3.1", sdk.Model);
-#pragma warning restore OPENAI001
-        Assert.IsType<OpenAIClient>(chatClient.GetService(typeof(OpenAIClient)));
-        Assert.Same(client, chatClient.GetService(typeof(OpenAIChatClient)));
-        Assert.Same(client, chatClient.GetService(typeof(IChatClient)));
-        Assert.Null(chatClient.GetService(typeof(string)));
-        Assert.Null(chatClient.GetService(typeof(ChatClientMetadata), serviceKey: "keyed"));
-    }
-
-    [Fact]
-    public void GetService_OnWrappedSdkClient_ReportsItsModelAndEndpoint()
-    {
-        var endpoint = new Uri("http://127.0.0.1:8080/v1");
-        var sdkClient = new SdkChatClient("qwen", new ApiKeyCredential("k"), new OpenAIClientOptions { Endpoint = endpoint });
-        using var client = new OpenAIChatClient(sdkClient);
-
-        ChatClientMetadata? metadata = client.GetService<ChatClientMetadata>();
-        Assert.Equal("openai", metadata?.ProviderName);
-        Assert.Equal(endpoint, metadata?.ProviderUri);
-        Assert.Equal("qwen", metadata?.DefaultModelId);
-        Assert.Same(sdkClient, client.GetService<SdkChatClient>());
+        Assert.IsType<SdkChatClient>(client.GetService(typeof(SdkChatClient)));
     }
 
     [Fact]
     public void Create_DefaultsToTheOpenAIEndpoint_AndValidatesArguments()
     {
-        using var client = OpenAIChatClient.Create("gpt-4o-mini", apiKey: "sk-unused");
+        using IChatClient client = OpenAIChatClientFactory.Create("gpt-4o-mini", apiKey: "sk-unused");
         Assert.Equal(new Uri("https://api.openai.com/v1"), client.GetService<ChatClientMetadata>()?.ProviderUri);
 
-        Assert.ThrowsAny<ArgumentException>(() => OpenAIChatClient.Create(" "));
-        Assert.Throws<ArgumentOutOfRangeException>(() => OpenAIChatClient.Create("m", networkTimeout: TimeSpan.Zero));
-        Assert.Throws<ArgumentOutOfRangeException>(() => OpenAIChatClient.Create("m", maxRetries: -1));
-        Assert.Throws<ArgumentNullException>(() => new OpenAIChatClient(null!));
+        OpenAIClientOptions defaults = OpenAIChatClientFactory.CreateClientOptions();
+        Assert.Equal(OpenAIChatClientFactory.DefaultEndpoint, defaults.Endpoint);
+        Assert.Equal(TimeSpan.FromMinutes(10), defaults.NetworkTimeout);
+
+        Assert.ThrowsAny<ArgumentException>(() => OpenAIChatClientFactory.Create(" "));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OpenAIChatClientFactory.Create("m", options: new() { NetworkTimeout = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OpenAIChatClientFactory.Create("m", options: new() { MaxRetries = -1 }));
     }
 }

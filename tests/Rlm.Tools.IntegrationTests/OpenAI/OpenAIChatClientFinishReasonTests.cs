@@ -6,15 +6,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using static Rlm.Tools.IntegrationTests.OpenAI.OpenAITestHelpers;
-using OpenAIChatClient = Rlm.Tools.OpenAI.OpenAIChatClient;
+using Rlm.Tools.OpenAI;
 using SdkChatClient = OpenAI.Chat.ChatClient;
 
 namespace Rlm.Tools.IntegrationTests.OpenAI;
 
 /// <summary>
 /// Finish reasons the OpenAI SDK does not know (sent by llama.cpp, vLLM, Ollama, some OpenRouter providers) must not make
-/// a call fail: the pipeline policy added by <see cref="OpenAIChatClient.Create"/> rewrites them, and the original is
-/// kept under <see cref="OpenAIChatClient.RawFinishReasonKey"/>.
+/// a call fail: the pipeline policy added by <see cref="OpenAIChatClientFactory.CreateClientOptions"/> rewrites them before
+/// the SDK reads them.
 /// </summary>
 [Collection(LoopbackOpenAIServerCollection.Name)]
 public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer server)
@@ -40,13 +40,6 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
     private static string UsageChunk(int total)
         => "{" + StreamHead + ",\"choices\":[],\"usage\":{\"prompt_tokens\":" + (total - 2) + ",\"completion_tokens\":2,\"total_tokens\":" + total + "}}";
 
-    private static void AssertRawFinishReason(AdditionalPropertiesDictionary? properties, string? expected)
-    {
-        Assert.NotNull(properties);
-        Assert.True(properties.TryGetValue(OpenAIChatClient.RawFinishReasonKey, out object? raw), "The original finish reason is missing.");
-        Assert.Equal(expected, raw);
-    }
-
     // -----------------------------------------------------------------------------------------------------------------
     // Non-streaming
     // -----------------------------------------------------------------------------------------------------------------
@@ -59,7 +52,7 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
     [InlineData("error", "stop")]
     [InlineData("STOP", "stop")]
     [InlineData("max_tokens", "length")]
-    public async Task GetResponse_UnknownFinishReason_IsMappedAndTheOriginalKept(string serverValue, string expected)
+    public async Task GetResponse_UnknownFinishReason_IsMapped_AndTheResponseIsIntact(string serverValue, string expected)
     {
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(Completion(JsonSerializer.Serialize(serverValue))));
         using var client = NewClient(scenario);
@@ -73,8 +66,7 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
         Assert.Equal(12, response.Usage?.InputTokenCount);
         Assert.Equal(3, response.Usage?.OutputTokenCount);
         Assert.Equal(15, response.Usage?.TotalTokenCount);
-        AssertRawFinishReason(response.AdditionalProperties, serverValue);
-        AssertRawFinishReason(Assert.Single(response.Messages).AdditionalProperties, serverValue);
+        Assert.Equal(ChatRole.Assistant, Assert.Single(response.Messages).Role);
     }
 
     [Theory]
@@ -90,15 +82,13 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
         Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
         Assert.Equal("All done.", response.Text);
         Assert.Equal(15, response.Usage?.TotalTokenCount);
-        AssertRawFinishReason(response.AdditionalProperties, null);
-        AssertRawFinishReason(Assert.Single(response.Messages).AdditionalProperties, null);
     }
 
     [Theory]
-    [InlineData("null", null)]
-    [InlineData("\"eos\"", "eos")]
-    [InlineData("\"end_turn\"", "end_turn")]
-    public async Task GetResponse_NullOrUnknownFinishReason_WithToolCalls_IsToolCalls(string finishReasonJson, string? original)
+    [InlineData("null")]
+    [InlineData("\"eos\"")]
+    [InlineData("\"end_turn\"")]
+    public async Task GetResponse_NullOrUnknownFinishReason_WithToolCalls_IsToolCalls(string finishReasonJson)
     {
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(Completion(finishReasonJson, ToolCallMessage)));
         using var client = NewClient(scenario);
@@ -111,7 +101,6 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
         Assert.Equal("run_code", call.Name);
         Assert.Equal("print(1)", Assert.IsType<JsonElement>(call.Arguments!["code"]).GetString());
         Assert.Equal(15, response.Usage?.TotalTokenCount);
-        AssertRawFinishReason(response.AdditionalProperties, original);
     }
 
     [Theory]
@@ -128,8 +117,6 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
 
         Assert.Equal(new ChatFinishReason(serverValue), response.FinishReason);
         Assert.Equal("All done.", response.Text);
-        Assert.Null(response.AdditionalProperties);
-        Assert.Null(Assert.Single(response.Messages).AdditionalProperties);
     }
 
     [Fact]
@@ -164,7 +151,7 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
         PipelineResponse raw = result.GetRawResponse();
         JsonElement patched = JsonDocument.Parse(raw.Content.ToString()).RootElement;
         Assert.Equal("stop", patched.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
-        Assert.Equal("eos", patched.GetProperty("rlm_original_finish_reason").GetString());
+        Assert.False(patched.TryGetProperty("rlm_original_finish_reason", out _)); // the original is not kept.
         Assert.Equal("café", patched.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.Equal(15, patched.GetProperty("usage").GetProperty("total_tokens").GetInt32());
         using var reader = new StreamReader(raw.ContentStream!, Encoding.UTF8);
@@ -190,7 +177,7 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
 
         string expected = string.Concat(
             "data: " + chunks[0] + "\n\n",
-            "data: " + Chunk("{}", "\"stop\"")[..^1] + ",\"rlm_original_finish_reason\":\"eos\"}\n\n",
+            "data: " + Chunk("{}", "\"stop\"") + "\n\n",
             "data: [DONE]\n\n");
         Assert.Equal(expected, result.GetRawResponse().Content.ToString());
     }
@@ -201,8 +188,7 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
         // A body that would be rewritten on the chat completions path.
         string body = Completion("\"eos\"");
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(body));
-        using var client = NewClient(scenario);
-        var openAIClient = (OpenAIClient)client.GetService(typeof(OpenAIClient))!;
+        var openAIClient = new OpenAIClient(new ApiKeyCredential(ApiKey), OpenAIChatClientFactory.CreateClientOptions(scenario.Endpoint));
 
         ClientResult result = await openAIClient.GetOpenAIModelClient().GetModelsAsync(new RequestOptions());
 
@@ -225,7 +211,6 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
         Assert.Equal(2, scenario.Requests.Count);
         Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
         Assert.Equal("All done.", response.Text);
-        AssertRawFinishReason(response.AdditionalProperties, "eos");
     }
 
     [Fact]
@@ -249,14 +234,29 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
     }
 
     [Fact]
-    public async Task WrappedSdkClient_GetsNoNormalization_AsDocumented()
+    public async Task WithoutThePolicy_TheSdkStillThrowsOnUnknownFinishReasons()
     {
+        // Why the policy exists: the same response through a plain SDK client (no CreateClientOptions) fails. If this test
+        // ever fails because the call succeeds, the SDK has learned to read such values and the policy can go.
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(Completion("\"eos\"")));
         var sdkClient = new SdkChatClient(
-            DefaultModel, new ApiKeyCredential(ApiKey), new OpenAIClientOptions { Endpoint = scenario.Endpoint });
-        using var client = new OpenAIChatClient(sdkClient);
+            DefaultModel, new ApiKeyCredential(ApiKey), new OpenAIClientOptions { Endpoint = scenario.Endpoint, RetryPolicy = new ClientRetryPolicy(0) });
+        using IChatClient client = sdkClient.AsIChatClient();
 
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "q")]));
+    }
+
+    [Fact]
+    public async Task UserBuiltOpenAIClient_WithCreateClientOptions_IsNormalizedToo()
+    {
+        Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(Completion("\"end_turn\"")));
+        var openAIClient = new OpenAIClient(new ApiKeyCredential(ApiKey), OpenAIChatClientFactory.CreateClientOptions(scenario.Endpoint));
+        using IChatClient client = openAIClient.GetChatClient(DefaultModel).AsIChatClient();
+
+        ChatResponse response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "q")]);
+
+        Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
+        Assert.Equal("All done.", response.Text);
     }
 
     // -----------------------------------------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
     // -----------------------------------------------------------------------------------------------------------------
 
     [Fact]
-    public async Task Streaming_UnknownFinishReasonInLastChunk_AssemblesAndKeepsTheOriginal()
+    public async Task Streaming_UnknownFinishReasonInLastChunk_IsMapped_AndTheStreamAssembles()
     {
         string[] chunks =
         [
@@ -283,17 +283,14 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
             updates.Add(update);
         }
 
-        ChatResponseUpdate finishing = Assert.Single(updates, u => u.FinishReason is not null);
-        Assert.Equal(ChatFinishReason.Stop, finishing.FinishReason);
-        AssertRawFinishReason(finishing.AdditionalProperties, "eos");
-        Assert.All(updates.Where(u => u != finishing), u => Assert.Null(u.AdditionalProperties));
+        Assert.Contains(updates, u => u.FinishReason is not null);
+        Assert.All(updates.Where(u => u.FinishReason is not null), u => Assert.Equal(ChatFinishReason.Stop, u.FinishReason));
 
         ChatResponse response = updates.ToChatResponse();
         Assert.Equal("Hello", response.Text);
         Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
         Assert.Equal("chatcmpl-fr", response.ResponseId);
         Assert.Equal(9, response.Usage?.TotalTokenCount);
-        AssertRawFinishReason(Assert.Single(response.Messages).AdditionalProperties, "eos"); // ToChatResponse merges there.
     }
 
     [Fact]
@@ -315,11 +312,10 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
         Assert.Equal("call_s", call.CallId);
         Assert.Equal("x=1", Assert.IsType<JsonElement>(call.Arguments!["code"]).GetString());
         Assert.Equal(ChatFinishReason.ToolCalls, response.FinishReason);
-        AssertRawFinishReason(Assert.Single(response.Messages).AdditionalProperties, "end_turn");
     }
 
     [Fact]
-    public async Task Streaming_KnownFinishReason_HasNoOriginalRecorded()
+    public async Task Streaming_KnownFinishReason_PassesThrough()
     {
         string[] chunks = [Chunk("""{"role":"assistant","content":"cut"}"""), Chunk("{}", "\"length\""), "[DONE]"];
         Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Sse(chunks));
@@ -329,7 +325,6 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
 
         Assert.Equal("cut", response.Text);
         Assert.Equal(ChatFinishReason.Length, response.FinishReason);
-        Assert.Null(Assert.Single(response.Messages).AdditionalProperties);
     }
 
     [Fact]
@@ -359,6 +354,5 @@ public sealed class OpenAIChatClientFinishReasonTests(LoopbackOpenAIServer serve
 
         Assert.Equal("Split wörds", response.Text);
         Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
-        AssertRawFinishReason(Assert.Single(response.Messages).AdditionalProperties, "abort");
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.AI;
 using Rlm.Tools.OpenAI;
 
 namespace Rlm.Tools.IntegrationTests.OpenAI;
@@ -10,8 +11,13 @@ internal static class OpenAITestHelpers
 
     public const string DefaultModel = "test-model";
 
-    public static OpenAIChatClient NewClient(Scenario scenario, string model = DefaultModel, int maxRetries = 0)
-        => OpenAIChatClient.Create(model, ApiKey, scenario.Endpoint, TimeSpan.FromSeconds(30), maxRetries);
+    /// <summary>A client from <see cref="OpenAIChatClientFactory.Create"/> on the scenario's base URL (default options unless <paramref name="maxRetries"/> is given).</summary>
+    public static IChatClient NewClient(Scenario scenario, string model = DefaultModel, int? maxRetries = null)
+        => OpenAIChatClientFactory.Create(
+            model,
+            ApiKey,
+            scenario.Endpoint,
+            maxRetries is { } retries ? new OpenAIChatClientFactoryOptions { MaxRetries = retries } : null);
 
     /// <summary>The text of a request message whose <c>content</c> is either a string or an array of text parts.</summary>
     public static string ContentText(JsonElement message)

@@ -22,6 +22,12 @@ public class RlmOptionsTests
         Assert.Null(o.WorkerModelId);
         Assert.Null(o.RootSystemPrompt);
         Assert.Same(TimeProvider.System, o.TimeProvider);
+        Assert.Equal(TimeSpan.FromSeconds(120), o.ModelRequestTimeout);
+        Assert.Equal(4, o.MaxModelRetries);
+        Assert.Equal(TimeSpan.FromSeconds(1), o.ModelRetryBaseDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), o.ModelRetryMaxDelay);
+        Assert.Null(o.ConcurrencyLimiter);
+        Assert.Empty(o.RedactedValues);
     }
 
     [Fact]
@@ -38,6 +44,23 @@ public class RlmOptionsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => o.RegexTimeout = TimeSpan.Zero);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.JavaScriptTimeout = TimeSpan.FromSeconds(-1));
         Assert.Throws<ArgumentOutOfRangeException>(() => o.JavaScriptMemoryLimitBytes = 1000);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.ModelRequestTimeout = TimeSpan.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxModelRetries = -1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxModelRetries = 21);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.ModelRetryBaseDelay = TimeSpan.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.ModelRetryMaxDelay = TimeSpan.FromSeconds(-1));
+        o.MaxModelRetries = 0; // retries off is a valid choice
+        Assert.Equal(0, o.MaxModelRetries);
+    }
+
+    [Fact]
+    public void Clone_CopiesTheRedactedValues()
+    {
+        var options = new RlmOptions();
+        options.RedactedValues.Add("secret-1");
+        var copy = options.Clone();
+        options.RedactedValues.Add("secret-2");
+        Assert.Equal(["secret-1"], copy.RedactedValues);
     }
 
     [Fact]
