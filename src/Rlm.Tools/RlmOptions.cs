@@ -125,8 +125,8 @@ public sealed class RlmOptions
     /// Past it the attempt is abandoned, even if the client ignores cancellation, and counts as a transient failure.
     /// </summary>
     /// <value>The default value is 120 seconds.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
-    public TimeSpan ModelRequestTimeout { get => _modelRequestTimeout; set => _modelRequestTimeout = Positive(value); }
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 10 milliseconds or more than 1 day (the range of Polly's timeout strategy).</exception>
+    public TimeSpan ModelRequestTimeout { get => _modelRequestTimeout; set => _modelRequestTimeout = InRange(value, TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(1)); }
 
     /// <summary>
     /// Gets or sets how many times a model request is retried after a transient failure: a timeout, HTTP 408, 409, 425,
@@ -143,13 +143,13 @@ public sealed class RlmOptions
     /// (seconds or HTTP date) or <c>retry-after-ms</c> header on the failed response replaces the computed wait.
     /// </summary>
     /// <value>The default value is 1 second.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
-    public TimeSpan ModelRetryBaseDelay { get => _modelRetryBaseDelay; set => _modelRetryBaseDelay = Positive(value); }
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive or is more than 1 day.</exception>
+    public TimeSpan ModelRetryBaseDelay { get => _modelRetryBaseDelay; set => _modelRetryBaseDelay = InRange(value, TimeSpan.FromTicks(1), TimeSpan.FromDays(1)); }
 
     /// <summary>Gets or sets the longest single wait between two attempts, a provider's <c>Retry-After</c> included.</summary>
     /// <value>The default value is 30 seconds.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
-    public TimeSpan ModelRetryMaxDelay { get => _modelRetryMaxDelay; set => _modelRetryMaxDelay = Positive(value); }
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive or is more than 1 day.</exception>
+    public TimeSpan ModelRetryMaxDelay { get => _modelRetryMaxDelay; set => _modelRetryMaxDelay = InRange(value, TimeSpan.FromTicks(1), TimeSpan.FromDays(1)); }
 
     /// <summary>
     /// Gets or sets a limiter shared by every query and every <see cref="RecursiveLanguageModel"/> of a host, so that the
@@ -216,6 +216,13 @@ public sealed class RlmOptions
     }
 
     private static int InRange(int value, int min, int max, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, min, name);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, max, name);
+        return value;
+    }
+
+    private static TimeSpan InRange(TimeSpan value, TimeSpan min, TimeSpan max, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(value, min, name);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(value, max, name);

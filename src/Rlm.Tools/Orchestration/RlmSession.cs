@@ -177,7 +177,7 @@ internal sealed class RlmSession
         ToolResult result;
         if (call.Exception is not null)
         {
-            result = ToolResult.Error($"the arguments of {name} could not be read ({call.Exception.Message}). Send the arguments as a JSON object.");
+            result = ToolResult.Error($"the arguments of {name} could not be read ({TextLimits.OneLine(_run.Redactor.Redact(call.Exception.Message), 300)}). Send the arguments as a JSON object.");
         }
         else if (!_tools.TryGetValue(name, out var tool))
         {

@@ -45,6 +45,9 @@ public class RlmOptionsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => o.JavaScriptTimeout = TimeSpan.FromSeconds(-1));
         Assert.Throws<ArgumentOutOfRangeException>(() => o.JavaScriptMemoryLimitBytes = 1000);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.ModelRequestTimeout = TimeSpan.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.ModelRequestTimeout = TimeSpan.FromMilliseconds(5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.ModelRequestTimeout = TimeSpan.FromDays(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.ModelRetryMaxDelay = TimeSpan.FromDays(2));
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxModelRetries = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxModelRetries = 21);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.ModelRetryBaseDelay = TimeSpan.Zero);
