@@ -433,11 +433,8 @@ internal sealed class RlmSession
 
         public VariableStore Variables => session._variables;
 
-        public IReadOnlyList<GrepHit> Grep(string pattern, int maxResults)
-        {
-            var regex = GrepSearch.Create(pattern, ignoreCase: true, session._run.Options.RegexTimeout);
-            return GrepSearch.Search(session._view, regex, Math.Clamp(maxResults, 1, 100_000)).Hits;
-        }
+        public IReadOnlyList<GrepHit> Grep(string pattern, int maxResults, CancellationToken cancellationToken) =>
+            GrepSearch.Search(session._view, pattern, ignoreCase: true, session._run.Options.RegexTimeout, Math.Clamp(maxResults, 1, 100_000), cancellationToken).Hits;
 
         public async Task<string> LlmQueryAsync(string prompt, CancellationToken cancellationToken)
         {

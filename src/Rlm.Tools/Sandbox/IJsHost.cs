@@ -17,10 +17,11 @@ internal interface IJsHost
 
     /// <summary>
     /// Runs a grep over the view for JS <c>grep(pattern, max)</c>: case-insensitive .NET regex, at most
-    /// <paramref name="maxResults"/> matching lines. Throws <see cref="ArgumentException"/> for an invalid pattern and
-    /// <see cref="System.Text.RegularExpressions.RegexMatchTimeoutException"/> for a too-slow one.
+    /// <paramref name="maxResults"/> matching lines, the whole search bounded by <see cref="RlmOptions.RegexTimeout"/>.
+    /// Throws <see cref="ArgumentException"/> for an invalid pattern, <see cref="Tools.GrepTimeoutException"/> for a
+    /// too-slow search and <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is canceled.
     /// </summary>
-    IReadOnlyList<GrepHit> Grep(string pattern, int maxResults);
+    IReadOnlyList<GrepHit> Grep(string pattern, int maxResults, CancellationToken cancellationToken);
 
     /// <summary>
     /// Asks the worker model one question as a sub-call at the next depth (JS <c>llm_query(prompt)</c>), through the run's

@@ -1,30 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
+using Jint;
 
 namespace Rlm.Tools.Sandbox;
 
 /// <summary>
-/// The state of one <c>exec_js</c> call on its script thread: output, the caller's cancellation, the wall-time
-/// deadline and the memory limit. <see cref="Tick"/> runs at every loop iteration and function entry (see
-/// <see cref="JsInstrumenter"/>).
+/// The state of one <c>exec_js</c> call on its script thread: output, the caller's cancellation, and the script-time
+/// clock, which stops while the script waits on the host (<c>llm_query</c>).
 /// </summary>
-/// <remarks>
-/// <para><b>Memory.</b> Jint 2.10.4 has no memory limit. Allocation is cheap to watch but not what matters: Jint 2
-/// allocates hundreds of bytes per loop iteration, so a budget of allocated bytes would stop ordinary loops. The
-/// limit is on what the call keeps: when the script thread has allocated another slice of the limit (at most the
-/// limit, at least an eighth of it), the tick forces a full garbage collection and measures how far the live heap has
-/// grown since the call started; more than the limit stops the script. Growth can only come from allocation, so no
-/// growth beyond the limit plus one slice (and the last statement's allocation) goes unseen.</para>
-/// <para>The heap is the process's: data other threads keep during the call counts too, and garbage present when
-/// the call started can hide as much growth. Those are the limits of measuring without a per-engine allocator.</para>
-/// </remarks>
 internal sealed class JsRun
 {
     private readonly JsLimits _limits;
     private readonly long _startTimestamp;
-    private long _heapBaseline;
-    private long _nextMemoryCheck;
     private long _hostWaitTicks;
 
     public JsRun(JsLimits limits, CancellationToken cancellationToken)
@@ -33,8 +20,6 @@ internal sealed class JsRun
         CancellationToken = cancellationToken;
         Output = new JsOutputBuffer(limits.MaxOutputChars);
         _startTimestamp = Stopwatch.GetTimestamp();
-        _heapBaseline = GC.GetTotalMemory(forceFullCollection: false);
-        _nextMemoryCheck = SaturatingAdd(GC.GetAllocatedBytesForCurrentThread(), limits.MemoryLimitBytes);
     }
 
     /// <summary>Gets the token that stops the script: the caller's, linked with the sandbox's disposal.</summary>
@@ -58,18 +43,57 @@ internal sealed class JsRun
 
     /// <summary>Takes a host wait of <paramref name="duration"/> out of the script's time.</summary>
     public void ExcludeHostWait(TimeSpan duration) => Interlocked.Add(ref _hostWaitTicks, duration.Ticks);
+}
 
-    /// <summary>Checks cancellation, stack room, wall time and memory; throws when one is exceeded.</summary>
-    public void Tick()
+/// <summary>
+/// The sandbox's own Jint <see cref="Constraint"/>: script time without host waits, the caller's cancellation, and
+/// memory kept by the session. Jint checks constraints before statements and inside long-running built-ins
+/// (<c>forEach</c> over a huge sparse array, <c>Array.apply</c>), so each check below takes effect there too.
+/// </summary>
+/// <remarks>
+/// <para>Why not Jint's <c>TimeoutInterval</c> and <c>LimitMemory</c>: the first is a wall clock, which would count the
+/// minutes a script waits on <c>llm_query</c>; the second counts what one call allocates, garbage included, so
+/// ordinary text processing over a large context (<c>context.split('\n')</c>) would trip it, and it resets with every
+/// call, so globals that ten calls each keep would never add up.</para>
+/// <para><b>Memory.</b> The limit is on what the session keeps: live heap growth since the session's engine was created
+/// (measured after a full collection), less the session's copy of <c>context</c>. A full collection costs time, so it
+/// runs only each time the script thread has allocated another slice (what is left of the limit, at least an eighth of
+/// it). Growth can only come from allocation, so none beyond the limit plus one slice goes unseen, even inside one
+/// built-in call. The heap is the process's: memory that other threads keep during the call counts too, and a busy
+/// host with many concurrent scripts should budget for that (or lower the limit).</para>
+/// </remarks>
+internal sealed class SandboxConstraint : Constraint
+{
+    private readonly JsLimits _limits;
+    private long _heapBaseline;
+    private long _nextMemoryCheck;
+
+    public SandboxConstraint(JsLimits limits)
     {
-        CancellationToken.ThrowIfCancellationRequested();
-        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        _limits = limits;
+        _heapBaseline = GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    /// <summary>Gets or sets the running call (set by the sandbox on the script thread before it runs a script).</summary>
+    public JsRun? Run { get; set; }
+
+    /// <summary>Gets or sets bytes of the heap the session's <c>context</c> string holds (not counted against the limit).</summary>
+    public long ExcludedBytes { get; set; }
+
+    /// <summary>Arms the memory check for a new call on the current (script) thread.</summary>
+    public void BeginCall() =>
+        _nextMemoryCheck = SaturatingAdd(GC.GetAllocatedBytesForCurrentThread(), Math.Max(_limits.MemoryLimitBytes / 8, 1));
+
+    public override void Check()
+    {
+        var run = Run;
+        if (run is null)
         {
-            // Recursion Jint does not count (getters, toString, callbacks of built-ins) reaches here before the stack ends.
-            throw JsLimitExceededException.Recursion(_limits);
+            return;
         }
 
-        if (Remaining == TimeSpan.Zero)
+        run.CancellationToken.ThrowIfCancellationRequested();
+        if (run.Remaining == TimeSpan.Zero)
         {
             throw JsLimitExceededException.Time(_limits);
         }
@@ -80,20 +104,25 @@ internal sealed class JsRun
         }
     }
 
-    private void CheckMemory()
+    public override void Reset()
+    {
+    }
+
+    /// <summary>Measures what the session keeps now; throws when it is over the limit.</summary>
+    public void CheckMemory()
     {
         GC.Collect();
         long live = GC.GetTotalMemory(forceFullCollection: false);
 
         // Garbage counted in the baseline has now been collected: the lower figure is closer to the true start.
         _heapBaseline = Math.Min(_heapBaseline, live);
-        long growth = live - _heapBaseline;
-        if (growth > _limits.MemoryLimitBytes)
+        long kept = live - _heapBaseline - ExcludedBytes;
+        if (kept > _limits.MemoryLimitBytes)
         {
             throw JsLimitExceededException.Memory(_limits);
         }
 
-        _nextMemoryCheck = SaturatingAdd(GC.GetAllocatedBytesForCurrentThread(), Math.Max(_limits.MemoryLimitBytes - growth, _limits.MemoryLimitBytes / 8));
+        _nextMemoryCheck = SaturatingAdd(GC.GetAllocatedBytesForCurrentThread(), Math.Max(_limits.MemoryLimitBytes - Math.Max(kept, 0), _limits.MemoryLimitBytes / 8));
     }
 
     private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
@@ -111,10 +140,10 @@ internal sealed class JsLimitExceededException(string message) : Exception(messa
         new(string.Create(CultureInfo.InvariantCulture, $"statement limit of {limits.MaxStatements:N0} exceeded (an endless loop?).{KeptNote}"));
 
     public static JsLimitExceededException Recursion(JsLimits limits) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"recursion limit of {limits.MaxRecursionDepth:N0} exceeded (unbounded recursion?).{KeptNote} Use a loop instead of deep recursion."));
+        new(string.Create(CultureInfo.InvariantCulture, $"recursion limit exceeded: the call stack went deeper than {limits.MaxRecursionDepth:N0} calls or than the stack allows (unbounded recursion, or a structure nested too deeply).{KeptNote} Use a loop instead of deep recursion."));
 
     public static JsLimitExceededException Memory(JsLimits limits) =>
-        new($"memory limit of {FormatBytes(limits.MemoryLimitBytes)} exceeded: the script kept more than that in memory.{KeptNote} Set large variables to null to free their memory; work on slices of the context instead of copies of all of it.");
+        new($"memory limit of {FormatBytes(limits.MemoryLimitBytes)} exceeded: the session keeps more than that in memory (globals of earlier calls count).{KeptNote} Set large variables to null to free their memory; work on slices of the context instead of copies of all of it.");
 
     public static string FormatDuration(TimeSpan value) =>
         value.TotalSeconds >= 1 || value == TimeSpan.Zero

@@ -2,71 +2,67 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Acornima;
 using Jint;
 using Jint.Native;
-using Jint.Native.Json;
+using Jint.Native.Function;
 using Jint.Native.Object;
-using Jint.Parser;
 using Jint.Runtime;
+using Jint.Runtime.Descriptors;
+using Jint.Runtime.Interop;
 using Rlm.Tools.Tools;
-using static Rlm.Tools.Sandbox.JsBuiltins;
-using JintExecutionContext = Jint.Runtime.Environments.ExecutionContext;
 
 namespace Rlm.Tools.Sandbox;
 
 /// <summary>
-/// A JavaScript REPL over a session (Jint 2.10.4, ES5.1): one engine, created on first use, whose globals persist
-/// across <see cref="ExecuteAsync"/> calls. Every Jint type stays inside this folder.
+/// A JavaScript REPL over a session (Jint 4.18, ES2023): one engine, created on first use, whose globals persist across
+/// <see cref="ExecuteAsync"/> calls. Every Jint type stays inside this folder.
 /// </summary>
 /// <remarks>
 /// <para><b>Globals.</b> <c>context</c> (the view's text, read once on first use), <c>print(...)</c> and
-/// <c>console.log/info/warn/error(...)</c> (arguments joined by a space, objects as JSON, one line per call),
+/// <c>console.log/info/warn/error/debug(...)</c> (arguments joined by a space, objects as JSON, one line per call),
 /// <c>grep(pattern, max = 1000)</c> → <c>[{line, text, offset, document, document_line}]</c>, <c>lines(start, end)</c>
 /// → the text of view lines <c>[start, end)</c> (0-based, clamped; <c>end</c> defaults to the last line) joined by
 /// <c>\n</c>, <c>set_variable(name, value)</c> (non-strings stored as JSON), <c>get_variable(name)</c> (the text, or
 /// <c>undefined</c> for an unknown name), <c>llm_query(prompt)</c> → string and <c>llm_query_batched(prompts)</c> →
 /// strings in prompt order. No CLR, modules, file system or network; <c>eval</c> and the <c>Function</c> constructor
-/// throw, and <c>Array.prototype.join</c> is replaced (see <see cref="JsBuiltins"/>).</para>
-/// <para><b>Limits</b> (<see cref="JsLimits"/>): script time (the tick's check at every loop iteration and function entry;
-/// not Jint's <c>TimeoutInterval</c>, a wall clock that would count waits on the host, which do not count here), statements (Jint's <c>MaxStatements</c>,
-/// plus one per function call and <c>for-in</c> iteration for the tick), recursion (Jint's <c>LimitRecursion</c>, which
-/// counts nesting of the same function, plus a stack-room check for recursion Jint does not count), memory (see
-/// <see cref="JsRun"/>). A limit stops the script with an error; the engine stays and keeps every global (Jint's
-/// execution-context stack, which an abort can leave unbalanced, is repaired before the next call). A built-in call
-/// runs in C# and is not interrupted: the checks run between statements, loop iterations and function calls.</para>
-/// <para><b>Threads.</b> Each call runs on its own thread with a large stack (Jint 2 interprets recursively), so
-/// <c>llm_query</c> blocks that thread and never a thread-pool thread. Calls take turns. Cancelling the caller's token
-/// ends the call at once with <see cref="OperationCanceledException"/>; the script stops at its next check and the next
-/// call waits for it.</para>
+/// throw (Jint's <c>StringCompilationAllowed = false</c>).</para>
+/// <para><b>Limits</b> (<see cref="JsLimits"/>), all Jint 4 constraints, checked before statements and inside
+/// long-running built-ins: statements (<c>MaxStatements</c>), recursion (<c>LimitRecursion</c>, and
+/// <c>StackOverflowGuard</c>, which probes the native stack on every entry into a function by any route: getters,
+/// coercions, Proxy traps, callbacks of built-ins), regular expressions (<c>RegexTimeout</c>, at most 1 s per
+/// operation), and <see cref="SandboxConstraint"/> for script time (waits on <c>llm_query</c> do not count),
+/// cancellation and the session's memory. <see cref="JsGuards"/> covers the built-ins that recurse without entering a
+/// function. A limit stops the script with an error; the engine stays and keeps every global. Bound: a limit takes effect
+/// within the time limit plus one regular-expression operation (≤ 1 s) and one built-in step.</para>
+/// <para><b>Threads.</b> Each call runs on its own thread with a 16 MiB stack (reserved, not committed): room for the
+/// recursion limit and for <see cref="JsGuards.MaxStructureDepth"/>, yet small enough that a runaway recursion Jint does not
+/// count (through coercions, getters) meets <c>StackOverflowGuard</c> within milliseconds rather than unwinding a huge
+/// stack. Legitimate recursion has room and <c>llm_query</c> blocks that thread, never a thread-pool thread. Calls take turns.
+/// Cancelling the caller's token ends the call at once with <see cref="OperationCanceledException"/>; the script stops at
+/// its next check and the next call waits for it.</para>
+/// <para><b>Isolation.</b> Scripts run in the host process. Measured on Jint 4.18 with these guards, every hostile
+/// family of the tests (endless loops in every position, memory bombs, deep recursion and deep structures, catastrophic
+/// regular expressions, escapes, helper abuse) ends in an error to the model and the next call works, so a worker
+/// process (start-up, a copy of the context, a round trip per helper call) buys nothing today. The residual risk is a
+/// native recursion inside a Jint built-in that neither Jint nor <see cref="JsGuards"/> probes.</para>
 /// </remarks>
 internal sealed class JsSandbox : IDisposable
 {
-    /// <summary>The hint every syntax error carries: models reach for ES2015+ syntax.</summary>
-    public const string Es5Hint = "exec_js runs ES5.1 (Jint 2): use var and function, not let/const/arrow functions/template literals/classes";
-
     /// <summary>Longest script accepted (characters).</summary>
     public const int MaxCodeChars = 1_000_000;
+
+    /// <summary>Stack reserved for each script thread.</summary>
+    internal const int ScriptStackBytes = 16 << 20;
 
     private const int DefaultGrepMax = 1_000;
     private const int MaxGrepResults = 100_000;
     private const int MaxSnippetChars = 160;
 
+    // Jint appends "(<anonymous>:2:9)" to parse errors; the sandbox gives line and column its own way.
+    private static readonly Regex s_sourcePosition = new(@"\s*\(<anonymous>:\d+:\d+\)$", RegexOptions.CultureInvariant);
+
     private static readonly Regex s_variableName = new("^[A-Za-z_][A-Za-z0-9_]{0,63}$", RegexOptions.CultureInvariant);
-
-    // Names whose absence is an ES2015+ feature (or a module system) rather than a typo.
-    private static readonly HashSet<string> s_modernMethods = new(StringComparer.Ordinal)
-    {
-        "repeat", "includes", "startsWith", "endsWith", "padStart", "padEnd", "trimStart", "trimEnd", "codePointAt",
-        "normalize", "find", "findIndex", "findLast", "findLastIndex", "fill", "flat", "flatMap", "entries", "values",
-        "at", "from", "of", "assign", "replaceAll", "matchAll", "fromEntries", "copyWithin",
-    };
-
-    private static readonly HashSet<string> s_modernGlobals = new(StringComparer.Ordinal)
-    {
-        "Map", "Set", "WeakMap", "WeakSet", "Symbol", "Promise", "Proxy", "Reflect", "BigInt", "globalThis",
-        "Uint8Array", "Int32Array", "Float64Array", "ArrayBuffer", "structuredClone", "setTimeout", "setInterval",
-        "fetch", "require", "process", "module", "exports", "importNamespace", "System",
-    };
 
     private readonly IJsHost _host;
     private readonly JsLimits _limits;
@@ -75,9 +71,7 @@ internal sealed class JsSandbox : IDisposable
 
     // Touched only by the script thread that holds _gate.
     private Engine? _engine;
-    private JintExecutionContext? _globalContext;
-    private JsValue? _globalThis;
-    private JsValue? _tick;
+    private SandboxConstraint? _constraint;
     private JsRun? _run;
     private string? _contextText;
 
@@ -108,7 +102,7 @@ internal sealed class JsSandbox : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
 
         var completion = new TaskCompletionSource<JsExecutionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (StartScriptThread(() => RunOnScriptThread(code, cancellationToken, completion), StackBytes(code)) is { } failure)
+        if (StartScriptThread(() => RunOnScriptThread(code, cancellationToken, completion)) is { } failure)
         {
             _gate.Release();
             return new JsExecutionResult("", null, $"the script thread could not start: {failure.Message}", false);
@@ -118,24 +112,12 @@ internal sealed class JsSandbox : IDisposable
         return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The script thread's stack, reserved rather than committed. Jint 2 parses and interprets recursively and a stack
-    /// overflow ends the process, so: room for the parser's worst case (a few hundred bytes of stack per character of
-    /// deeply nested code), for the interpreter (bounded by <see cref="JsInstrumenter.MaxDepth"/>), and for JavaScript
-    /// calls well past the recursion limit, so the stack-room check in the tick fires long before the end.
-    /// </summary>
-    private int StackBytes(string code)
-    {
-        long bytes = (16L << 20) + (code.Length * 512L) + (Math.Max(1L, _limits.MaxRecursionDepth) * (64L << 10));
-        return (int)Math.Min(bytes, 1L << 30);
-    }
-
     /// <summary>Starts the script thread, falling back to the default stack size when the large one cannot be reserved.</summary>
-    private static Exception? StartScriptThread(ThreadStart body, int stackBytes)
+    private static Exception? StartScriptThread(ThreadStart body)
     {
         try
         {
-            new Thread(body, stackBytes) { IsBackground = true, Name = "exec_js" }.Start();
+            new Thread(body, ScriptStackBytes) { IsBackground = true, Name = "exec_js" }.Start();
             return null;
         }
         catch (OutOfMemoryException)
@@ -192,10 +174,20 @@ internal sealed class JsSandbox : IDisposable
         try
         {
             var engine = EnsureEngine();
-            var program = new JavaScriptParser().Parse(code);
-            JsInstrumenter.Instrument(program, _tick!);
-            engine.Execute(program);
-            value = Render(engine.GetCompletionValue(), quoteStrings: false);
+            _constraint!.Run = run;
+            _constraint.BeginCall();
+            Prepared<Acornima.Ast.Script> script;
+            try
+            {
+                script = Engine.PrepareScript(code);
+            }
+            catch (Exception e) when (e is InsufficientExecutionStackException or JsLimitStackException)
+            {
+                throw new JsSyntaxException("the code nests too deeply to parse; flatten it.");
+            }
+
+            var result = engine.Evaluate(script);
+            value = Render(engine, result, quoteStrings: false);
             if (value is not null)
             {
                 value = TextLimits.Cap(value, _limits.MaxOutputChars);
@@ -218,10 +210,12 @@ internal sealed class JsSandbox : IDisposable
         }
         finally
         {
-            _run = null;
+            if (_constraint is not null)
+            {
+                _constraint.Run = null;
+            }
 
-            // Cheap, and needed after any exception that left Jint mid-statement (limits, cancellation, CLR errors).
-            RepairEngine();
+            _run = null;
         }
 
         return new JsExecutionResult(run.Output.ToString(), error is null ? value : null, error, run.Output.Truncated);
@@ -229,77 +223,101 @@ internal sealed class JsSandbox : IDisposable
 
     private string Describe(Exception e, string code) => e switch
     {
-        ParserException p => $"SyntaxError: {p.Description} (line {p.LineNumber}, column {p.Column}). {Es5Hint}.",
-        JsCodeTooDeepException => $"SyntaxError: {e.Message}",
+        ScriptPreparationException { InnerException: ParseErrorException p } => DescribeSyntaxError(p, code),
+        ScriptPreparationException { InnerException: InsufficientExecutionStackException } => "SyntaxError: the code nests too deeply to parse; flatten it.",
+        ParseErrorException p => DescribeSyntaxError(p, code),
+        ScriptPreparationException p => $"SyntaxError: {s_sourcePosition.Replace(p.Message, "")}",
+        JsSyntaxException => $"SyntaxError: {e.Message}",
         JavaScriptException j => DescribeJavaScriptError(j, code),
         JsLimitExceededException => e.Message,
-        RegexMatchTimeoutException => JsLimitExceededException.Time(_limits).Message + " A regular expression match ran that long: avoid nested quantifiers like (a+)+.",
+        JsLimitStackException or RecursionDepthOverflowException or InsufficientExecutionStackException => JsLimitExceededException.Recursion(_limits).Message,
+        RegexMatchTimeoutException => JsLimitExceededException.Time(_limits).Message + " A regular expression ran too long: avoid nested quantifiers like (a+)+.",
         TimeoutException => JsLimitExceededException.Time(_limits).Message,
         StatementsCountOverflowException => JsLimitExceededException.Statements(_limits).Message,
-        RecursionDepthOverflowException or InsufficientExecutionStackException => JsLimitExceededException.Recursion(_limits).Message,
-        OutOfMemoryException => JsLimitExceededException.Memory(_limits).Message,
-
-        // Jint 2 cannot report a thrown object without a string message: building its exception fails.
-        ArgumentException { Message: "The value is not a string" } =>
-            "Uncaught exception: the script threw an object that is not an Error (Jint 2 cannot show it); throw new Error(message) instead.",
+        MemoryLimitExceededException or OutOfMemoryException => JsLimitExceededException.Memory(_limits).Message,
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
+    /// <summary>A parse error with its 1-based line and column (as editors count) and the offending line.</summary>
+    private static string DescribeSyntaxError(ParseErrorException e, string code)
+    {
+        var text = new StringBuilder("SyntaxError: ").Append(s_sourcePosition.Replace(e.Error?.Description ?? e.Message, ""));
+        text.Append(CultureInfo.InvariantCulture, $" (line {e.LineNumber}, column {e.Column + 1}");
+        if (SourceLine(code, e.LineNumber) is { Length: > 0 } source)
+        {
+            text.Append(": ").Append(TextLimits.Line(source, MaxSnippetChars));
+        }
+
+        return text.Append(')').ToString();
+    }
+
     private string DescribeJavaScriptError(JavaScriptException e, string code)
     {
+        var engine = _engine!;
         var thrown = e.Error;
         string text;
-        string? hint = null;
-        if (thrown.IsObject() && thrown.AsObject().Class == "Error")
+        if (thrown is ObjectInstance error && IsError(engine, error))
         {
-            var error = thrown.AsObject();
-            string name = SafeToString(error.Get("name")) ?? "Error";
-            string message = SafeToString(error.Get("message")) ?? "";
+            string name = SafeToString(engine, error.Get("name")) ?? "Error";
+            string message = SafeToString(engine, error.Get("message")) ?? "";
+            message = s_sourcePosition.Replace(message, "");
+            if (message.Contains("String compilation has been disabled", StringComparison.Ordinal))
+            {
+                message += " (eval and the Function constructor are not available in exec_js: write the code directly)";
+            }
+
             text = message.Length == 0 ? name : $"{name}: {message}";
-            hint = ModernFeatureHint(name, message);
+            if (name == "RangeError" && message.StartsWith("Maximum call stack size exceeded", StringComparison.Ordinal))
+            {
+                text = JsLimitExceededException.Recursion(_limits).Message;
+            }
         }
         else
         {
-            text = "Uncaught " + (Render(thrown, quoteStrings: true) ?? "undefined");
+            text = "Uncaught " + (SafeRender(engine, thrown, quoteStrings: true) ?? "undefined");
         }
 
         var builder = new StringBuilder(text);
-        if (e.LineNumber > 0)
+        int line = e.Location.Start.Line;
+        if (line > 0)
         {
-            builder.Append(CultureInfo.InvariantCulture, $" (line {e.LineNumber}");
-            if (SourceLine(code, e.LineNumber) is { Length: > 0 } line)
+            builder.Append(CultureInfo.InvariantCulture, $" (line {line}, column {e.Location.Start.Column + 1}");
+            if (SourceLine(code, line) is { Length: > 0 } source)
             {
-                builder.Append(": ").Append(TextLimits.Line(line, MaxSnippetChars));
+                builder.Append(": ").Append(TextLimits.Line(source, MaxSnippetChars));
             }
 
             builder.Append(')');
         }
 
-        if (hint is not null)
-        {
-            builder.Append(". ").Append(hint);
-        }
-
         return builder.ToString();
     }
 
-    private static string? ModernFeatureHint(string name, string message)
+    private static bool IsError(Engine engine, ObjectInstance value)
     {
-        string? missing = null;
-        if (name == "TypeError" && message.StartsWith("Object has no method '", StringComparison.Ordinal) && message.EndsWith('\''))
+        try
         {
-            string method = message["Object has no method '".Length..^1];
-            missing = s_modernMethods.Contains(method) ? method : null;
+            return value.HasProperty("message") && value.HasProperty("name") && engine.Intrinsics.Error.Get("prototype") is ObjectInstance prototype
+                && IsInChain(value, prototype);
         }
-        else if (name == "ReferenceError" && message.EndsWith(" is not defined", StringComparison.Ordinal))
+        catch (Exception)
         {
-            string global = message[..^" is not defined".Length];
-            missing = s_modernGlobals.Contains(global) ? global : null;
+            return false; // a Proxy whose traps throw
+        }
+    }
+
+    private static bool IsInChain(ObjectInstance value, ObjectInstance prototype)
+    {
+        var current = value.Prototype;
+        for (int i = 0; current is not null && i < 10_000; i++, current = current.Prototype)
+        {
+            if (ReferenceEquals(current, prototype))
+            {
+                return true;
+            }
         }
 
-        return missing is null
-            ? null
-            : $"{missing} is not available: exec_js runs ES5.1 (Jint 2) with only the sandbox's globals (no modules, CLR, file system or network)";
+        return false;
     }
 
     private static string? SourceLine(string code, int line)
@@ -327,91 +345,72 @@ internal sealed class JsSandbox : IDisposable
             return _engine;
         }
 
-        var engine = new Engine(options => options
-            .MaxStatements(_limits.MaxStatements)
-            .LimitRecursion(_limits.MaxRecursionDepth)
-            .Culture(CultureInfo.InvariantCulture)
-            .LocalTimeZone(TimeZoneInfo.Utc));
-
-        _tick = Function(engine, "tick", 0, (_, _) =>
+        var constraint = new SandboxConstraint(_limits);
+        var engine = new Engine(options =>
         {
-            _run?.Tick();
-            return JsValue.True;
+            options.Constraints.StackOverflowGuard = true;
+            options.Constraints.RegexTimeout = _limits.Timeout < TimeSpan.FromSeconds(1) ? _limits.Timeout : TimeSpan.FromSeconds(1);
+            options.Host.StringCompilationAllowed = false;
+            options.MaxStatements(_limits.MaxStatements);
+            options.LimitRecursion(_limits.MaxRecursionDepth);
+            options.Constraint(constraint);
+            options.Culture(CultureInfo.InvariantCulture);
+            options.LocalTimeZone(TimeZoneInfo.Utc);
         });
 
-        var global = engine.Global;
-        Define(global, "print", Function(engine, "print", 1, Print));
-        var console = engine.Object.Construct(Arguments.Empty);
+        void Global(string name, JsValue value) =>
+            engine.Global.FastSetProperty(name, new PropertyDescriptor(value, PropertyFlag.NonEnumerable | PropertyFlag.Writable | PropertyFlag.Configurable));
+
+        Global("print", Function(engine, "print", 1, Print));
+        var console = new JsObject(engine);
         foreach (var name in new[] { "log", "info", "warn", "error", "debug" })
         {
-            Define(console, name, Function(engine, name, 1, Print));
+            console.FastSetProperty(name, new PropertyDescriptor(Function(engine, name, 1, Print), PropertyFlag.NonEnumerable | PropertyFlag.Writable | PropertyFlag.Configurable));
         }
 
-        Define(global, "console", new JsValue(console));
-        Define(global, "set_variable", Function(engine, "set_variable", 2, SetVariable));
-        Define(global, "get_variable", Function(engine, "get_variable", 1, GetVariable));
-        Define(global, "grep", Function(engine, "grep", 2, Grep));
-        Define(global, "lines", Function(engine, "lines", 2, Lines));
-        Define(global, "llm_query", Function(engine, "llm_query", 1, LlmQuery));
-        Define(global, "llm_query_batched", Function(engine, "llm_query_batched", 1, LlmQueryBatched));
+        Global("console", console);
+        Global("set_variable", Function(engine, "set_variable", 2, SetVariable));
+        Global("get_variable", Function(engine, "get_variable", 1, GetVariable));
+        Global("grep", Function(engine, "grep", 2, Grep));
+        Global("lines", Function(engine, "lines", 2, Lines));
+        Global("llm_query", Function(engine, "llm_query", 1, LlmQuery));
+        Global("llm_query_batched", Function(engine, "llm_query_batched", 1, LlmQueryBatched));
         DefineContext(engine);
-        JsBuiltins.Install(engine, () => _run, _limits);
+        JsGuards.Install(engine);
 
         _engine = engine;
-        _globalContext = engine.ExecutionContext;
-        _globalThis = _globalContext.ThisBinding;
+        _constraint = constraint;
         return engine;
     }
+
+    private static ClrFunction Function(Engine engine, string name, int length, Func<JsValue, JsValue[], JsValue> body) =>
+        new(engine, name, body, length, PropertyFlag.Configurable);
 
     /// <summary><c>context</c> reads the view's text on first use, then becomes a plain (writable) global.</summary>
     private void DefineContext(Engine engine)
     {
         var global = engine.Global;
         void Replace(JsValue value) =>
-            global.DefineOwnProperty("context", new Jint.Runtime.Descriptors.PropertyDescriptor(value, true, false, true), false);
+            global.DefineOwnProperty("context", new PropertyDescriptor(value, PropertyFlag.Writable | PropertyFlag.Configurable));
 
         var getter = Function(engine, "context", 0, (_, _) =>
         {
-            var value = new JsValue(_contextText ??= _host.View.GetText());
+            if (_contextText is null)
+            {
+                _contextText = _host.View.GetText();
+                _constraint!.ExcludedBytes = (long)_contextText.Length * sizeof(char);
+            }
+
+            var value = new JsString(_contextText);
             Replace(value);
             return value;
         });
         var setter = Function(engine, "context", 1, (_, args) =>
         {
-            Replace(Arguments.At(args, 0));
+            Replace(args.At(0));
             return JsValue.Undefined;
         });
-        global.DefineOwnProperty("context", new Jint.Runtime.Descriptors.PropertyDescriptor(getter, setter, false, true), false);
-    }
-
-    /// <summary>After a script was stopped mid-flight: pop its execution contexts and restore the global scope.</summary>
-    private void RepairEngine()
-    {
-        var engine = _engine;
-        if (engine is null || _globalContext is null)
-        {
-            return;
-        }
-
-        try
-        {
-            while (!ReferenceEquals(engine.ExecutionContext, _globalContext))
-            {
-                engine.LeaveExecutionContext();
-            }
-
-            // catch and with blocks swap the lexical environment in place, without finally.
-            _globalContext.LexicalEnvironment = engine.GlobalEnvironment;
-            _globalContext.VariableEnvironment = engine.GlobalEnvironment;
-            _globalContext.ThisBinding = _globalThis!;
-            engine.ResetCallStack();
-        }
-        catch (InvalidOperationException)
-        {
-            // The context stack emptied without meeting the global context: start over (globals are lost).
-            _engine = null;
-            _globalContext = null;
-        }
+        global.DefineOwnProperty("context", new GetSetPropertyDescriptor(getter, setter, enumerable: false, configurable: true));
     }
 
     private JsRun Current => _run ?? throw new InvalidOperationException("A sandbox function was called outside a script run.");
@@ -421,6 +420,7 @@ internal sealed class JsSandbox : IDisposable
     private JsValue Print(JsValue thisObject, JsValue[] args)
     {
         var output = Current.Output;
+        var engine = CurrentEngine;
         for (int i = 0; i < args.Length; i++)
         {
             if (i > 0)
@@ -428,7 +428,7 @@ internal sealed class JsSandbox : IDisposable
                 output.Append(" ");
             }
 
-            output.Append(Render(args[i], quoteStrings: false) ?? "undefined");
+            output.Append(Render(engine, args[i], quoteStrings: false) ?? "undefined");
         }
 
         output.Append("\n");
@@ -437,13 +437,14 @@ internal sealed class JsSandbox : IDisposable
 
     private JsValue SetVariable(JsValue thisObject, JsValue[] args)
     {
+        var engine = CurrentEngine;
         string name = NameArgument(args, "set_variable");
-        var value = Arguments.At(args, 1);
-        string? text = value.IsString() ? value.AsString() : Json(value);
+        var value = args.At(1);
+        string? text = value.IsString() ? value.AsString() : JsGuards.TryJson(engine, value);
         if (text is null)
         {
-            throw new JavaScriptException(CurrentEngine.TypeError,
-                $"set_variable: the value of '{name}' is {(value.IsUndefined() ? "undefined" : "not representable as JSON (a function?)")}; pass a string or a JSON-serialisable value.");
+            throw new JavaScriptException(engine.Intrinsics.TypeError,
+                $"set_variable: the value of '{name}' is {(value.IsUndefined() ? "undefined" : "not representable as JSON (a function, or a cycle?)")}; pass a string or a JSON-serialisable value.");
         }
 
         _host.Variables.Set(name, text);
@@ -453,16 +454,17 @@ internal sealed class JsSandbox : IDisposable
     private JsValue GetVariable(JsValue thisObject, JsValue[] args)
     {
         string name = NameArgument(args, "get_variable");
-        return _host.Variables.TryGet(name, out var value) ? new JsValue(value) : JsValue.Undefined;
+        return _host.Variables.TryGet(name, out var value) ? new JsString(value) : JsValue.Undefined;
     }
 
     private string NameArgument(JsValue[] args, string function)
     {
-        var name = Arguments.At(args, 0);
+        var name = args.At(0);
         if (!name.IsString() || !s_variableName.IsMatch(name.AsString()))
         {
-            throw new JavaScriptException(CurrentEngine.TypeError,
-                $"{function}: the name must be a string of letters, digits and underscores, starting with a letter or underscore (at most 64 characters); got {TextLimits.Line(Render(name, quoteStrings: true) ?? "undefined", 80)}.");
+            var engine = CurrentEngine;
+            throw new JavaScriptException(engine.Intrinsics.TypeError,
+                $"{function}: the name must be a string of letters, digits and underscores, starting with a letter or underscore (at most 64 characters); got {TextLimits.Line(SafeRender(engine, name, quoteStrings: true) ?? "undefined", 80)}.");
         }
 
         return name.AsString();
@@ -471,10 +473,10 @@ internal sealed class JsSandbox : IDisposable
     private JsValue Grep(JsValue thisObject, JsValue[] args)
     {
         var engine = CurrentEngine;
-        var patternArgument = Arguments.At(args, 0);
+        var patternArgument = args.At(0);
         if (patternArgument.IsUndefined() || patternArgument.IsNull())
         {
-            throw new JavaScriptException(engine.TypeError, "grep: pass a pattern (a .NET regular expression, matched case-insensitively), e.g. grep('error', 100).");
+            throw new JavaScriptException(engine.Intrinsics.TypeError, "grep: pass a pattern (a .NET regular expression, matched case-insensitively), e.g. grep('error', 100).");
         }
 
         string pattern = patternArgument.IsRegExp() ? patternArgument.AsRegExp().Source : TypeConverter.ToString(patternArgument);
@@ -483,31 +485,31 @@ internal sealed class JsSandbox : IDisposable
         IReadOnlyList<GrepHit> hits;
         try
         {
-            hits = _host.Grep(pattern, max);
+            hits = _host.Grep(pattern, max, Current.CancellationToken);
         }
-        catch (RegexMatchTimeoutException)
+        catch (GrepTimeoutException e)
         {
-            throw new JavaScriptException(engine.Error, "grep: the pattern took too long (catastrophic backtracking?); avoid nested quantifiers like (a+)+ and prefer literal text.");
+            throw new JavaScriptException(engine.Intrinsics.Error, $"grep: {e.Message}");
         }
         catch (ArgumentException e)
         {
-            throw new JavaScriptException(engine.SyntaxError, $"grep: {e.Message} Use .NET regex syntax and escape special characters such as ( ) [ ] . * + ? with a backslash.");
+            throw new JavaScriptException(JsErrors.SyntaxError(engine), $"grep: {e.Message} Use .NET regex syntax and escape special characters such as ( ) [ ] . * + ? with a backslash.");
         }
 
-        var result = engine.Array.Construct(Arguments.Empty);
+        var items = new JsValue[hits.Count];
         for (int i = 0; i < hits.Count; i++)
         {
             var hit = hits[i];
-            var item = engine.Object.Construct(Arguments.Empty);
-            item.Put("line", new JsValue(hit.Line), false);
-            item.Put("text", new JsValue(hit.Text), false);
-            item.Put("offset", new JsValue(hit.Offset), false);
-            item.Put("document", hit.Document is null ? JsValue.Null : new JsValue(hit.Document), false);
-            item.Put("document_line", hit.DocumentLine is { } line ? new JsValue(line) : JsValue.Null, false);
-            result.Put(i.ToString(CultureInfo.InvariantCulture), new JsValue(item), false);
+            var item = new JsObject(engine);
+            item.Set("line", hit.Line);
+            item.Set("text", hit.Text);
+            item.Set("offset", hit.Offset);
+            item.Set("document", hit.Document is null ? JsValue.Null : new JsString(hit.Document));
+            item.Set("document_line", hit.DocumentLine is { } line ? new JsNumber(line) : JsValue.Null);
+            items[i] = item;
         }
 
-        return new JsValue(result);
+        return new JsArray(engine, items);
     }
 
     private JsValue Lines(JsValue thisObject, JsValue[] args)
@@ -517,54 +519,50 @@ internal sealed class JsSandbox : IDisposable
         int end = IntegerArgument(args, 1, view.LineCount, 0, view.LineCount);
         if (end <= start)
         {
-            return new JsValue("");
+            return JsString.Empty;
         }
 
-        var text = new StringBuilder();
-        for (int line = start; line < end; line++)
+        var (from, _) = view.LineBounds(start);
+        var (_, to) = view.LineBounds(end - 1);
+        var text = view.Span[from..to].ToString();
+        if (view.Span[from..to].Contains('\r'))
         {
-            if (line > start)
-            {
-                text.Append('\n');
-            }
-
-            text.Append(view.Line(line));
+            text = text.Replace("\r\n", "\n", StringComparison.Ordinal);
         }
 
-        return new JsValue(text.ToString());
+        return new JsString(text);
     }
 
     private JsValue LlmQuery(JsValue thisObject, JsValue[] args)
     {
-        string prompt = PromptText(Arguments.At(args, 0), "llm_query");
-        return new JsValue(WaitForHost(token => _host.LlmQueryAsync(prompt, token), "llm_query"));
+        string prompt = PromptText(args.At(0), "llm_query");
+        return new JsString(WaitForHost(token => _host.LlmQueryAsync(prompt, token), "llm_query"));
     }
 
     private JsValue LlmQueryBatched(JsValue thisObject, JsValue[] args)
     {
         var engine = CurrentEngine;
-        var list = Arguments.At(args, 0);
-        if (!list.IsArray())
+        var list = args.At(0);
+        if (list is not JsArray array)
         {
-            throw new JavaScriptException(engine.TypeError, "llm_query_batched: pass an array of prompt strings.");
+            throw new JavaScriptException(engine.Intrinsics.TypeError, "llm_query_batched: pass an array of prompt strings.");
         }
 
-        var array = list.AsArray();
-        uint length = TypeConverter.ToUint32(array.Get("length"));
+        uint length = array.Length;
+        if (length > MaxGrepResults)
+        {
+            throw JsErrors.Range(engine,
+                $"llm_query_batched: {length:N0} prompts is more than one call takes ({MaxGrepResults:N0}); the run's sub-call budget is far smaller anyway. Batch fewer, larger prompts.");
+        }
+
         var prompts = new string[length];
         for (uint i = 0; i < length; i++)
         {
-            prompts[i] = PromptText(array.Get(i.ToString(CultureInfo.InvariantCulture)), "llm_query_batched");
+            prompts[i] = PromptText(array.Get(i), "llm_query_batched");
         }
 
         IReadOnlyList<string> answers = length == 0 ? [] : WaitForHost(token => _host.LlmQueryBatchedAsync(prompts, token), "llm_query_batched");
-        var result = engine.Array.Construct(Arguments.Empty);
-        for (int i = 0; i < answers.Count; i++)
-        {
-            result.Put(i.ToString(CultureInfo.InvariantCulture), new JsValue(answers[i]), false);
-        }
-
-        return new JsValue(result);
+        return new JsArray(engine, [.. answers.Select(a => (JsValue)new JsString(a))]);
     }
 
     private string PromptText(JsValue value, string function)
@@ -574,9 +572,10 @@ internal sealed class JsSandbox : IDisposable
             return value.AsString();
         }
 
+        var engine = CurrentEngine;
         return value.IsUndefined() || value.IsNull()
-            ? throw new JavaScriptException(CurrentEngine.TypeError, $"{function}: a prompt is {(value.IsNull() ? "null" : "undefined")}; pass text.")
-            : Render(value, quoteStrings: false) ?? "";
+            ? throw new JavaScriptException(engine.Intrinsics.TypeError, $"{function}: a prompt is {(value.IsNull() ? "null" : "undefined")}; pass text.")
+            : Render(engine, value, quoteStrings: false) ?? "";
     }
 
     /// <summary>
@@ -586,7 +585,7 @@ internal sealed class JsSandbox : IDisposable
     private T WaitForHost<T>(Func<CancellationToken, Task<T>> call, string function)
     {
         var run = Current;
-        run.Tick();
+        _constraint!.Check();
         long started = Stopwatch.GetTimestamp();
         try
         {
@@ -598,7 +597,7 @@ internal sealed class JsSandbox : IDisposable
         }
         catch (Exception e) when (e is not JsLimitExceededException)
         {
-            throw new JavaScriptException(CurrentEngine.Error, $"{function} failed: {e.Message}");
+            throw new JavaScriptException(CurrentEngine.Intrinsics.Error, $"{function} failed: {e.Message}");
         }
         finally
         {
@@ -608,7 +607,7 @@ internal sealed class JsSandbox : IDisposable
 
     private static int IntegerArgument(JsValue[] args, int index, int fallback, int min, int max)
     {
-        var value = Arguments.At(args, index);
+        var value = args.At(index);
         if (value.IsUndefined() || value.IsNull())
         {
             return Math.Clamp(fallback, min, max);
@@ -619,7 +618,7 @@ internal sealed class JsSandbox : IDisposable
     }
 
     /// <summary>Text of a value for output: strings as they are (or JSON-quoted), objects as JSON, <see langword="null"/> for undefined.</summary>
-    private string? Render(JsValue value, bool quoteStrings)
+    private static string? Render(Engine engine, JsValue value, bool quoteStrings)
     {
         if (value.IsUndefined())
         {
@@ -628,38 +627,36 @@ internal sealed class JsSandbox : IDisposable
 
         if (value.IsString())
         {
-            return quoteStrings ? Json(value) : value.AsString();
+            return quoteStrings ? JsGuards.TryJson(engine, value) : value.AsString();
         }
 
-        if (!value.IsObject())
+        if (value is not ObjectInstance instance)
         {
-            return SafeToString(value);
+            return value.IsBigInt() ? SafeToString(engine, value) + "n" : SafeToString(engine, value);
         }
 
-        var instance = value.AsObject();
-        if (instance is ICallable || instance.Class is "Error" or "RegExp")
+        if (instance is Function || value.IsRegExp() || IsError(engine, instance) || value.IsPromise())
         {
-            return SafeToString(value);
+            return SafeToString(engine, value);
         }
 
-        return Json(value) ?? SafeToString(value);
+        return JsGuards.TryJson(engine, value) ?? SafeToString(engine, value);
     }
 
-    /// <summary>JSON text of a value, or <see langword="null"/> when JSON has none (undefined, functions) or it fails (cycles).</summary>
-    private string? Json(JsValue value)
+    /// <summary><see cref="Render"/> for error messages: a value that cannot be shown becomes a note, never an exception.</summary>
+    private static string? SafeRender(Engine engine, JsValue value, bool quoteStrings)
     {
         try
         {
-            var json = new JsonSerializer(CurrentEngine).Serialize(value, JsValue.Undefined, JsValue.Undefined);
-            return json.IsString() ? json.AsString() : null;
+            return Render(engine, value, quoteStrings);
         }
         catch (JavaScriptException)
         {
-            return null;
+            return value is ObjectInstance ? "[an object that cannot be shown]" : null;
         }
     }
 
-    private static string? SafeToString(JsValue value)
+    private static string? SafeToString(Engine engine, JsValue value)
     {
         try
         {
@@ -667,7 +664,10 @@ internal sealed class JsSandbox : IDisposable
         }
         catch (JavaScriptException)
         {
-            return value.IsObject() ? $"[object {value.AsObject().Class}]" : null;
+            return value is ObjectInstance ? "[object Object]" : null;
         }
     }
 }
+
+/// <summary>Code the sandbox refuses before running it.</summary>
+internal sealed class JsSyntaxException(string message) : Exception(message);

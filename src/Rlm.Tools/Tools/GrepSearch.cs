@@ -35,37 +35,91 @@ internal static class GrepSearch
         }
     }
 
+    /// <summary>Characters one regular-expression pass covers before the search checks its deadline and cancellation.</summary>
+    internal const int SegmentChars = 64 * 1024;
+
     /// <summary>
-    /// Finds the lines of <paramref name="view"/> that hold a match, in order, keeping the first <paramref name="maxResults"/>
-    /// and counting all. Throws <see cref="RegexMatchTimeoutException"/> when the pattern is too slow.
+    /// Finds the lines of <paramref name="view"/> that hold a match of <paramref name="pattern"/>, in order, keeping the
+    /// first <paramref name="maxResults"/> and counting all.
     /// </summary>
-    public static (List<GrepHit> Hits, int TotalLines) Search(ContextView view, Regex regex, int maxResults, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// <paramref name="budget"/> bounds the <b>whole</b> search, not each match: the view is scanned in segments of about
+    /// <see cref="SegmentChars"/> characters that end at line breaks; before each segment the search checks
+    /// <paramref name="cancellationToken"/> and the deadline, and the regex it runs never has a match timeout longer than
+    /// the time left, so the search ends within the budget plus one segment's overhead, and within one segment's scan
+    /// (well under 100 ms for any pattern that does not backtrack catastrophically) of cancellation. A match cannot span
+    /// two segments: grep is line-oriented, so only a pattern that crosses line breaks can notice.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The pattern is empty or invalid; the message says why.</exception>
+    /// <exception cref="GrepTimeoutException">The search took longer than <paramref name="budget"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public static (List<GrepHit> Hits, int TotalLines) Search(ContextView view, string pattern, bool ignoreCase, TimeSpan budget, int maxResults, CancellationToken cancellationToken = default)
     {
+        var regex = Create(pattern, ignoreCase, budget);
         var hits = new List<GrepHit>(Math.Min(maxResults, 256));
         int total = 0;
         int lastLine = -1;
-        int checkedAt = 0;
-        foreach (var match in regex.EnumerateMatches(view.Span))
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var span = view.Span;
+        int segmentStart = 0;
+        while (segmentStart < span.Length || (segmentStart == 0 && span.Length == 0))
         {
-            int line = view.LineOfOffset(match.Index);
-            if (line == lastLine)
+            cancellationToken.ThrowIfCancellationRequested();
+            var left = budget - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
             {
-                continue;
+                throw GrepTimeoutException.Overall(budget, segmentStart, span.Length);
             }
 
-            lastLine = line;
-            total++;
-            if (hits.Count < maxResults)
+            if (left < regex.MatchTimeout * 0.9)
             {
-                var (start, end) = view.LineBounds(line);
-                var location = view.Locate(start);
-                hits.Add(new GrepHit(line, Excerpt(view.Span[start..end], match.Index - start, MaxLineChars), start, location?.Document, location?.Line));
+                // Never let one regex operation outlive the search's deadline.
+                regex = Create(pattern, ignoreCase, left);
             }
 
-            if (++checkedAt % 4096 == 0)
+            int segmentEnd = Math.Min(span.Length, segmentStart + SegmentChars);
+            if (segmentEnd < span.Length)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                int newline = span[segmentEnd..].IndexOf('\n');
+                segmentEnd = newline < 0 ? span.Length : segmentEnd + newline + 1;
             }
+
+            long segmentStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                foreach (var match in regex.EnumerateMatches(span[segmentStart..segmentEnd]))
+                {
+                    int index = segmentStart + match.Index;
+                    int line = view.LineOfOffset(index);
+                    if (line == lastLine)
+                    {
+                        continue;
+                    }
+
+                    lastLine = line;
+                    total++;
+                    if (hits.Count < maxResults)
+                    {
+                        var (start, end) = view.LineBounds(line);
+                        var location = view.Locate(start);
+                        hits.Add(new GrepHit(line, Excerpt(span[start..end], index - start, MaxLineChars), start, location?.Document, location?.Line));
+                    }
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                var spent = System.Diagnostics.Stopwatch.GetElapsedTime(segmentStarted);
+                throw spent >= budget / 2
+                    ? GrepTimeoutException.Backtracking(budget)
+                    : GrepTimeoutException.Overall(budget, segmentStart, span.Length);
+            }
+
+            if (span.Length == 0)
+            {
+                break;
+            }
+
+            segmentStart = segmentEnd;
         }
 
         return (hits, total);
@@ -89,4 +143,17 @@ internal static class GrepSearch
         string after = end < line.Length ? $" …[+{line.Length - end:N0} chars]" : string.Empty;
         return string.Concat(before, line[start..end], after);
     }
+}
+
+/// <summary>A grep search ran past its time budget; the message says whether one pattern match or the whole scan was slow.</summary>
+internal sealed class GrepTimeoutException(string message) : Exception(message)
+{
+    public static GrepTimeoutException Backtracking(TimeSpan budget) =>
+        new($"the pattern took longer than {Seconds(budget)} to match (catastrophic backtracking?). Use a simpler pattern: avoid nested quantifiers like (a+)+ and prefer literal text.");
+
+    public static GrepTimeoutException Overall(TimeSpan budget, int scanned, int length) =>
+        new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the search took longer than {Seconds(budget)} and was stopped after {scanned:N0} of {length:N0} characters. Use a more selective pattern, or search a slice (peek/chunk) instead of the whole context."));
+
+    private static string Seconds(TimeSpan value) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{value.TotalSeconds:0.##} s");
 }

@@ -49,8 +49,8 @@ internal static class RlmToolSet
         new(SubLlm, "Ask a worker model a question about characters [start, end) of the context. The worker sees only that slice and answers in text. Several sub_llm calls in one reply run in parallel. Each call spends one sub-call of the budget.",
             Schema(("query", "string", "A self-contained question or instruction for the worker; it does not see your conversation."), ("start", "integer", "First character of the slice, 0-based."), ("end", "integer", "Character after the slice (exclusive).")),
             SubLlmAsync),
-        new(ExecJs, "Run JavaScript (ES5.1: var and function; no let/const/arrow functions/template literals/classes) in a persistent sandbox. Globals: context (the text, a string), print/console.log, grep(pattern, max) -> [{line,text,offset,document,document_line}], lines(start, end) -> string, set_variable(name, value), get_variable(name), llm_query(prompt) -> string, llm_query_batched(prompts) -> [string] (parallel). Returns printed output and the value of the last expression.",
-            Schema(("code", "string", "ES5 JavaScript source.")), ExecJsAsync),
+        new(ExecJs, "Run JavaScript (ES2023: let/const, arrow functions, template literals, destructuring, classes, Map/Set) in a persistent sandbox. Globals: context (the text, a string), print/console.log, grep(pattern, max) -> [{line,text,offset,document,document_line}], lines(start, end) -> string, set_variable(name, value), get_variable(name), llm_query(prompt) -> string, llm_query_batched(prompts) -> [string] (parallel). Returns printed output and the value of the last expression.",
+            Schema(("code", "string", "JavaScript source (ES2023).")), ExecJsAsync),
         new(SetVariable, "Store a text value under a name (letters, digits, underscore) to build answers across iterations. Shared with exec_js.",
             Schema(("name", "string", "Variable name, e.g. partial_results."), ("value", "string", "The text to store.")), SetVariableAsync),
         new(GetVariable, "Read a stored variable.",
@@ -125,25 +125,19 @@ internal static class RlmToolSet
             notes.Add($"context_lines {contextLines} clamped to {around}");
         }
 
-        Regex regex;
+        List<Sandbox.GrepHit> hits;
+        int total;
         try
         {
-            regex = GrepSearch.Create(pattern, ignoreCase, c.Options.RegexTimeout);
+            (hits, total) = GrepSearch.Search(c.View, pattern, ignoreCase, c.Options.RegexTimeout, maxResults, ct);
         }
         catch (ArgumentException e)
         {
             return Task.FromResult(ToolResult.Error($"grep: {e.Message} Use .NET regex syntax and escape special characters such as ( ) [ ] . * + ? with a backslash."));
         }
-
-        List<Sandbox.GrepHit> hits;
-        int total;
-        try
+        catch (GrepTimeoutException e)
         {
-            (hits, total) = GrepSearch.Search(c.View, regex, maxResults, ct);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return Task.FromResult(ToolResult.Error($"grep: the pattern took longer than {c.Options.RegexTimeout.TotalSeconds:0.##} s (catastrophic backtracking?). Use a simpler pattern: avoid nested quantifiers like (a+)+ and prefer literal text."));
+            return Task.FromResult(ToolResult.Error($"grep: {e.Message}"));
         }
 
         var text = new StringBuilder();

@@ -107,17 +107,17 @@ public class ExecJsIntegrationTests
     }
 
     [Fact]
-    public async Task ExecJs_SyntaxError_ComesBackWithTheEs5Hint_AndTheRunContinues()
+    public async Task ExecJs_SyntaxError_ComesBackWithLineAndColumn_AndModernCodeRuns()
     {
         var root = new ScriptedChatClient(
-            _ => TestChatClient.Calls(("exec_js", new { code = "const f = (x) => x * 2;" })),
-            _ => TestChatClient.Calls(("exec_js", new { code = "var f = function (x) { return x * 2; }; f(21)" })),
+            _ => TestChatClient.Calls(("exec_js", new { code = "const f = (x) => x * 2;\nconst g = ;" })),
+            _ => TestChatClient.Calls(("exec_js", new { code = "const f = (x) => x * 2; const {n} = {n: 21}; f(n)" })),
             _ => TestChatClient.Calls(("final", new { answer = "ok" })));
         var result = await new RecursiveLanguageModel(root).QueryAsync("q", s_log);
 
         string error = TestChatClient.LastToolResults(root.Requests[1])[0];
-        Assert.StartsWith("Error:", error);
-        Assert.Contains("ES5", error);
+        Assert.StartsWith("Error: SyntaxError:", error);
+        Assert.Contains("(line 2, column 11", error);
         Assert.Contains("42", TestChatClient.LastToolResults(root.Requests[2])[0]);
         Assert.Equal("ok", result.Answer);
     }

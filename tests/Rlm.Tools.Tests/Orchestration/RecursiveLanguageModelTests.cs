@@ -40,7 +40,7 @@ public class RecursiveLanguageModelTests
         string system = request[0].Text;
         Assert.Contains($"{s_context.Length + secret.Length:N0} characters", system);
         Assert.Contains("201 lines", system);
-        Assert.Contains("ES5", system);
+        Assert.Contains("ES2023", system);
         Assert.Contains("<question>\nq?\n</question>", request[1].Text);
         Assert.Contains("Budget: 30 iterations; 100 sub-calls left", request[1].Text);
         var tools = root.Options[0]!.Tools!.OfType<AIFunctionDeclaration>().Select(t => t.Name);

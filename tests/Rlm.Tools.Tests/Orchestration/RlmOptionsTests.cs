@@ -79,7 +79,9 @@ public class RlmOptionsTests
     public void Prompts_AreEmbedded_AndPlaceholdersRender()
     {
         Assert.Contains("{{context_chars}}", RlmPrompts.Root);
-        Assert.Contains("ES5", RlmPrompts.Root);
+        Assert.Contains("ES2023", RlmPrompts.Root);
+        Assert.DoesNotContain("ES5", RlmPrompts.Root);
+        Assert.DoesNotContain("ES5", RlmPrompts.Worker);
         Assert.Contains("final", RlmPrompts.Worker);
         Assert.Contains("not found in this slice", RlmPrompts.Leaf);
         Assert.Equal("a 12 b {{other}}", RlmPrompts.Render("a {{n}} b {{other}}", new Dictionary<string, string> { ["n"] = "12" }));

@@ -27,11 +27,8 @@ internal sealed class FakeJsHost(ContextView view) : IJsHost
 
     public IReadOnlyList<IReadOnlyList<string>> Batches => [.. _batches];
 
-    public IReadOnlyList<GrepHit> Grep(string pattern, int maxResults)
-    {
-        var regex = GrepSearch.Create(pattern, ignoreCase: true, TimeSpan.FromSeconds(1));
-        return GrepSearch.Search(View, regex, Math.Clamp(maxResults, 1, 100_000)).Hits;
-    }
+    public IReadOnlyList<GrepHit> Grep(string pattern, int maxResults, CancellationToken cancellationToken) =>
+        GrepSearch.Search(View, pattern, ignoreCase: true, TimeSpan.FromSeconds(1), Math.Clamp(maxResults, 1, 100_000), cancellationToken).Hits;
 
     public Task<string> LlmQueryAsync(string prompt, CancellationToken cancellationToken)
     {
