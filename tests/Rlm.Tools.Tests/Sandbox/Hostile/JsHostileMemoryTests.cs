@@ -159,8 +159,8 @@ public sealed class JsHostileMemoryTests
     /// </summary>
     [Theory]
     [InlineData("var keep{0} = ('k' + {0}).repeat(25e6); keep{0}.length")]
-    [InlineData("var keep{0} = Array.from({{ length: 1e6 }}, (_, i) => ({{ i, s: 'v' + i }})); keep{0}.length")]
-    [InlineData("var keep{0} = new Map(); for (let i = 0; i < 1e6; i++) keep{0}.set('k' + i, [i]); keep{0}.size")]
+    [InlineData("var keep{0} = Array.from({{ length: 1e5 }}, (_, i) => ({{ i, s: 'v'.repeat(500) + i }})); keep{0}.length")]
+    [InlineData("var keep{0} = new Map(); for (let i = 0; i < 1e5; i++) keep{0}.set(i, ['m'.repeat(500) + i]); keep{0}.size")]
     public async Task MemoryKeptAcrossCalls_HitsThePerSessionLimit(string template)
     {
         using var sandbox = await SessionAsync();
