@@ -377,6 +377,7 @@ internal sealed class JsSandbox : IDisposable
         Global("llm_query_batched", Function(engine, "llm_query_batched", 1, LlmQueryBatched));
         DefineContext(engine);
         JsGuards.Install(engine);
+        JsNativeHelpers.Install(engine);
 
         _engine = engine;
         _constraint = constraint;
