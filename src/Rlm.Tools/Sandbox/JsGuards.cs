@@ -24,8 +24,16 @@ internal static class JsGuards
     /// <summary>Deepest nesting of objects and arrays that <c>JSON.stringify</c>, printing and the completion value accept.</summary>
     public const int MaxStructureDepth = 10_000;
 
-    /// <summary>Wraps <c>JSON.stringify</c> and <c>Array.prototype.join</c>/<c>toString</c>/<c>toLocaleString</c>.</summary>
-    public static void Install(Engine engine)
+    /// <summary>Longest BigInt text <c>BigInt(string)</c> parses (digits): .NET's parse is quadratic, 10 million digits take 18 s.</summary>
+    public const int MaxBigIntDigits = 100_000;
+
+    /// <summary>
+    /// Wraps <c>JSON.stringify</c>, <c>Array.prototype.join</c>/<c>toString</c>/<c>toLocaleString</c>, the allocating
+    /// string methods (<c>repeat</c>, <c>padStart</c>, <c>padEnd</c>), <c>ArrayBuffer</c> and the typed-array
+    /// constructors (one allocation larger than <paramref name="memoryLimitBytes"/> is refused before it is made, so it
+    /// cannot take the host's memory in one built-in step), and <c>BigInt(string)</c>.
+    /// </summary>
+    public static void Install(Engine engine, long memoryLimitBytes)
     {
         var json = (ObjectInstance)engine.GetValue("JSON");
         Wrap(engine, json, "stringify", (_, args) =>
@@ -43,6 +51,70 @@ internal static class JsGuards
         {
             Wrap(engine, arrayPrototype, name, static (_, _) => EnsureStack());
         }
+
+        void CheckBytes(double bytes, string what)
+        {
+            if (bytes > memoryLimitBytes)
+            {
+                throw JsErrors.Range(engine,
+                    $"{what} would allocate {bytes:N0} bytes, more than the sandbox's memory limit ({JsLimitExceededException.FormatBytes(memoryLimitBytes)}).");
+            }
+        }
+
+        var stringPrototype = (ObjectInstance)engine.Intrinsics.Object.Engine.GetValue("String").AsObject().Get("prototype");
+        Wrap(engine, stringPrototype, "repeat", (self, args) =>
+            CheckBytes(TypeConverter.ToString(self).Length * Math.Max(0, TypeConverter.ToNumber(args.At(0))) * sizeof(char), "repeat"));
+        foreach (string name in (ReadOnlySpan<string>)["padStart", "padEnd"])
+        {
+            string method = name;
+            Wrap(engine, stringPrototype, name, (_, args) => CheckBytes(Math.Max(0, TypeConverter.ToNumber(args.At(0))) * sizeof(char), method));
+        }
+
+        // Constructors keep their identity for instanceof and subclassing through a Proxy with a construct trap.
+        engine.SetValue("__rlm_check_bytes", new ClrFunction(engine, "__rlm_check_bytes", (_, args) =>
+        {
+            CheckBytes(TypeConverter.ToNumber(args.At(0)), TypeConverter.ToString(args.At(1)));
+            return JsValue.Undefined;
+        }));
+        engine.SetValue("__rlm_check_bigint", new ClrFunction(engine, "__rlm_check_bigint", (_, args) =>
+        {
+            if (args.At(0) is JsString text && text.Length > MaxBigIntDigits)
+            {
+                throw JsErrors.Range(engine, $"BigInt: {text.Length:N0} characters is more than the sandbox parses ({MaxBigIntDigits:N0}).");
+            }
+
+            return JsValue.Undefined;
+        }));
+        engine.Execute("""
+            (() => {
+              const checkBytes = __rlm_check_bytes, checkBigInt = __rlm_check_bigint;
+              const size = (a, perElement) => {
+                const x = a[0];
+                if (typeof x === 'number') return x * perElement;
+                if (x !== null && typeof x === 'object' && !(x instanceof ArrayBuffer) && typeof x.length === 'number') return x.length * perElement;
+                return 0;
+              };
+              const guard = (name, perElement) => {
+                const C = globalThis[name];
+                if (typeof C !== 'function') return;
+                globalThis[name] = new Proxy(C, {
+                  construct(target, args, newTarget) { checkBytes(size(args, perElement), 'new ' + name); return Reflect.construct(target, args, newTarget); },
+                });
+              };
+              guard('ArrayBuffer', 1);
+              guard('SharedArrayBuffer', 1);
+              for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
+                                  'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']) {
+                const C = globalThis[name];
+                if (typeof C === 'function') guard(name, C.BYTES_PER_ELEMENT);
+              }
+              globalThis.BigInt = new Proxy(BigInt, {
+                apply(target, self, args) { checkBigInt(args[0]); return Reflect.apply(target, self, args); },
+              });
+            })();
+            delete globalThis.__rlm_check_bytes;
+            delete globalThis.__rlm_check_bigint;
+            """);
     }
 
     /// <summary>Throws a JavaScript <c>RangeError</c> when the script thread's stack is nearly spent.</summary>

@@ -67,6 +67,7 @@ internal sealed class SandboxConstraint : Constraint
     private readonly JsLimits _limits;
     private long _heapBaseline;
     private long _nextMemoryCheck;
+    private long _callStartAllocated;
 
     public SandboxConstraint(JsLimits limits)
     {
@@ -81,8 +82,20 @@ internal sealed class SandboxConstraint : Constraint
     public long ExcludedBytes { get; set; }
 
     /// <summary>Arms the memory check for a new call on the current (script) thread.</summary>
-    public void BeginCall() =>
-        _nextMemoryCheck = SaturatingAdd(GC.GetAllocatedBytesForCurrentThread(), Math.Max(_limits.MemoryLimitBytes / 8, 1));
+    public void BeginCall()
+    {
+        _callStartAllocated = GC.GetAllocatedBytesForCurrentThread();
+        _nextMemoryCheck = SaturatingAdd(_callStartAllocated, Math.Max(_limits.MemoryLimitBytes / 8, 1));
+    }
+
+    /// <summary>Measures what the session keeps when the call allocated at least an eighth of the limit.</summary>
+    public void EndCall()
+    {
+        if (GC.GetAllocatedBytesForCurrentThread() - _callStartAllocated >= _limits.MemoryLimitBytes / 8)
+        {
+            CheckMemory();
+        }
+    }
 
     public override void Check()
     {
@@ -111,7 +124,8 @@ internal sealed class SandboxConstraint : Constraint
     /// <summary>Measures what the session keeps now; throws when it is over the limit.</summary>
     public void CheckMemory()
     {
-        GC.Collect();
+        // Blocking but not compacting: the live size is what matters, and compaction would double the pause.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
         long live = GC.GetTotalMemory(forceFullCollection: false);
 
         // Garbage counted in the baseline has now been collected: the lower figure is closer to the true start.

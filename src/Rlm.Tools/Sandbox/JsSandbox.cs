@@ -188,6 +188,9 @@ internal sealed class JsSandbox : IDisposable
 
             var result = engine.Evaluate(script);
             value = Render(engine, result, quoteStrings: false);
+
+            // A call that allocated much may have kept it in globals with no statement left to notice: measure now.
+            _constraint.EndCall();
             if (value is not null)
             {
                 value = TextLimits.Cap(value, _limits.MaxOutputChars);
@@ -206,7 +209,7 @@ internal sealed class JsSandbox : IDisposable
         }
         catch (Exception e)
         {
-            error = Describe(e, code);
+            error = SafeDescribe(e, code);
         }
         finally
         {
@@ -219,6 +222,22 @@ internal sealed class JsSandbox : IDisposable
         }
 
         return new JsExecutionResult(run.Output.ToString(), error is null ? value : null, error, run.Output.Truncated);
+    }
+
+    /// <summary><see cref="Describe"/>, capped at <see cref="JsLimits.MaxOutputChars"/>; a failure to describe is itself described.</summary>
+    private string SafeDescribe(Exception e, string code)
+    {
+        string text;
+        try
+        {
+            text = Describe(e, code);
+        }
+        catch (Exception inner)
+        {
+            text = $"Uncaught exception that cannot be shown ({e.GetType().Name}; describing it failed with {inner.GetType().Name}: {TextLimits.OneLine(inner.Message, 200)})";
+        }
+
+        return TextLimits.Cap(text, _limits.MaxOutputChars);
     }
 
     private string Describe(Exception e, string code) => e switch
@@ -256,10 +275,11 @@ internal sealed class JsSandbox : IDisposable
         var engine = _engine!;
         var thrown = e.Error;
         string text;
-        if (thrown is ObjectInstance error && IsError(engine, error))
+        if (thrown is JsError error)
         {
-            string name = SafeToString(engine, error.Get("name")) ?? "Error";
-            string message = SafeToString(engine, error.Get("message")) ?? "";
+            // Data properties only: a getter on name or message is script code, and the script may have hit a limit.
+            string name = JsPreview.DataString(error, "name") ?? "Error";
+            string message = JsPreview.DataString(error, "message") ?? "";
             message = s_sourcePosition.Replace(message, "");
             if (message.Contains("String compilation has been disabled", StringComparison.Ordinal))
             {
@@ -291,33 +311,6 @@ internal sealed class JsSandbox : IDisposable
         }
 
         return builder.ToString();
-    }
-
-    private static bool IsError(Engine engine, ObjectInstance value)
-    {
-        try
-        {
-            return value.HasProperty("message") && value.HasProperty("name") && engine.Intrinsics.Error.Get("prototype") is ObjectInstance prototype
-                && IsInChain(value, prototype);
-        }
-        catch (Exception)
-        {
-            return false; // a Proxy whose traps throw
-        }
-    }
-
-    private static bool IsInChain(ObjectInstance value, ObjectInstance prototype)
-    {
-        var current = value.Prototype;
-        for (int i = 0; current is not null && i < 10_000; i++, current = current.Prototype)
-        {
-            if (ReferenceEquals(current, prototype))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static string? SourceLine(string code, int line)
@@ -352,6 +345,9 @@ internal sealed class JsSandbox : IDisposable
             options.Constraints.RegexTimeout = _limits.Timeout < TimeSpan.FromSeconds(1) ? _limits.Timeout : TimeSpan.FromSeconds(1);
             options.Host.StringCompilationAllowed = false;
             options.MaxStatements(_limits.MaxStatements);
+
+            // An array of this many elements holds at least 8 bytes each: past the memory limit before it is filled.
+            options.Constraints.MaxArraySize = (uint)Math.Clamp(_limits.MemoryLimitBytes / 8, 1_000_000, uint.MaxValue);
             options.LimitRecursion(_limits.MaxRecursionDepth);
             options.Constraint(constraint);
             options.Culture(CultureInfo.InvariantCulture);
@@ -376,7 +372,7 @@ internal sealed class JsSandbox : IDisposable
         Global("llm_query", Function(engine, "llm_query", 1, LlmQuery));
         Global("llm_query_batched", Function(engine, "llm_query_batched", 1, LlmQueryBatched));
         DefineContext(engine);
-        JsGuards.Install(engine);
+        JsGuards.Install(engine, _limits.MemoryLimitBytes);
         JsNativeHelpers.Install(engine);
 
         _engine = engine;
@@ -484,9 +480,16 @@ internal sealed class JsSandbox : IDisposable
         int max = IntegerArgument(args, 1, DefaultGrepMax, 1, MaxGrepResults);
 
         IReadOnlyList<GrepHit> hits;
+        var run = Current;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(run.CancellationToken);
+        deadline.CancelAfter(run.Remaining); // the search counts as script time: it ends with the script's time limit
         try
         {
-            hits = _host.Grep(pattern, max, Current.CancellationToken);
+            hits = _host.Grep(pattern, max, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!run.CancellationToken.IsCancellationRequested)
+        {
+            throw JsLimitExceededException.Time(_limits);
         }
         catch (GrepTimeoutException e)
         {
@@ -501,12 +504,13 @@ internal sealed class JsSandbox : IDisposable
         for (int i = 0; i < hits.Count; i++)
         {
             var hit = hits[i];
+            // Own data properties: a setter a script put on Object.prototype never runs.
             var item = new JsObject(engine);
-            item.Set("line", hit.Line);
-            item.Set("text", hit.Text);
-            item.Set("offset", hit.Offset);
-            item.Set("document", hit.Document is null ? JsValue.Null : new JsString(hit.Document));
-            item.Set("document_line", hit.DocumentLine is { } line ? new JsNumber(line) : JsValue.Null);
+            item.CreateDataProperty("line", hit.Line);
+            item.CreateDataProperty("text", hit.Text);
+            item.CreateDataProperty("offset", hit.Offset);
+            item.CreateDataProperty("document", hit.Document is null ? JsValue.Null : new JsString(hit.Document));
+            item.CreateDataProperty("document_line", hit.DocumentLine is { } line ? new JsNumber(line) : JsValue.Null);
             items[i] = item;
         }
 
@@ -576,7 +580,7 @@ internal sealed class JsSandbox : IDisposable
         var engine = CurrentEngine;
         return value.IsUndefined() || value.IsNull()
             ? throw new JavaScriptException(engine.Intrinsics.TypeError, $"{function}: a prompt is {(value.IsNull() ? "null" : "undefined")}; pass text.")
-            : Render(engine, value, quoteStrings: false) ?? "";
+            : JsGuards.TryJson(engine, value) ?? TypeConverter.ToString(value);
     }
 
     /// <summary>
@@ -618,54 +622,23 @@ internal sealed class JsSandbox : IDisposable
         return double.IsNaN(number) ? Math.Clamp(fallback, min, max) : (int)Math.Clamp(number, min, max);
     }
 
-    /// <summary>Text of a value for output: strings as they are (or JSON-quoted), objects as JSON, <see langword="null"/> for undefined.</summary>
-    private static string? Render(Engine engine, JsValue value, bool quoteStrings)
-    {
-        if (value.IsUndefined())
-        {
-            return null;
-        }
+    /// <summary>Text of a value for output (see <see cref="JsPreview"/>), at most about <see cref="JsLimits.MaxOutputChars"/> characters; <see langword="null"/> for undefined.</summary>
+    private string? Render(Engine engine, JsValue value, bool quoteStrings) =>
+        JsPreview.Render(engine, value, _limits.MaxOutputChars, quoteStrings, allowCalls: true);
 
-        if (value.IsString())
-        {
-            return quoteStrings ? JsGuards.TryJson(engine, value) : value.AsString();
-        }
-
-        if (value is not ObjectInstance instance)
-        {
-            return value.IsBigInt() ? SafeToString(engine, value) + "n" : SafeToString(engine, value);
-        }
-
-        if (instance is Function || value.IsRegExp() || IsError(engine, instance) || value.IsPromise())
-        {
-            return SafeToString(engine, value);
-        }
-
-        return JsGuards.TryJson(engine, value) ?? SafeToString(engine, value);
-    }
-
-    /// <summary><see cref="Render"/> for error messages: a value that cannot be shown becomes a note, never an exception.</summary>
-    private static string? SafeRender(Engine engine, JsValue value, bool quoteStrings)
+    /// <summary>
+    /// <see cref="Render"/> for error messages: runs no script code (the script may have been stopped by a limit) and
+    /// never throws.
+    /// </summary>
+    private string? SafeRender(Engine engine, JsValue value, bool quoteStrings)
     {
         try
         {
-            return Render(engine, value, quoteStrings);
+            return JsPreview.Render(engine, value, Math.Min(_limits.MaxOutputChars, 2_000), quoteStrings, allowCalls: false);
         }
-        catch (JavaScriptException)
+        catch (Exception)
         {
-            return value is ObjectInstance ? "[an object that cannot be shown]" : null;
-        }
-    }
-
-    private static string? SafeToString(Engine engine, JsValue value)
-    {
-        try
-        {
-            return TypeConverter.ToString(value);
-        }
-        catch (JavaScriptException)
-        {
-            return value is ObjectInstance ? "[object Object]" : null;
+            return value is ObjectInstance ? "[an object that cannot be shown]" : value.Type.ToString();
         }
     }
 }

@@ -85,6 +85,7 @@ internal static class GrepSearch
             }
 
             long segmentStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            int resumeAt = -1;
             try
             {
                 foreach (var match in regex.EnumerateMatches(span[segmentStart..segmentEnd]))
@@ -98,11 +99,30 @@ internal static class GrepSearch
 
                     lastLine = line;
                     total++;
+                    var (start, end) = view.LineBounds(line);
                     if (hits.Count < maxResults)
                     {
-                        var (start, end) = view.LineBounds(line);
                         var location = view.Locate(start);
                         hits.Add(new GrepHit(line, Excerpt(span[start..end], index - start, MaxLineChars), start, location?.Document, location?.Line));
+                    }
+
+                    // Slow matches add up: past the deadline stop, and near it go on from the next line with a regex
+                    // whose timeout is what is left (one running match cannot be shortened).
+                    left = budget - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                    if (left <= TimeSpan.Zero)
+                    {
+                        throw GrepTimeoutException.Overall(budget, index, span.Length);
+                    }
+
+                    if (left < regex.MatchTimeout * 0.9 && end + 1 < segmentEnd)
+                    {
+                        resumeAt = Math.Min(segmentEnd, end + 1);
+                        break;
+                    }
+
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
                     }
                 }
             }
@@ -112,6 +132,12 @@ internal static class GrepSearch
                 throw spent >= budget / 2
                     ? GrepTimeoutException.Backtracking(budget)
                     : GrepTimeoutException.Overall(budget, segmentStart, span.Length);
+            }
+
+            if (resumeAt >= 0)
+            {
+                segmentStart = resumeAt;
+                continue;
             }
 
             if (span.Length == 0)
@@ -149,11 +175,11 @@ internal static class GrepSearch
 internal sealed class GrepTimeoutException(string message) : Exception(message)
 {
     public static GrepTimeoutException Backtracking(TimeSpan budget) =>
-        new($"the pattern took longer than {Seconds(budget)} to match (catastrophic backtracking?). Use a simpler pattern: avoid nested quantifiers like (a+)+ and prefer literal text.");
+        new($"the pattern ran too long (over the {Seconds(budget)} time limit of a search) on one stretch of text: catastrophic backtracking? Use a simpler pattern: avoid nested quantifiers like (a+)+ and prefer literal text.");
 
     public static GrepTimeoutException Overall(TimeSpan budget, int scanned, int length) =>
         new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"the search took longer than {Seconds(budget)} and was stopped after {scanned:N0} of {length:N0} characters. Use a more selective pattern, or search a slice (peek/chunk) instead of the whole context."));
+            $"the search ran too long: it hit its {Seconds(budget)} time limit after {scanned:N0} of {length:N0} characters. Use a more selective pattern, or search a slice (peek/chunk) instead of the whole context."));
 
     private static string Seconds(TimeSpan value) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{value.TotalSeconds:0.##} s");
 }

@@ -113,10 +113,10 @@ public sealed class JsSandboxTests
     {
         using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
 
-        var result = await RunAsync(sandbox, "var o = {}; o.self = o; print(o); o");
+        var result = await RunAsync(sandbox, "var o = {a: 1}; o.self = o; print(o); [o, o]");
 
-        Assert.Equal("[object Object]\n", result.Output);
-        Assert.Equal("[object Object]", result.Value);
+        Assert.Equal("{\"a\":1,\"self\":\"[Circular]\"}\n", result.Output);
+        Assert.Equal("[{\"a\":1,\"self\":\"[Circular]\"},{\"a\":1,\"self\":\"[Circular]\"}]", result.Value);
     }
 
     [Fact]

@@ -142,7 +142,7 @@ public class ToolTests
         var options = new RlmOptions { RegexTimeout = TimeSpan.FromMilliseconds(100) };
         var result = await new ToolHarness(text, options).RunAsync("grep", new { pattern = "^(a+)+$" });
         Assert.True(result.IsError);
-        Assert.Contains("took longer than", result.Text);
+        Assert.Contains("ran too long", result.Text);
     }
 
     [Fact]
