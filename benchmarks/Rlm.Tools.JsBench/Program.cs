@@ -6,6 +6,7 @@ using Rlm.Tools;
 using Rlm.Tools.JsBench;
 using Rlm.Tools.Sandbox;
 using Rlm.Tools.Tests.Sandbox;
+using Rlm.Tools.Tools;
 
 // exec_js speed: typical model programs over real text in the sandbox (Jint), CPython and Node, in one run.
 // Usage: dotnet run --project benchmarks/Rlm.Tools.JsBench -c Release -- [--mb 6] [--runs 5] [--python python3] [--node node] [--only id,id]
@@ -15,6 +16,7 @@ int runs = 5;
 string python = "python3";
 string node = "node";
 HashSet<string>? only = null;
+string? probe = null;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -25,8 +27,9 @@ for (int i = 0; i < args.Length; i++)
         case "--python": python = Next(); break;
         case "--node": node = Next(); break;
         case "--only": only = [.. Next().Split(',')]; break;
+        case "--probe": probe = Next(); break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]}; options: --mb N (corpus size, default 6), --runs N (timed runs after one warm-up, default 5), --python PATH, --node PATH, --only id,id");
+            Console.Error.WriteLine($"unknown option {args[i]}; options: --mb N (corpus size, default 6), --runs N (timed runs after one warm-up, default 5), --python PATH, --node PATH, --only id,id, --probe FILE (time the JavaScript in FILE in the sandbox only)");
             return 2;
     }
 }
@@ -40,13 +43,27 @@ File.WriteAllText(corpusPath, corpus, new UTF8Encoding(false));
 long corpusBytes = new FileInfo(corpusPath).Length;
 Console.Error.WriteLine($"corpus: {corpus.Length:N0} characters ({corpusBytes:N0} bytes UTF-8, {corpus.Count(c => c == '\n'):N0} lines) from {source}");
 
+var options = new RlmOptions();
+var limits = new JsLimits(options.JavaScriptTimeout, options.JavaScriptMaxStatements, options.JavaScriptMaxRecursionDepth, options.JavaScriptMemoryLimitBytes, options.MaxToolOutputChars);
+if (probe is not null)
+{
+    // Profiling aid: each top-level block of the file ({ ... } starting in column 0) timed on its own.
+    foreach (var block in File.ReadAllText(probe).Split("\n{", StringSplitOptions.RemoveEmptyEntries))
+    {
+        string code = block.TrimStart().StartsWith('{') ? block : "{" + block;
+        var (ms, value, error) = await Harness.RunJintAsync(corpus, limits, code, runs);
+        Console.WriteLine($"{Ms(ms),8} ms  {code.Split('\n').Skip(1).FirstOrDefault()?.Trim()}  => {TextLimits.Line(error ?? value ?? "undefined", 100)}");
+    }
+
+    Directory.Delete(work, recursive: true);
+    return 0;
+}
+
 try
 {
     var python_ = await Harness.RunPythonAsync(python, work, corpusPath, programs, runs);
     var node_ = await Harness.RunNodeAsync(node, work, corpusPath, programs, runs);
     var rows = new List<string>();
-    var options = new RlmOptions();
-    var limits = new JsLimits(options.JavaScriptTimeout, options.JavaScriptMaxStatements, options.JavaScriptMaxRecursionDepth, options.JavaScriptMemoryLimitBytes, options.MaxToolOutputChars);
     bool allAgree = true;
     foreach (var program in programs)
     {

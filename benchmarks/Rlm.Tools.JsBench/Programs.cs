@@ -57,7 +57,7 @@ internal static class Programs
             """,
             """
             {
-              JSON.stringify(count_matches(context, /\w+/g, { lowercase: true, top: 10 }))
+              JSON.stringify(count_by(context, /\w+/g, { lowercase: true, top: 10 }))
             }
             """),
         new(
@@ -97,10 +97,10 @@ internal static class Programs
             """,
             """
             {
-              const header = /^(\S+) \(([^)]+)\) ([^;]+); urgency=(\w+)/gm;
+              const header = /^(\S+) \(([^)]+)\) ([^;]+); urgency=(\w+)/;
               JSON.stringify({
-                urgency: count_matches(context, header, { group: 4, lowercase: true }),
-                dist: count_matches(context, header, { group: 3, top: 10 }),
+                urgency: count_by(context, header, { group: 4, lowercase: true }),
+                dist: count_by(context, header, { group: 3, top: 10 }),
               })
             }
             """),
