@@ -107,7 +107,7 @@ public sealed class RlmOptions
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int JavaScriptMaxRecursionDepth { get => _javaScriptMaxRecursionDepth; set => _javaScriptMaxRecursionDepth = Positive(value); }
 
-    /// <summary>Gets or sets how many bytes one <c>exec_js</c> call may allocate.</summary>
+    /// <summary>Gets or sets how many bytes of heap a session's JavaScript may keep: what <c>exec_js</c> calls keep in globals adds up across calls (live heap growth since the session's engine started, measured after a full collection; the session's copy of the context is not counted).</summary>
     /// <value>The default value is 512 MiB (536,870,912 bytes).</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 MiB.</exception>
     public long JavaScriptMemoryLimitBytes

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Rlm.Tools.Context;
+using Rlm.Tools.Sandbox;
+using Rlm.Tools.Tests.Sandbox;
+using Rlm.Tools.Tests.TestSupport;
+using Rlm.Tools.Tools;
+
+namespace Rlm.Tools.Tests.Tools;
+
+/// <summary>grep bounds the whole search, not each match, and stops promptly on cancellation, from the tool and from JS.</summary>
+public sealed class GrepBoundsTests
+{
+    // 8 KB of lines that make ^(a+)+$ backtrack catastrophically on every line.
+    private static readonly string s_crafted = string.Concat(Enumerable.Repeat(new string('a', 30) + "b\n", 260));
+
+    private static readonly Lazy<string> s_huge = new(() => string.Create(200_000_000, 0, static (span, _) =>
+    {
+        span.Fill('x');
+        for (int i = 99; i < span.Length; i += 100)
+        {
+            span[i] = '\n';
+        }
+    }));
+
+    [Fact]
+    public async Task CatastrophicPattern_FromTheTool_IsStoppedByTheWholeSearchBudget()
+    {
+        var harness = new ToolHarness(s_crafted, new RlmOptions { RegexTimeout = TimeSpan.FromMilliseconds(500) });
+        var clock = Stopwatch.StartNew();
+
+        var result = await harness.RunAsync("grep", new { pattern = "^(a+)+$" });
+
+        Assert.True(result.IsError);
+        Assert.Contains("catastrophic backtracking", result.Text);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}"); // before: 44 s (2 s per line)
+    }
+
+    [Fact]
+    public async Task CatastrophicPattern_FromJavaScript_IsAnErrorAndTheSessionGoesOn()
+    {
+        using var sandbox = new JsSandbox(new FakeJsHost(s_crafted), new JsLimits(TimeSpan.FromSeconds(5), 1_000_000, 64, 256L << 20, 10_000));
+        var clock = Stopwatch.StartNew();
+
+        var result = await sandbox.ExecuteAsync("grep('^(a+)+$').length", CancellationToken.None);
+
+        Assert.StartsWith("Error: grep: the pattern took longer than", result.Error);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"took {clock.Elapsed}");
+        Assert.Equal("2", (await sandbox.ExecuteAsync("1 + 1", CancellationToken.None)).Value);
+    }
+
+    [Fact]
+    public void HitFreeScanOfAHugeContext_StopsPromptlyOnCancellation()
+    {
+        var view = new ContextView(ContextText.FromString(s_huge.Value));
+        using var cts = new CancellationTokenSource();
+        var clock = new Stopwatch();
+        cts.Token.Register(clock.Start);
+        cts.CancelAfter(30);
+
+        Assert.Throws<OperationCanceledException>(() => GrepSearch.Search(view, "needle-(that|is)-absent", ignoreCase: true, TimeSpan.FromMinutes(1), 50, cts.Token));
+
+        // The search checks cancellation before every 64 K-character segment (well under a millisecond each here).
+        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500), $"stopped {clock.Elapsed.TotalMilliseconds:F0} ms after Cancel()");
+    }
+
+    [Fact]
+    public void SlowLinearScan_PastTheBudget_SaysTheSearchWasSlow_NotThePattern()
+    {
+        var view = new ContextView(ContextText.FromString(s_huge.Value));
+
+        var e = Assert.Throws<GrepTimeoutException>(() => GrepSearch.Search(view, @"x{5}\d|y", ignoreCase: true, TimeSpan.FromMilliseconds(50), 50));
+
+        Assert.StartsWith("the search took longer than 0.05 s and was stopped after ", e.Message);
+        Assert.DoesNotContain("backtracking", e.Message);
+    }
+
+    [Fact]
+    public void Segments_FindEveryMatchingLineOnce_AcrossSegmentBoundaries()
+    {
+        // Lines of 1,000 characters: segment boundaries (64 K) fall inside lines and are moved to the next line break.
+        string text = string.Concat(Enumerable.Range(0, 500).Select(i => (i % 7 == 0 ? "hit " : "no ") + new string('.', 990) + $"{i:D4}\n"));
+        var view = new ContextView(ContextText.FromString(text));
+
+        var (hits, total) = GrepSearch.Search(view, "^hit", ignoreCase: false, TimeSpan.FromSeconds(5), 1_000);
+
+        Assert.Equal(Enumerable.Range(0, 500).Count(i => i % 7 == 0), total);
+        Assert.Equal(Enumerable.Range(0, 500).Where(i => i % 7 == 0), hits.Select(h => h.Line));
+    }
+}
