@@ -25,7 +25,8 @@ namespace Rlm.Tools.Sandbox;
 /// → the text of view lines <c>[start, end)</c> (0-based, clamped; <c>end</c> defaults to the last line) joined by
 /// <c>\n</c>, <c>set_variable(name, value)</c> (non-strings stored as JSON), <c>get_variable(name)</c> (the text, or
 /// <c>undefined</c> for an unknown name), <c>llm_query(prompt)</c> → string and <c>llm_query_batched(prompts)</c> →
-/// strings in prompt order. No CLR, modules, file system or network; <c>eval</c> and the <c>Function</c> constructor
+/// strings in prompt order; <c>count_lines</c>, <c>count_matches</c> and <c>count_by</c>, native counting helpers (see
+/// <see cref="JsNativeHelpers"/>). No CLR, modules, file system or network; <c>eval</c> and the <c>Function</c> constructor
 /// throw (Jint's <c>StringCompilationAllowed = false</c>).</para>
 /// <para><b>Limits</b> (<see cref="JsLimits"/>), all Jint 4 constraints, checked before statements and inside
 /// long-running built-ins: statements (<c>MaxStatements</c>), recursion (<c>LimitRecursion</c>, and
