@@ -7,7 +7,8 @@ namespace Rlm.Tools.Cli;
 /// The entry point of the <c>rlm</c> command.
 /// </summary>
 /// <remarks>
-/// Microsoft.Extensions.Hosting is deliberately not used: a one-shot command gets nothing from a generic host (no services
+/// Microsoft.Extensions.Hosting is deliberately not used for the question command (<c>rlm mcp</c>, a long-running server,
+/// runs on a generic host in Rlm.Tools.Mcp): a one-shot command gets nothing from a generic host (no services
 /// with a lifetime, no hosted services), its configuration is two environment variables read directly
 /// (<see cref="ModelSetup"/>), and building a host would add startup time and log noise.
 /// </remarks>
@@ -17,6 +18,9 @@ internal static class Program
     {
         var command = new RlmCommand();
         command.Root.SetAction((parseResult, cancellationToken) => new CliRunner(command, parseResult).RunAsync(cancellationToken));
+        var mcp = new McpCommand(command);
+        mcp.Command.SetAction((parseResult, cancellationToken) => new McpRunner(mcp, parseResult).RunAsync(cancellationToken));
+        command.Root.Subcommands.Add(mcp.Command);
 
         // Response files (@file) are off: a question may well start with '@'.
         var parseResult = command.Root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -24,6 +28,12 @@ internal static class Program
         {
             // System.CommandLine would print every error plus the whole help and exit 1; a usage error is one line and exit 2.
             string message = parseResult.Errors.Count > 0 ? parseResult.Errors[0].Message : "invalid arguments";
+            if (parseResult.CommandResult.Command == mcp.Command)
+            {
+                await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm mcp --help)").ConfigureAwait(false);
+                return ExitCodes.UsageError;
+            }
+
             if (parseResult.GetResult(command.Question) is not { Tokens.Count: > 0 })
             {
                 // --file takes several paths: a question placed after it is read as one more path.

@@ -25,6 +25,9 @@ internal sealed class RlmCommand
         Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got),
         every sub-call failed, or the model endpoint failed; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
         130 canceled (Ctrl+C).
+
+        MCP server: rlm mcp (--file PATH... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
+        (tools query and list_documents); see rlm mcp --help.
         """;
 
     public RlmCommand()

@@ -1,0 +1,69 @@
+using System.CommandLine;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>The <c>rlm mcp</c> subcommand: serve a corpus as a Model Context Protocol server over stdio.</summary>
+internal sealed class McpCommand
+{
+    /// <summary>The subcommand's description, shown by <c>rlm mcp --help</c> and in the list of commands of <c>rlm --help</c>.</summary>
+    internal const string Description = """
+        Serve the input as a Model Context Protocol (MCP) server over stdio, for agents and editors (Claude Desktop, VS Code,
+        Cursor, any MCP client). Tools: query (argument question; the answer cites document:line; progress notifications
+        per iteration and sub-call when the client sends a progress token; notifications/cancelled ends the run) and
+        list_documents. The input is loaded once at start-up: exactly one of --file or --dir. Model options as for rlm
+        (offline by default). Standard output carries only the protocol; logs go to stderr. Stops when the client closes stdin.
+        """;
+
+    public McpCommand(RlmCommand rlm)
+    {
+        Files = new Option<string[]>("--file", "-f")
+        {
+            Description = "Text file(s) to serve, as documents named by their paths as given. Binary files are rejected.",
+            HelpName = "PATH",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        Dir = new Option<string>("--dir", "-d") { Description = rlm.Dir.Description, HelpName = "PATH" };
+        Globs = new Option<string[]>("--glob", "-g") { Description = rlm.Globs.Description, HelpName = "PATTERN", Arity = ArgumentArity.OneOrMore };
+        Model = new Option<string>("--model", "-m") { Description = rlm.Model.Description, HelpName = "ID" };
+        WorkerModel = new Option<string>("--worker-model") { Description = rlm.WorkerModel.Description, HelpName = "ID" };
+        BaseUrl = new Option<string>("--base-url") { Description = rlm.BaseUrl.Description, HelpName = "URL" };
+        Offline = new Option<bool>("--offline") { Description = rlm.Offline.Description };
+        MaxIterations = new Option<int>("--max-iterations") { Description = rlm.MaxIterations.Description, HelpName = "N", DefaultValueFactory = _ => 30 };
+        MaxDepth = new Option<int>("--max-depth") { Description = rlm.MaxDepth.Description, HelpName = "N", DefaultValueFactory = _ => 1 };
+        MaxConcurrency = new Option<int>("--max-concurrency") { Description = rlm.MaxConcurrency.Description, HelpName = "N", DefaultValueFactory = _ => 8 };
+        Verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Debug logs on stderr (the question text at trace level is never logged). Default: one line per query.",
+        };
+
+        Command = new Command("mcp", Description)
+        {
+            Files, Dir, Globs, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Verbose,
+        };
+    }
+
+    public Command Command { get; }
+
+    public Option<string[]> Files { get; }
+
+    public Option<string> Dir { get; }
+
+    public Option<string[]> Globs { get; }
+
+    public Option<string> Model { get; }
+
+    public Option<string> WorkerModel { get; }
+
+    public Option<string> BaseUrl { get; }
+
+    public Option<bool> Offline { get; }
+
+    public Option<int> MaxIterations { get; }
+
+    public Option<int> MaxDepth { get; }
+
+    public Option<int> MaxConcurrency { get; }
+
+    public Option<bool> Verbose { get; }
+}
