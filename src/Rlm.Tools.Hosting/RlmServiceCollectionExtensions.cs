@@ -44,7 +44,7 @@ public static class RlmServiceCollectionExtensions
     public static RlmBuilder AddRecursiveLanguageModel(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        return AddCore(services, sp => sp.GetService<IConfiguration>()?.GetSection(RlmServiceKeys.ConfigurationSection));
+        return AddCore(services, section: null);
     }
 
     /// <summary>Registers a singleton <see cref="RecursiveLanguageModel"/> whose options are bound from the <c>Rlm</c> section of the container's <see cref="IConfiguration"/> (if any), then set by <paramref name="configure"/>.</summary>
@@ -70,32 +70,40 @@ public static class RlmServiceCollectionExtensions
         return AddCore(services, _ => configuration);
     }
 
-    private static RlmBuilder AddCore(IServiceCollection services, Func<IServiceProvider, IConfiguration?> section)
+    private static RlmBuilder AddCore(IServiceCollection services, Func<IServiceProvider, IConfiguration?>? section)
     {
         services.AddOptions<RlmOptions>().ValidateOnStart();
-        services.AddSingleton<IConfigureOptions<RlmOptions>>(sp => new RlmConfigureOptions(section(sp)));
-        services.AddSingleton<IConfigureOptions<RlmOptions>>(sp => new ConfigureNamedOptions<RlmOptions>(Options.Options.DefaultName, options => ApplyServices(sp, options)));
-        services.AddSingleton<IValidateOptions<RlmOptions>>(sp => new RlmValidateOptions(section(sp), sp));
+        if (section is null)
+        {
+            // The default section: bound once however often AddRecursiveLanguageModel() is called.
+            if (!services.Any(d => d.ServiceType == typeof(RlmDefaultSectionMarker)))
+            {
+                services.AddSingleton<RlmDefaultSectionMarker>();
+                section = DefaultSection;
+            }
+        }
+
+        if (section is not null)
+        {
+            services.AddSingleton<IConfigureOptions<RlmOptions>>(sp => new RlmConfigureOptions(section(sp)));
+            services.AddSingleton<IValidateOptions<RlmOptions>>(sp => new RlmValidateOptions(section(sp)));
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<RlmOptions>, RlmServicesConfigureOptions>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RlmOptions>, RlmRootClientValidation>());
         services.TryAddSingleton(Create);
         return new RlmBuilder(services);
     }
 
-    private static void ApplyServices(IServiceProvider services, RlmOptions options)
-    {
-        if (ReferenceEquals(options.TimeProvider, TimeProvider.System) && services.GetService<TimeProvider>() is { } timeProvider)
-        {
-            options.TimeProvider = timeProvider;
-        }
-    }
+    private static IConfiguration? DefaultSection(IServiceProvider services) =>
+        services.GetService<IConfiguration>()?.GetSection(RlmServiceKeys.ConfigurationSection);
 
     private static RecursiveLanguageModel Create(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<RlmOptions>>().Value;
         var root = services.GetKeyedService<IChatClient>(RlmServiceKeys.Root)
             ?? services.GetService<IChatClient>()
-            ?? throw new InvalidOperationException(
-                $"No root chat client is registered for the Recursive Language Model: call UseRootChatClient(…) on the builder " +
-                $"returned by AddRecursiveLanguageModel(…), or register an IChatClient keyed \"{RlmServiceKeys.Root}\" or an unkeyed one.");
+            ?? throw new InvalidOperationException(RlmRootClientValidation.Message);
         var worker = services.GetKeyedService<IChatClient>(RlmServiceKeys.Worker);
         return new RecursiveLanguageModel(root, worker, options);
     }

@@ -185,6 +185,20 @@ public sealed class AddRecursiveLanguageModelTests
     }
 
     [Fact]
+    public async Task Calling_it_twice_registers_one_model_and_reports_each_error_once()
+    {
+        var builder = NewBuilder(new() { ["Rlm:MaxDepth"] = "0" });
+        builder.Services.AddRecursiveLanguageModel().UseRootChatClient(new OfflineChatClient());
+        builder.Services.AddRecursiveLanguageModel(o => o.MaxSubCalls = 9);
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(RecursiveLanguageModel));
+        using var host = builder.Build();
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal(["Rlm:MaxDepth must be a whole number between 1 and 8 (got '0')."], error.Failures);
+    }
+
+    [Fact]
     public async Task A_missing_root_client_fails_at_start()
     {
         var builder = NewBuilder();
