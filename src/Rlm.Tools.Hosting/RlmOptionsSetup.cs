@@ -75,6 +75,10 @@ internal sealed class RlmServicesConfigureOptions(IServiceProvider services) : I
         {
             options.TimeProvider = timeProvider;
         }
+
+        // Issue 8: when RlmOptions.LoggerFactory lands on main, add here:
+        //     options.LoggerFactory ??= services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
+        // (and a test that the host's ILoggerFactory reaches rlm.Options.LoggerFactory).
     }
 }
 
