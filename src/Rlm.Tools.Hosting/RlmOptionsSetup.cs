@@ -66,7 +66,7 @@ internal sealed class RlmRootClientValidation(IServiceProvider services) : IVali
     }
 }
 
-/// <summary>Takes what the container offers (its <see cref="TimeProvider"/>) unless the options already have their own.</summary>
+/// <summary>Takes what the container offers (its <see cref="TimeProvider"/> and <c>ILoggerFactory</c>) unless the options already have their own.</summary>
 internal sealed class RlmServicesConfigureOptions(IServiceProvider services) : IConfigureOptions<RlmOptions>
 {
     public void Configure(RlmOptions options)
@@ -76,9 +76,7 @@ internal sealed class RlmServicesConfigureOptions(IServiceProvider services) : I
             options.TimeProvider = timeProvider;
         }
 
-        // Issue 8: when RlmOptions.LoggerFactory lands on main, add here:
-        //     options.LoggerFactory ??= services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
-        // (and a test that the host's ILoggerFactory reaches rlm.Options.LoggerFactory).
+        options.LoggerFactory ??= services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
     }
 }
 

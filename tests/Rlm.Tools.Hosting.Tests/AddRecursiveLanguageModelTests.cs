@@ -238,6 +238,18 @@ public sealed class AddRecursiveLanguageModelTests
     }
 
     [Fact]
+    public void The_host_logger_factory_reaches_the_engine()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddRecursiveLanguageModel().UseRootChatClient(new OfflineChatClient());
+
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Same(provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(), provider.GetRequiredService<RecursiveLanguageModel>().Options.LoggerFactory);
+    }
+
+    [Fact]
     public void Every_plain_option_is_a_configuration_setting()
     {
         // Object-valued options are set in code; every number, time span, string or string list must be bindable.
