@@ -92,7 +92,8 @@ public sealed class RlmChatClient : DelegatingChatClient
     public bool ShouldUseRecursiveLanguageModel(IEnumerable<ChatMessage> messages, ChatOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        return Marker(options) ?? CountTokens(messages, options) > _options.ThresholdTokens;
+        var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        return ShouldUse(new RequestReader(_tokenizer, _options), list, options);
     }
 
     /// <summary>Counts a request's tokens as the threshold does, stopping one past <see cref="ThresholdTokens"/>.</summary>
@@ -112,12 +113,13 @@ public sealed class RlmChatClient : DelegatingChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        if (!ShouldUseRecursiveLanguageModel(list, options))
+        var reader = new RequestReader(_tokenizer, _options); // one reader: text attachments are decoded once
+        if (!ShouldUse(reader, list, options))
         {
             return await base.GetResponseAsync(messages is IReadOnlyList<ChatMessage> ? messages : list, options, cancellationToken).ConfigureAwait(false);
         }
 
-        var (query, documents) = new RequestReader(_tokenizer, _options).Plan(list, options);
+        var (query, documents) = reader.Plan(list, options);
         var result = await RecursiveLanguageModel.QueryAsync(query, documents, cancellationToken).ConfigureAwait(false);
         string responseId = NewId();
         var message = new ChatMessage(ChatRole.Assistant, result.Answer) { MessageId = responseId, CreatedAt = DateTimeOffset.UtcNow };
@@ -137,7 +139,8 @@ public sealed class RlmChatClient : DelegatingChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        if (!ShouldUseRecursiveLanguageModel(list, options))
+        var reader = new RequestReader(_tokenizer, _options); // one reader: text attachments are decoded once
+        if (!ShouldUse(reader, list, options))
         {
             await foreach (var update in base.GetStreamingResponseAsync(messages is IReadOnlyList<ChatMessage> ? messages : list, options, cancellationToken).ConfigureAwait(false))
             {
@@ -147,7 +150,7 @@ public sealed class RlmChatClient : DelegatingChatClient
             yield break;
         }
 
-        var (query, documents) = new RequestReader(_tokenizer, _options).Plan(list, options);
+        var (query, documents) = reader.Plan(list, options);
         string responseId = NewId();
         var events = Channel.CreateUnbounded<RlmProgressEvent>(new UnboundedChannelOptions { SingleReader = true });
         var runOptions = _rlmOptions.Clone();
@@ -211,19 +214,20 @@ public sealed class RlmChatClient : DelegatingChatClient
         return base.GetService(serviceType, serviceKey);
     }
 
+    private bool ShouldUse(RequestReader reader, IReadOnlyList<ChatMessage> messages, ChatOptions? options) =>
+        Marker(options) ?? reader.CountRequestTokens(messages, options, _options.ThresholdTokens) > _options.ThresholdTokens;
+
     private static async Task<RlmResult> RunAsync(RecursiveLanguageModel rlm, string query, IReadOnlyList<RlmDocument> documents, ChannelWriter<RlmProgressEvent> events, CancellationToken cancellationToken)
     {
         await Task.Yield();
         try
         {
-            var result = await rlm.QueryAsync(query, documents, cancellationToken).ConfigureAwait(false);
-            events.TryComplete();
-            return result;
+            return await rlm.QueryAsync(query, documents, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e)
+        finally
         {
-            events.TryComplete(e);
-            throw;
+            // The stream then awaits the run, which throws its own exception (RlmModelException, cancellation) unwrapped.
+            events.TryComplete();
         }
     }
 

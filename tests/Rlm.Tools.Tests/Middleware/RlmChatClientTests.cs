@@ -241,6 +241,23 @@ public sealed partial class RlmChatClientTests
     }
 
     [Fact]
+    public async Task RootModelFailure_SurfacesAsRlmModelException_StreamingOrNot()
+    {
+        var inner = new TestChatClient { GetResponseAsyncCallback = (_, _, _) => throw new HttpRequestException("no key", null, System.Net.HttpStatusCode.Unauthorized) };
+        using var client = new ChatClientBuilder(inner).UseRecursiveLanguageModel(o => o.RlmOptions = new RlmOptions { MaxModelRetries = 0 }).Build();
+
+        var e = await Assert.ThrowsAsync<RlmModelException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "q")], Marked(true)));
+        Assert.NotNull(e.PartialResult);
+        await Assert.ThrowsAsync<RlmModelException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "q")], Marked(true)))
+            {
+                Assert.IsType<RlmProgressEvent>(update.RawRepresentation);
+            }
+        });
+    }
+
+    [Fact]
     public void GetService_ReturnsTheRlm_WithTheInnerClientAsRoot()
     {
         var inner = new TestChatClient();
@@ -280,6 +297,24 @@ public sealed partial class RlmChatClientTests
         var small = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "disk sdq7 failed. Which disk failed?")]);
         Assert.Null(small.RawRepresentation as RlmResult);
         Assert.Equal(OfflineChatClient.ModelId, small.ModelId);
+    }
+
+    [Fact]
+    public async Task ReadmeSample_RunsOffline()
+    {
+        IChatClient chat = new ChatClientBuilder(new OfflineChatClient())
+            .UseRecursiveLanguageModel(o => o.ThresholdTokens = 10_000)
+            .Build();
+
+        string log = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"12:{i % 60:D2} INFO request {i} ok\n"))
+            + "12:59 FATAL disk /dev/sdq7 failed checksum\n";
+        ChatResponse response = await chat.GetResponseAsync($"Here is the log:\n\n{log}\n\nWhich disk failed checksum?");
+
+        Assert.Contains("/dev/sdq7", response.Text, StringComparison.Ordinal);
+        Assert.True(response.Usage?.InputTokenCount > 0);
+        var run = (RlmResult)response.RawRepresentation!;
+        Assert.True(run.Statistics.ModelCalls > 1);
+        Assert.NotNull(chat.GetService<RecursiveLanguageModel>());
     }
 
     [Fact]
