@@ -87,7 +87,7 @@ public sealed class RlmChatClient : DelegatingChatClient
     /// <summary>Tells whether a request would be answered by a run rather than passed through.</summary>
     /// <param name="messages">The request's messages.</param>
     /// <param name="options">The request's options.</param>
-    /// <returns><see langword="true"/> when the request is marked with <see cref="UseRlmPropertyKey"/> = <see langword="true"/>, or is not marked <see langword="false"/> and has more than <see cref="ThresholdTokens"/> tokens.</returns>
+    /// <returns><see langword="false"/> for a request without messages (it passes through); else <see langword="true"/> when the request is marked with <see cref="UseRlmPropertyKey"/> = <see langword="true"/>, or is not marked <see langword="false"/> and has more than <see cref="ThresholdTokens"/> tokens.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="messages"/> is <see langword="null"/>.</exception>
     public bool ShouldUseRecursiveLanguageModel(IEnumerable<ChatMessage> messages, ChatOptions? options = null)
     {
@@ -215,7 +215,7 @@ public sealed class RlmChatClient : DelegatingChatClient
     }
 
     private bool ShouldUse(RequestReader reader, IReadOnlyList<ChatMessage> messages, ChatOptions? options) =>
-        Marker(options) ?? reader.CountRequestTokens(messages, options, _options.ThresholdTokens) > _options.ThresholdTokens;
+        messages.Count > 0 && (Marker(options) ?? reader.CountRequestTokens(messages, options, _options.ThresholdTokens) > _options.ThresholdTokens);
 
     private static async Task<RlmResult> RunAsync(RecursiveLanguageModel rlm, string query, IReadOnlyList<RlmDocument> documents, ChannelWriter<RlmProgressEvent> events, CancellationToken cancellationToken)
     {
