@@ -112,8 +112,8 @@ public sealed class RecursiveLanguageModel
         return AIFunctionFactory.Create(
             async (
                 [System.ComponentModel.Description("The question to answer over the corpus, self-contained.")] string question,
-                [System.ComponentModel.Description("Optional: only documents whose names contain this text (case-insensitive).")] string? documents,
-                CancellationToken cancellationToken) =>
+                [System.ComponentModel.Description("Optional: only documents whose names contain this text (case-insensitive).")] string? documents = null,
+                CancellationToken cancellationToken = default) =>
             {
                 var target = corpus;
                 if (!string.IsNullOrWhiteSpace(documents) && corpus.Documents.Count > 0)

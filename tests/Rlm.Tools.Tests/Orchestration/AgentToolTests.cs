@@ -59,6 +59,18 @@ public sealed class AgentToolTests
     }
 
     [Fact]
+    public async Task AsAIFunction_TheDocumentFilterIsOptional()
+    {
+        var tool = new RecursiveLanguageModel(new OfflineChatClient()).AsAIFunction(RlmCorpus.FromDocuments(s_documents));
+
+        var result = await tool.InvokeAsync(new AIFunctionArguments { ["question"] = "Which user had a payment gateway timeout?" });
+
+        Assert.Contains("4471", JsonSerializer.Serialize(result));
+        var required = tool.JsonSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Equal(["question"], required);
+    }
+
+    [Fact]
     public async Task AsAIFunction_UnknownDocumentFilter_IsAnErrorTheCallerSees()
     {
         var tool = new RecursiveLanguageModel(new OfflineChatClient()).AsAIFunction(RlmCorpus.FromDocuments(s_documents));
