@@ -6,7 +6,7 @@ using Rlm.Tools.OpenAI;
 namespace Rlm.Tools.Cli;
 
 /// <summary>
-/// Runs <c>rlm mcp</c>: validates the options, loads the corpus once, sets up the models as <c>rlm</c> does and serves
+/// Runs <c>rlm mcp</c>: validates the options, loads and prepares the corpus once (<see cref="RlmCorpus"/>), sets up the models as <c>rlm</c> does and serves
 /// the corpus over stdio until the client closes the connection. Usage errors are one line on stderr (exit code 2)
 /// before anything is served; stdout carries only the protocol.
 /// </summary>
@@ -45,7 +45,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
                     ? $"the model endpoint failed{(endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"
                     : null,
             };
-            await RlmMcpServer.RunStdioAsync(rlm, documents, serverOptions, cancellationToken).ConfigureAwait(false);
+            await RlmMcpServer.RunStdioAsync(rlm, RlmCorpus.FromDocuments(documents), serverOptions, cancellationToken).ConfigureAwait(false);
             return ExitCodes.Answered;
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)

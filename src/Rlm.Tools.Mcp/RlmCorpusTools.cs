@@ -22,22 +22,27 @@ internal sealed partial class RlmCorpusTools
     public const string ListDocumentsToolName = "list_documents";
 
     private readonly RecursiveLanguageModel _rlm;
+    private readonly RlmCorpus _corpus;
     private readonly IReadOnlyList<RlmDocument> _documents;
     private readonly RlmMcpServerOptions _options;
     private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly SecretRedactor _redactor;
     private readonly string _listing;
     private int _queryIds;
 
-    public RlmCorpusTools(RecursiveLanguageModel rlm, IReadOnlyList<RlmDocument> documents, RlmMcpServerOptions options, ILogger logger)
+    public RlmCorpusTools(RecursiveLanguageModel rlm, RlmCorpus corpus, RlmMcpServerOptions options, ILoggerFactory loggerFactory)
     {
+        _loggerFactory = loggerFactory;
+        var logger = loggerFactory.CreateLogger("Rlm.Tools.Mcp");
         _rlm = rlm;
-        _documents = documents;
+        _corpus = corpus;
+        _documents = corpus.Documents;
         _options = options;
         _logger = logger;
         _redactor = new SecretRedactor(rlm.Options.RedactedValues);
-        Lines = documents.Sum(d => CountLines(d.Text));
-        Chars = documents.Sum(d => (long)d.Text.Length);
+        Lines = _documents.Count > 0 ? _documents.Sum(d => CountLines(d.Text)) : corpus.LineCount;
+        Chars = _documents.Count > 0 ? _documents.Sum(d => (long)d.Text.Length) : corpus.Length;
         _listing = BuildListing();
     }
 
@@ -48,7 +53,7 @@ internal sealed partial class RlmCorpusTools
     public long Chars { get; }
 
     /// <summary>Gets a one-line summary of the corpus: documents, lines, characters and source.</summary>
-    public string Summary => Invariant($"{_documents.Count:N0} document{(_documents.Count == 1 ? "" : "s")}, {Lines:N0} lines, {Chars:N0} characters")
+    public string Summary => Invariant($"{(_documents.Count == 0 ? "one unnamed text" : $"{_documents.Count:N0} document{(_documents.Count == 1 ? "" : "s")}")}, {Lines:N0} lines, {Chars:N0} characters")
         + (_options.CorpusDescription is { Length: > 0 } source ? $"; {source}" : string.Empty);
 
     /// <summary>Creates the MCP tools bound to this instance.</summary>
@@ -94,13 +99,14 @@ internal sealed partial class RlmCorpusTools
 
         var options = _rlm.Options.Clone();
         options.Progress = new McpProgressAdapter(progress);
+        options.LoggerFactory ??= _loggerFactory; // the engine's logs go where the server's go: stderr
         var rlm = new RecursiveLanguageModel(_rlm.RootClient, _rlm.WorkerClient, options);
         var stopwatch = Stopwatch.StartNew();
         LogQueryStarted(_logger, id, question.Length);
         LogQueryText(_logger, id, question);
         try
         {
-            var result = await rlm.QueryAsync(question.Trim(), _documents, cancellationToken).ConfigureAwait(false);
+            var result = await rlm.QueryAsync(question.Trim(), _corpus, cancellationToken).ConfigureAwait(false);
             LogQueryAnswered(_logger, id, stopwatch.Elapsed.TotalSeconds, result.StopReason, result.Statistics.Iterations, result.Statistics.SubCalls);
             return new CallToolResult { Content = [new TextContentBlock { Text = FormatAnswer(result) }] };
         }

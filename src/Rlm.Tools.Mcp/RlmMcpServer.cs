@@ -17,27 +17,23 @@ namespace Rlm.Tools.Mcp;
 public static class RlmMcpServer
 {
     /// <summary>
-    /// Adds the <c>query</c> and <c>list_documents</c> tools over <paramref name="documents"/> to an MCP server. Each
+    /// Adds the <c>query</c> and <c>list_documents</c> tools over <paramref name="corpus"/> to an MCP server. Each
     /// query runs <paramref name="rlm"/>'s models with a copy of its options (the copy's <see cref="RlmOptions.Progress"/>
-    /// forwards to the client).
+    /// forwards to the client; its <see cref="RlmOptions.LoggerFactory"/>, when not set, is the server's).
     /// </summary>
     /// <param name="builder">The MCP server builder (<c>services.AddMcpServer()</c>).</param>
     /// <param name="rlm">The Recursive Language Model whose clients and options answer the queries.</param>
-    /// <param name="documents">The corpus, loaded once; documents are named (for example by relative path) so that answers can cite them.</param>
+    /// <param name="corpus">The corpus, prepared once (<see cref="RlmCorpus.FromDocuments"/>); documents named (for example by relative path) let answers cite them.</param>
     /// <param name="options">Server settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The builder.</returns>
-    public static IMcpServerBuilder WithRlmCorpusTools(this IMcpServerBuilder builder, RecursiveLanguageModel rlm, IReadOnlyList<RlmDocument> documents, RlmMcpServerOptions? options = null)
+    public static IMcpServerBuilder WithRlmCorpusTools(this IMcpServerBuilder builder, RecursiveLanguageModel rlm, RlmCorpus corpus, RlmMcpServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(rlm);
-        ArgumentNullException.ThrowIfNull(documents);
-        if (documents.Count == 0)
-        {
-            throw new ArgumentException("The corpus has no document.", nameof(documents));
-        }
+        ArgumentNullException.ThrowIfNull(corpus);
 
         options ??= new RlmMcpServerOptions();
-        builder.Services.AddSingleton(sp => new RlmCorpusTools(rlm, documents, options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Rlm.Tools.Mcp")));
+        builder.Services.AddSingleton(sp => new RlmCorpusTools(rlm, corpus, options, sp.GetRequiredService<ILoggerFactory>()));
         var names = new[] { RlmCorpusTools.QueryToolName, RlmCorpusTools.ListDocumentsToolName };
         foreach (string name in names)
         {
@@ -52,11 +48,11 @@ public static class RlmMcpServer
     /// <paramref name="cancellationToken"/> is canceled. Logs go to standard error only.
     /// </summary>
     /// <param name="rlm">The Recursive Language Model whose clients and options answer the queries.</param>
-    /// <param name="documents">The corpus, loaded once.</param>
+    /// <param name="corpus">The corpus, prepared once.</param>
     /// <param name="options">Server settings, or <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Stops the server.</param>
     /// <returns>A task that completes when the server has stopped.</returns>
-    public static async Task RunStdioAsync(RecursiveLanguageModel rlm, IReadOnlyList<RlmDocument> documents, RlmMcpServerOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task RunStdioAsync(RecursiveLanguageModel rlm, RlmCorpus corpus, RlmMcpServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new RlmMcpServerOptions();
 
@@ -76,7 +72,8 @@ public static class RlmMcpServer
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
 
-        var corpus = documents;
+        ArgumentNullException.ThrowIfNull(rlm);
+        ArgumentNullException.ThrowIfNull(corpus);
         builder.Services
             .AddMcpServer(o =>
             {

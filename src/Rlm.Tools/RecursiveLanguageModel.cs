@@ -22,6 +22,7 @@ public sealed class RecursiveLanguageModel
         RootClient = rootClient;
         WorkerClient = workerClient ?? rootClient;
         Options = options?.Clone() ?? new RlmOptions();
+        Tools.RlmToolSet.ValidateCustomTools(Options.Tools);
     }
 
     /// <summary>Gets the root model.</summary>
@@ -70,6 +71,64 @@ public sealed class RecursiveLanguageModel
         return RunAsync(query, ContextText.FromDocuments(documents), cancellationToken);
     }
 
+    /// <summary>Answers <paramref name="query"/> over a prepared <see cref="RlmCorpus"/>, reusing its line index.</summary>
+    /// <param name="query">The question.</param>
+    /// <param name="corpus">The prepared context (see <see cref="RlmCorpus"/>); shared, never modified.</param>
+    /// <param name="cancellationToken">Cancels every model request and tool of the run.</param>
+    /// <returns>The answer, why the run stopped, usage, statistics and trajectory.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="corpus"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="query"/> is empty or white space.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    /// <exception cref="RlmModelException">A root model request failed for good; <see cref="RlmModelException.PartialResult"/> holds the run so far.</exception>
+    public Task<RlmResult> QueryAsync(string query, RlmCorpus corpus, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(query);
+        ArgumentNullException.ThrowIfNull(corpus);
+        return RunAsync(query, corpus.Text, cancellationToken);
+    }
+
+    /// <summary>
+    /// Returns this RLM as a tool for other agents: an <see cref="AIFunction"/> bound by the host to <paramref name="corpus"/>,
+    /// whose parameters are the question and an optional document filter. The calling model never passes the corpus.
+    /// </summary>
+    /// <param name="corpus">The corpus every call answers over.</param>
+    /// <param name="name">The function's name as the calling model sees it. Default <c>query_corpus</c>.</param>
+    /// <param name="description">The function's description; <see langword="null"/> describes the corpus (its documents and size).</param>
+    /// <returns>
+    /// A function with parameters <c>question</c> (string, required) and <c>documents</c> (string, optional: only documents
+    /// whose names contain it, case-insensitive). It returns <see cref="RlmToolAnswer"/> (serialized as camelCase JSON by
+    /// M.E.AI): the answer, whether the inner run ended with <c>final</c>, and the inner run's usage and sub-calls, so the
+    /// caller can account for them. A root-model failure of the inner run is thrown as <see cref="RlmModelException"/>,
+    /// which <c>FunctionInvokingChatClient</c> reports to the calling model as the function's error.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="corpus"/> is <see langword="null"/>.</exception>
+    public AIFunction AsAIFunction(RlmCorpus corpus, string name = "query_corpus", string? description = null)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        description ??= string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Answers a question over a corpus too large to read directly ({corpus.Length:N0} characters{(corpus.Documents.Count > 0 ? $" in {corpus.Documents.Count:N0} documents" : "")}) with a Recursive Language Model. Ask one self-contained question; the answer cites document:line where it can.");
+
+        return AIFunctionFactory.Create(
+            async (
+                [System.ComponentModel.Description("The question to answer over the corpus, self-contained.")] string question,
+                [System.ComponentModel.Description("Optional: only documents whose names contain this text (case-insensitive).")] string? documents = null,
+                CancellationToken cancellationToken = default) =>
+            {
+                var target = corpus;
+                if (!string.IsNullOrWhiteSpace(documents) && corpus.Documents.Count > 0)
+                {
+                    target = corpus.Filter(documents.Trim())
+                        ?? throw new ArgumentException($"No document name contains '{documents}'. The documents are: {string.Join(", ", corpus.DocumentNames.Take(50))}{(corpus.Documents.Count > 50 ? ", ..." : "")}.");
+                }
+
+                var result = await QueryAsync(question, target, cancellationToken).ConfigureAwait(false);
+                return new RlmToolAnswer(result.Answer, result.IsFinal, result.StopReason.ToString(), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
+                    result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
+            },
+            new AIFunctionFactoryOptions { Name = name, Description = description });
+    }
+
     private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -82,6 +141,7 @@ public sealed class RecursiveLanguageModel
         try
         {
             await using var run = new RlmRun(RootClient, WorkerClient, Options);
+            RlmLog.QueryStarted(run.Logger, view.Length, view.LineCount, text.Documents.Count, Options.MaxDepth);
             var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
             var session = new RlmSession(run, depth: 0, view, query, trajectory);
             SessionOutcome outcome;
@@ -93,10 +153,14 @@ public sealed class RecursiveLanguageModel
             {
                 // The root model failed for good: the caller gets the typed exception with what the run had so far.
                 e.PartialResult = run.CreateResult(new SessionOutcome(string.Empty, RlmStopReason.ModelFailure, session.Iterations), trajectory, session.Iterations);
+                RlmLog.QueryFailed(run.Logger, e.Message);
                 throw;
             }
 
             var result = run.CreateResult(outcome, trajectory, outcome.Iterations);
+            var s = result.Statistics;
+            RlmLog.QueryCompleted(run.Logger, result.StopReason, s.Iterations, s.ModelCalls, s.ModelRetries, s.SubCalls, s.FailedSubCalls,
+                result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0, (long)s.WallTime.TotalMilliseconds);
             if (activity is not null)
             {
                 activity.SetTag("rlm.stop_reason", result.StopReason.ToString());
@@ -118,3 +182,14 @@ public sealed class RecursiveLanguageModel
         }
     }
 }
+
+/// <summary>What <see cref="RecursiveLanguageModel.AsAIFunction"/> returns to the calling agent.</summary>
+/// <param name="Answer">The inner run's answer.</param>
+/// <param name="IsFinal">Whether the inner root model ended the run with <c>final</c>/<c>final_var</c>.</param>
+/// <param name="StopReason">Why the inner run stopped (<see cref="RlmStopReason"/> as text).</param>
+/// <param name="InputTokens">Input tokens of every model call of the inner run.</param>
+/// <param name="OutputTokens">Output tokens of every model call of the inner run.</param>
+/// <param name="ModelCalls">Model requests of the inner run, retries included.</param>
+/// <param name="SubCalls">Sub-calls of the inner run.</param>
+/// <param name="FailedSubCalls">Sub-calls of the inner run that failed.</param>
+public sealed record RlmToolAnswer(string Answer, bool IsFinal, string StopReason, long InputTokens, long OutputTokens, int ModelCalls, int SubCalls, int FailedSubCalls);

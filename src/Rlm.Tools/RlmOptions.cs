@@ -31,6 +31,7 @@ public sealed class RlmOptions
     private TimeSpan _modelRetryBaseDelay = TimeSpan.FromSeconds(1);
     private TimeSpan _modelRetryMaxDelay = TimeSpan.FromSeconds(30);
     private List<string> _redactedValues = [];
+    private List<Microsoft.Extensions.AI.AITool> _tools = [];
 
     /// <summary>Gets or sets the most model turns one session (root or recursive worker) may take before it must answer.</summary>
     /// <value>The default value is 30. After the last iteration, one more call without tools asks for the answer.</value>
@@ -173,6 +174,25 @@ public sealed class RlmOptions
     /// <value>The default value is an empty list. Values shorter than 4 characters are ignored.</value>
     public IList<string> RedactedValues { get => _redactedValues; set => _redactedValues = [.. value ?? throw new ArgumentNullException(nameof(value))]; }
 
+    /// <summary>
+    /// Gets or sets custom tools the root model may call next to the ten built-in ones (as the reference library's
+    /// <c>custom_tools</c>). Each <see cref="Microsoft.Extensions.AI.AIFunction"/> is declared to the model and run by the
+    /// engine, never by a <c>FunctionInvokingChatClient</c> in the pipeline: its result, converted to text (JSON for
+    /// non-strings), is capped at <see cref="MaxToolOutputChars"/>; an exception becomes an error result the model reads;
+    /// calls count in <see cref="RlmStatistics.ToolCalls"/> and get an <c>execute_tool</c> span. Only the root session
+    /// (depth 0) sees them.
+    /// </summary>
+    /// <value>The default value is an empty list. Names must be unique and must not be a built-in tool's name (checked when a <see cref="RecursiveLanguageModel"/> is created).</value>
+    public IList<Microsoft.Extensions.AI.AITool> Tools { get => _tools; set => _tools = [.. value ?? throw new ArgumentNullException(nameof(value))]; }
+
+    /// <summary>
+    /// Gets or sets where the engine logs (run start and end, iterations, tool calls, sub-calls, retries and failures,
+    /// through <c>[LoggerMessage]</c> methods of category <c>Rlm.Tools</c>). No prompt, context, answer or tool text is
+    /// logged above <see cref="Microsoft.Extensions.Logging.LogLevel.Trace"/>; provider errors are redacted.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no logging.</value>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
     /// <summary>Gets or sets the model id sent with root-model requests (<see cref="Microsoft.Extensions.AI.ChatOptions.ModelId"/>).</summary>
     /// <value>The default value is <see langword="null"/>: the client's own default model.</value>
     public string? RootModelId { get; set; }
@@ -206,6 +226,7 @@ public sealed class RlmOptions
     {
         var copy = (RlmOptions)MemberwiseClone();
         copy._redactedValues = [.. _redactedValues];
+        copy._tools = [.. _tools];
         return copy;
     }
 

@@ -34,6 +34,7 @@ internal sealed class RlmRun : IAsyncDisposable
         WorkerClient = workerClient;
         Options = options;
         Redactor = new SecretRedactor(options.RedactedValues);
+        Logger = options.LoggerFactory?.CreateLogger(RlmLog.Category) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         Dispatcher = new SubCallDispatcher(options.MaxConcurrency, options.ModelRequestTimeout, options.ConcurrencyLimiter, options.TimeProvider);
         _retry = CreateRetryPipeline();
         _startTimestamp = options.TimeProvider.GetTimestamp();
@@ -46,6 +47,9 @@ internal sealed class RlmRun : IAsyncDisposable
     public RlmOptions Options { get; }
 
     public SubCallDispatcher Dispatcher { get; }
+
+    /// <summary>Gets the engine's logger (<see cref="RlmOptions.LoggerFactory"/>, or a null logger).</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; }
 
     /// <summary>Gets the redactor every provider text passes through before it leaves the engine.</summary>
     public SecretRedactor Redactor { get; }
@@ -133,6 +137,7 @@ internal sealed class RlmRun : IAsyncDisposable
             string cause = TextLimits.OneLine(Redactor.Redact(e.Message), 300);
             string message = $"the {role} model request failed after {attempts} attempt{(attempts == 1 ? "" : "s")}: {Describe(failure)}: {cause}";
             node.Complete(Elapsed, message, isError: true);
+            RlmLog.ModelFailed(Logger, message);
             var inner = Redactor.ContainsSecret(e.ToString()) ? new Exception($"{e.GetType().FullName}: {cause} (redacted)") : e;
             throw new RlmModelException(message, failure.Kind, failure.StatusCode, attempts, inner);
         }
@@ -204,6 +209,11 @@ internal sealed class RlmRun : IAsyncDisposable
                 OnRetry = args =>
                 {
                     Interlocked.Increment(ref _modelRetries);
+                    if (args.Outcome.Exception is { } failed)
+                    {
+                        RlmLog.ModelRetry(Logger, args.Context.Properties.GetValue(s_roleKey, "model"), Describe(ModelFailure.Classify(failed)), args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
+                    }
+
                     if (Options.Progress is not null && args.Outcome.Exception is { } e)
                     {
                         var failure = ModelFailure.Classify(e);

@@ -17,6 +17,7 @@ namespace Rlm.Tools.Orchestration;
 internal sealed class RlmSession
 {
     private static readonly AsyncLocal<RlmTraceNode?> s_currentToolNode = new();
+    private static readonly JsonSerializerOptions s_compactJson = new() { WriteIndented = false };
 
     private readonly RlmRun _run;
     private readonly int _depth;
@@ -25,6 +26,7 @@ internal sealed class RlmSession
     private readonly RlmTraceNode _node;
     private readonly VariableStore _variables = new();
     private readonly Dictionary<string, RlmTool> _tools;
+    private readonly Dictionary<string, AIFunction> _customTools;
     private readonly SemaphoreSlim _jsGate = new(1, 1);
     private JsSandbox? _sandbox;
 
@@ -44,6 +46,11 @@ internal sealed class RlmSession
             ExecuteJavaScript = ExecuteJavaScriptAsync,
         };
         _tools = RlmToolSet.Create(context).ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+        // Custom tools (RlmOptions.Tools) are the root model's only.
+        _customTools = depth == 0
+            ? run.Options.Tools.OfType<AIFunction>().ToDictionary(t => t.Name, StringComparer.Ordinal)
+            : new Dictionary<string, AIFunction>(StringComparer.Ordinal);
     }
 
     /// <summary>Gets the iterations this session has started.</summary>
@@ -88,7 +95,11 @@ internal sealed class RlmSession
             ModelId = IsWorker ? options.WorkerModelId : options.RootModelId,
             // Declarations only: a FunctionInvokingChatClient anywhere in the user's pipeline passes the calls back to this
             // session instead of running the tools itself (M.E.AI: a declaration that is not an AIFunction is never invoked).
-            Tools = [.. _tools.Values.Select(static t => (AITool)t.AsDeclarationOnly())],
+            Tools =
+            [
+                .. _tools.Values.Select(static t => (AITool)t.AsDeclarationOnly()),
+                .. (IsWorker ? [] : _run.Options.Tools.Select(static t => t is AIFunction f ? f.AsDeclarationOnly() : t)),
+            ],
             ToolMode = ChatToolMode.Auto,
             AllowMultipleToolCalls = true,
         };
@@ -101,6 +112,7 @@ internal sealed class RlmSession
             var modelNode = _node.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({Role})", _depth, _run.Elapsed);
             ConversationBudget.Trim(messages, options.MaxConversationChars);
             Iterations = iteration;
+            RlmLog.Iteration(_run.Logger, iteration, Role, _depth);
             var response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, requireText: false, cancellationToken).ConfigureAwait(false);
             messages.AddRange(response.Messages);
 
@@ -171,6 +183,8 @@ internal sealed class RlmSession
         activity?.SetTag("rlm.depth", _depth);
         string label = Label(call);
         var node = modelNode.AddChild(RlmTraceKind.ToolCall, label, _depth, _run.Elapsed);
+        RlmLog.ToolCall(_run.Logger, name, _depth);
+        RlmLog.ToolCallDetail(_run.Logger, _depth, label);
         _run.Report(RlmProgressKind.ToolCall, _depth, label);
         s_currentToolNode.Value = node;
 
@@ -179,9 +193,13 @@ internal sealed class RlmSession
         {
             result = ToolResult.Error($"the arguments of {name} could not be read ({TextLimits.OneLine(_run.Redactor.Redact(call.Exception.Message), 300)}). Send the arguments as a JSON object.");
         }
+        else if (_customTools.TryGetValue(name, out var custom))
+        {
+            result = await RunCustomToolAsync(custom, call, cancellationToken).ConfigureAwait(false);
+        }
         else if (!_tools.TryGetValue(name, out var tool))
         {
-            result = ToolResult.Error($"unknown tool '{TextLimits.Line(name, 60)}'. The tools are: {string.Join(", ", _tools.Keys)}.");
+            result = ToolResult.Error($"unknown tool '{TextLimits.Line(name, 60)}'. The tools are: {string.Join(", ", _tools.Keys.Concat(_customTools.Keys))}.");
         }
         else
         {
@@ -208,6 +226,32 @@ internal sealed class RlmSession
         }
 
         return result;
+    }
+
+    /// <summary>Runs a custom tool (<see cref="RlmOptions.Tools"/>): its value as text, capped; an exception as an error result.</summary>
+    private async Task<ToolResult> RunCustomToolAsync(AIFunction function, FunctionCallContent call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            object? value = await function.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken).ConfigureAwait(false);
+            string text = value switch
+            {
+                null => "null",
+                string s => s,
+                JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? "",
+                JsonElement e => JsonSerializer.Serialize(e, s_compactJson), // compact: the model pays for every character
+                _ => JsonSerializer.Serialize(JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())), s_compactJson),
+            };
+            return new ToolResult(TextLimits.Cap(text, _run.Options.MaxToolOutputChars));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            return ToolResult.Error($"{function.Name} failed: {TextLimits.OneLine(_run.Redactor.Redact(e.Message), 500)}");
+        }
     }
 
     /// <summary>
@@ -250,6 +294,7 @@ internal sealed class RlmSession
         var parent = s_currentToolNode.Value ?? _node;
         int chars = slice?.Length ?? query.Length;
         string worker = options.WorkerModelId ?? "worker";
+        RlmLog.SubCallStarted(_run.Logger, childDepth, chars, leaf ? "leaf" : "session");
         _run.Report(RlmProgressKind.SubCallStarted, childDepth, $"sub-call started (depth={childDepth}, {chars:N0} chars, {(leaf ? "leaf" : "session")}) [{worker}]");
         try
         {
@@ -294,6 +339,7 @@ internal sealed class RlmSession
             string error = e is RlmModelException ? e.Message : $"{e.GetType().Name}: {TextLimits.OneLine(_run.Redactor.Redact(e.Message), 300)}";
             activity?.SetStatus(ActivityStatusCode.Error, error);
             activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
+            RlmLog.SubCallFailed(_run.Logger, childDepth, error);
             _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): {error}");
             return ToolResult.Error($"the sub-call failed: {error}. Retry it later, split it, or answer from what you have.");
         }

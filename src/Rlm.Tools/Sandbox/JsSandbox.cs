@@ -168,13 +168,24 @@ internal sealed class JsSandbox : IDisposable
 
     private JsExecutionResult Run(string code, CancellationToken cancellationToken)
     {
-        var run = new JsRun(_limits, cancellationToken);
         string? value = null;
         string? error = null;
+        Engine engine;
+        try
+        {
+            // Before the clock starts: creating the engine (a full collection for the memory baseline, the guards) is
+            // the sandbox's cost, not the script's.
+            engine = EnsureEngine();
+        }
+        catch (Exception e)
+        {
+            return new JsExecutionResult("", null, $"internal sandbox error: the engine could not be created: {e.GetType().Name}: {e.Message}", false);
+        }
+
+        var run = new JsRun(_limits, cancellationToken);
         _run = run;
         try
         {
-            var engine = EnsureEngine();
             _constraint!.Run = run;
             _constraint.BeginCall();
             Prepared<Acornima.Ast.Script> script;
@@ -281,6 +292,11 @@ internal sealed class JsSandbox : IDisposable
             // Data properties only: a getter on name or message is script code, and the script may have hit a limit.
             string name = JsPreview.DataString(error, "name") ?? "Error";
             string message = JsPreview.DataString(error, "message") ?? "";
+            if (message.Length > _limits.MaxOutputChars)
+            {
+                message = TextLimits.Cap(message, _limits.MaxOutputChars); // a 50-million-character message stays cheap
+            }
+
             message = s_sourcePosition.Replace(message, "");
             if (message.Contains("String compilation has been disabled", StringComparison.Ordinal))
             {

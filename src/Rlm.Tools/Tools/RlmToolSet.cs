@@ -62,6 +62,25 @@ internal static class RlmToolSet
     ];
 
     /// <summary>Creates the ten tools bound to one session's context, in declaration order.</summary>
+    /// <summary>Checks <see cref="RlmOptions.Tools"/>: unique names, none a built-in tool's.</summary>
+    /// <exception cref="ArgumentException">A tool is null, unnamed, named like a built-in tool, or named twice.</exception>
+    public static void ValidateCustomTools(IList<Microsoft.Extensions.AI.AITool> tools)
+    {
+        var seen = new HashSet<string>(s_definitions.Select(d => d.Name), StringComparer.Ordinal);
+        foreach (var tool in tools)
+        {
+            if (tool is null || string.IsNullOrWhiteSpace(tool.Name))
+            {
+                throw new ArgumentException("RlmOptions.Tools holds a tool without a name.", nameof(tools));
+            }
+
+            if (!seen.Add(tool.Name))
+            {
+                throw new ArgumentException($"RlmOptions.Tools: the tool name '{tool.Name}' is {(s_definitions.Any(d => d.Name == tool.Name) ? "a built-in tool's" : "used twice")}; choose another.", nameof(tools));
+            }
+        }
+    }
+
     public static IReadOnlyList<RlmTool> Create(ToolContext context) =>
         [.. s_definitions.Select(d => new RlmTool(d.Name, d.Description, d.Schema, context, d.Handler))];
 

@@ -1,0 +1,105 @@
+using System.Text;
+using Microsoft.Extensions.FileSystemGlobbing;
+using Rlm.Tools.Context;
+
+namespace Rlm.Tools;
+
+/// <summary>
+/// A context prepared once and reused by many queries: the text (documents joined with <c>==&gt; name &lt;==</c>
+/// headers), its line index and document table. A host that answers many questions over one corpus (an MCP server, an
+/// <see cref="Microsoft.Extensions.AI.AIFunction"/>, many users) builds it once; every query then starts without
+/// rescanning the text or allocating a new line index (4 bytes per line). Immutable and safe to share across threads.
+/// </summary>
+public sealed class RlmCorpus
+{
+    private readonly IReadOnlyList<RlmDocument> _documents;
+
+    private RlmCorpus(ContextText text, IReadOnlyList<RlmDocument> documents)
+    {
+        Text = text;
+        _documents = documents;
+    }
+
+    /// <summary>Gets the names of the documents, in order (empty for a corpus made from one string).</summary>
+    public IReadOnlyList<string> DocumentNames => [.. _documents.Select(d => d.Name)];
+
+    /// <summary>Gets the documents, in order (empty for a corpus made from one string).</summary>
+    public IReadOnlyList<RlmDocument> Documents => _documents;
+
+    /// <summary>Gets the length of the joined text in characters (UTF-16 code units), document headers included.</summary>
+    public int Length => Text.Text.Length;
+
+    /// <summary>Gets the number of lines of the joined text.</summary>
+    public int LineCount => Text.LineCount;
+
+    internal ContextText Text { get; }
+
+    /// <summary>Prepares a corpus from one string.</summary>
+    /// <param name="text">The text.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is <see langword="null"/>.</exception>
+    public static RlmCorpus FromText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return new RlmCorpus(ContextText.FromString(text), []);
+    }
+
+    /// <summary>Prepares a corpus from named documents, joined in order.</summary>
+    /// <param name="documents">The documents; at least one.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="documents"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">There are no documents, or they are too large for one context.</exception>
+    public static RlmCorpus FromDocuments(IReadOnlyList<RlmDocument> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        if (documents.Count == 0)
+        {
+            throw new ArgumentException("At least one document is required.", nameof(documents));
+        }
+
+        RlmDocument[] copy = [.. documents];
+        return new RlmCorpus(ContextText.FromDocuments(copy), copy);
+    }
+
+    /// <summary>
+    /// Prepares a corpus from the text files under a directory, named by their paths relative to it (with <c>/</c>), in
+    /// ordinal order. Files that look binary (a NUL character in their first 8,192 characters) are skipped.
+    /// </summary>
+    /// <param name="directory">The directory.</param>
+    /// <param name="globs">Glob patterns of the files to read (Microsoft.Extensions.FileSystemGlobbing); none means <c>**/*</c>.</param>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="ArgumentException">No text file matched.</exception>
+    /// <exception cref="IOException">A file could not be read.</exception>
+    public static RlmCorpus FromDirectory(string directory, params string[] globs)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var root = new DirectoryInfo(directory);
+        if (!root.Exists)
+        {
+            throw new DirectoryNotFoundException($"No directory {directory}.");
+        }
+
+        var matcher = new Matcher(StringComparison.Ordinal);
+        matcher.AddIncludePatterns(globs is { Length: > 0 } ? globs : ["**/*"]);
+        var documents = new List<RlmDocument>();
+        foreach (string relative in matcher.GetResultsInFullPath(root.FullName).Select(p => Path.GetRelativePath(root.FullName, p)).Order(StringComparer.Ordinal))
+        {
+            string text = File.ReadAllText(Path.Combine(root.FullName, relative), Encoding.UTF8);
+            if (text.AsSpan(0, Math.Min(text.Length, 8_192)).Contains('\0'))
+            {
+                continue;
+            }
+
+            documents.Add(new RlmDocument(relative.Replace(Path.DirectorySeparatorChar, '/'), text));
+        }
+
+        return documents.Count == 0
+            ? throw new ArgumentException($"No text file under {directory} matches {string.Join(", ", globs is { Length: > 0 } ? globs : ["**/*"])}.", nameof(globs))
+            : FromDocuments(documents);
+    }
+
+    /// <summary>The documents whose names contain <paramref name="filter"/> (ordinal, case-insensitive), as a new corpus; <see langword="null"/> when none does.</summary>
+    internal RlmCorpus? Filter(string filter)
+    {
+        var chosen = _documents.Where(d => d.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToArray();
+        return chosen.Length == 0 ? null : chosen.Length == _documents.Count ? this : FromDocuments(chosen);
+    }
+}
