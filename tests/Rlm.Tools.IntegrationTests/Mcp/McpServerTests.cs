@@ -203,6 +203,18 @@ public sealed class McpServerTests(LoopbackOpenAIServer server, ITestOutputHelpe
         RlmProcess.AssertUsageError(result, "no input");
     }
 
+    [Theory]
+    [InlineData("directory not found", "--dir", "/no/such/directory/for-rlm-mcp")]
+    [InlineData("--glob works only with --dir", "--file", "x.txt", "--glob", "*.md")]
+    [InlineData("--max-depth must be between 1 and 8", "--dir", ".", "--max-depth", "9")]
+    [InlineData("unrecognized", "--dir", ".", "--stdin")]
+    public async Task BadInput_IsAUsageError_BeforeServing(string expected, params string[] args)
+    {
+        var result = await RlmProcess.RunAsync(["mcp", .. args]);
+
+        RlmProcess.AssertUsageError(result, expected);
+    }
+
     [Fact]
     public async Task Help_DocumentsTheSubcommand()
     {
