@@ -88,6 +88,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 Note(result.StopReason switch
                 {
                     RlmStopReason.IterationLimit => $"no final answer: the model used all {settings.MaxIterations} iterations; the answer above is its last reply.",
+                    RlmStopReason.TokenBudget or RlmStopReason.CostBudget or RlmStopReason.TimeBudget =>
+                        $"no final answer: the run reached its {JsonReport.StopReasonName(result.StopReason).Replace('_', ' ')}; the answer above is the best it had.",
+                    RlmStopReason.ErrorLimit => "no final answer: too many iterations in a row ended in tool errors; the answer above is the model's last reply.",
                     _ => "no final answer: the model replied in plain text instead of calling final; the answer above is that text.",
                 });
                 return ExitCodes.NoFinalAnswer;

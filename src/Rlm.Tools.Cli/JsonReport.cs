@@ -17,6 +17,11 @@ internal static class JsonReport
         RlmStopReason.FinalVariable => "final_var",
         RlmStopReason.TextReply => "text_reply",
         RlmStopReason.IterationLimit => "iteration_limit",
+        RlmStopReason.TokenBudget => "token_budget",
+        RlmStopReason.CostBudget => "cost_budget",
+        RlmStopReason.TimeBudget => "time_budget",
+        RlmStopReason.ErrorLimit => "error_limit",
+        RlmStopReason.ModelFailure => "model_failure",
         _ => reason.ToString().ToLowerInvariant(),
     };
 
@@ -30,6 +35,14 @@ internal static class JsonReport
             json.WriteString("answer", result.Answer);
             json.WriteString("stop_reason", StopReasonName(result.StopReason));
             json.WriteBoolean("is_final", result.IsFinal);
+            if (result.CostUsd is { } cost)
+            {
+                json.WriteNumber("cost_usd", cost);
+            }
+            else
+            {
+                json.WriteNull("cost_usd");
+            }
 
             json.WriteStartObject("models");
             json.WriteString("provider", models.Provider);

@@ -32,6 +32,10 @@ public sealed class RlmOptions
     private TimeSpan _modelRetryMaxDelay = TimeSpan.FromSeconds(30);
     private List<string> _redactedValues = [];
     private List<Microsoft.Extensions.AI.AITool> _tools = [];
+    private long? _maxTotalTokens;
+    private decimal? _maxCostUsd;
+    private TimeSpan? _maxWallTime;
+    private int _maxConsecutiveErrors = 10;
 
     /// <summary>Gets or sets the most model turns one session (root or recursive worker) may take before it must answer.</summary>
     /// <value>The default value is 30. After the last iteration, one more call without tools asks for the answer.</value>
@@ -173,6 +177,49 @@ public sealed class RlmOptions
     /// </summary>
     /// <value>The default value is an empty list. Values shorter than 4 characters are ignored.</value>
     public IList<string> RedactedValues { get => _redactedValues; set => _redactedValues = [.. value ?? throw new ArgumentNullException(nameof(value))]; }
+
+    /// <summary>
+    /// Gets or sets the most tokens (input plus output, every model call at every depth) a run may use. Checked before
+    /// every model request as it is dispatched, with every completed request's usage counted before its slot is freed: when
+    /// it is reached, no request is sent any more, so a run exceeds it by at most what the requests in flight at that moment
+    /// use (at most <see cref="MaxConcurrency"/> requests, the one whose usage reached it included). Sub-calls inherit what
+    /// remains: the budget is the run's, at every depth.
+    /// The root stops taking tool iterations at 90% and answers with one last tool-less call when the rest fits; the run
+    /// then stops with <see cref="RlmStopReason.TokenBudget"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public long? MaxTotalTokens { get => _maxTotalTokens; set => _maxTotalTokens = value is < 1 ? throw new ArgumentOutOfRangeException(nameof(value), value, "MaxTotalTokens must be at least 1.") : value; }
+
+    /// <summary>
+    /// Gets or sets the most a run may cost in US dollars, priced by <see cref="Prices"/> per model. Enforced like
+    /// <see cref="MaxTotalTokens"/> (same bound; <see cref="RlmStopReason.CostBudget"/>). A model without a price counts as
+    /// free for this check, and <see cref="RlmResult.CostUsd"/> is then <see langword="null"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public decimal? MaxCostUsd { get => _maxCostUsd; set => _maxCostUsd = value is <= 0 ? throw new ArgumentOutOfRangeException(nameof(value), value, "MaxCostUsd must be positive.") : value; }
+
+    /// <summary>
+    /// Gets or sets the longest a run may take. When it is reached no model request is sent any more and requests in
+    /// flight are left to finish; the run stops with <see cref="RlmStopReason.TimeBudget"/> and the best answer so far.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan? MaxWallTime { get => _maxWallTime; set => _maxWallTime = value is { } v && v <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(value), value, "MaxWallTime must be positive.") : value; }
+
+    /// <summary>
+    /// Gets or sets how many iterations in a row of one session may end with every tool call an error. The root then
+    /// answers with one last tool-less call and the run stops with <see cref="RlmStopReason.ErrorLimit"/>; a recursive
+    /// session returns its last answer to its parent.
+    /// </summary>
+    /// <value>The default value is 10.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxConsecutiveErrors { get => _maxConsecutiveErrors; set => _maxConsecutiveErrors = Positive(value); }
+
+    /// <summary>Gets or sets the prices that give <see cref="RlmResult.CostUsd"/> and enforce <see cref="MaxCostUsd"/>.</summary>
+    /// <value>The default value is <see cref="RlmPriceTable.Default"/> (a new table per options instance).</value>
+    public RlmPriceTable Prices { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = RlmPriceTable.Default;
 
     /// <summary>
     /// Gets or sets custom tools the root model may call next to the ten built-in ones (as the reference library's

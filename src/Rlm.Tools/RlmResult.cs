@@ -20,6 +20,12 @@ public sealed class RlmResult
     /// </summary>
     public bool AllSubCallsFailed => Statistics.SubCalls > 0 && Statistics.FailedSubCalls >= Statistics.SubCalls;
 
+    /// <summary>
+    /// Gets what the run cost in US dollars, priced by <see cref="RlmOptions.Prices"/> per model id; <see langword="null"/>
+    /// when a model that was used has no price.
+    /// </summary>
+    public decimal? CostUsd { get; init; }
+
     /// <summary>Gets token usage summed over every model call at every depth.</summary>
     public required UsageDetails Usage { get; init; }
 

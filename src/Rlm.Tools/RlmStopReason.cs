@@ -20,4 +20,16 @@ public enum RlmStopReason
     /// <see cref="RlmModelException.PartialResult"/>: the answer is empty.
     /// </summary>
     ModelFailure,
+
+    /// <summary><see cref="RlmOptions.MaxTotalTokens"/> was reached; the answer is the best the run had (a last tool-less call when it fitted).</summary>
+    TokenBudget,
+
+    /// <summary><see cref="RlmOptions.MaxCostUsd"/> was reached; the answer is the best the run had.</summary>
+    CostBudget,
+
+    /// <summary><see cref="RlmOptions.MaxWallTime"/> was reached; the answer is the best the run had.</summary>
+    TimeBudget,
+
+    /// <summary><see cref="RlmOptions.MaxConsecutiveErrors"/> iterations in a row had only failing tool calls; the answer comes from one last tool-less call.</summary>
+    ErrorLimit,
 }

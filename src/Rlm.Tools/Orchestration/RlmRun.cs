@@ -24,6 +24,9 @@ internal sealed class RlmRun : IAsyncDisposable
     private int _modelRetries;
     private int _failedModelCalls;
     private int _maxDepthReached;
+    private long _totalTokens;
+    private object? _budgetStop;
+    private int _softWarned;
     private readonly ResiliencePipeline _retry;
     private static readonly ResiliencePropertyKey<int> s_depthKey = new("rlm.depth");
     private static readonly ResiliencePropertyKey<string> s_roleKey = new("rlm.role");
@@ -35,7 +38,8 @@ internal sealed class RlmRun : IAsyncDisposable
         Options = options;
         Redactor = new SecretRedactor(options.RedactedValues);
         Logger = options.LoggerFactory?.CreateLogger(RlmLog.Category) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        Dispatcher = new SubCallDispatcher(options.MaxConcurrency, options.ModelRequestTimeout, options.ConcurrencyLimiter, options.TimeProvider);
+        Dispatcher = new SubCallDispatcher(options.MaxConcurrency, options.ModelRequestTimeout, options.ConcurrencyLimiter, options.TimeProvider,
+            options.MaxTotalTokens is null && options.MaxCostUsd is null && options.MaxWallTime is null ? null : CheckBudget);
         _retry = CreateRetryPipeline();
         _startTimestamp = options.TimeProvider.GetTimestamp();
     }
@@ -118,10 +122,11 @@ internal sealed class RlmRun : IAsyncDisposable
             var response = await _retry.ExecuteAsync(
                 async (context, _) =>
                 {
+                    CheckBudget();
                     Interlocked.Increment(ref attempts);
                     Interlocked.Increment(ref _modelCalls);
-                    var response = await Dispatcher.SendAsync(client, messages, chatOptions, context.CancellationToken).ConfigureAwait(false);
-                    AddUsage(response.ModelId ?? chatOptions.ModelId ?? role, response.Usage);
+                    var response = await Dispatcher.SendAsync(client, messages, chatOptions, context.CancellationToken,
+                        r => AddUsage(r.ModelId ?? chatOptions.ModelId ?? role, r.Usage)).ConfigureAwait(false);
                     EnsureUsable(response, requireText);
                     return response;
                 },
@@ -130,7 +135,7 @@ internal sealed class RlmRun : IAsyncDisposable
             node.Complete(Elapsed, Summarize(response));
             return response;
         }
-        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is not RlmBudgetExceededException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             Interlocked.Increment(ref _failedModelCalls);
             var failure = ModelFailure.Classify(e);
@@ -199,7 +204,7 @@ internal sealed class RlmRun : IAsyncDisposable
                 Delay = Options.ModelRetryBaseDelay,
                 MaxDelay = maxDelay,
                 ShouldHandle = static args => ValueTask.FromResult(
-                    args.Outcome.Exception is { } e
+                    args.Outcome.Exception is { } e and not RlmBudgetExceededException
                     && !(e is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
                     && ModelFailure.Classify(e).IsTransient),
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
@@ -231,12 +236,106 @@ internal sealed class RlmRun : IAsyncDisposable
         return builder.Build();
     }
 
+    /// <summary>Throws <see cref="RlmBudgetExceededException"/> when a budget of <see cref="RlmOptions"/> is spent: no request may be sent.</summary>
+    public void CheckBudget()
+    {
+        if (BudgetReached(soft: false) is { } reason)
+        {
+            throw new RlmBudgetExceededException(reason, BudgetMessage(reason));
+        }
+    }
+
+    /// <summary>
+    /// The budget that is spent (<paramref name="soft"/>: 90% of a token or cost budget, so a session stops its tool
+    /// iterations with room for a last answer), or <see langword="null"/>. A hard stop is remembered: once spent, a budget
+    /// stays spent.
+    /// </summary>
+    public RlmStopReason? BudgetReached(bool soft)
+    {
+        if (Volatile.Read(ref _budgetStop) is { } stopped)
+        {
+            return (RlmStopReason)stopped;
+        }
+
+        var options = Options;
+        decimal factor = soft ? 0.9m : 1m;
+        RlmStopReason? reason = null;
+        if (options.MaxWallTime is { } wall && Elapsed >= wall)
+        {
+            reason = RlmStopReason.TimeBudget;
+        }
+        else if (options.MaxTotalTokens is { } tokens && Interlocked.Read(ref _totalTokens) >= tokens * factor)
+        {
+            reason = RlmStopReason.TokenBudget;
+        }
+        else if (options.MaxCostUsd is { } cost && CurrentCost() >= cost * factor)
+        {
+            reason = RlmStopReason.CostBudget;
+        }
+
+        if (reason is { } r && !soft)
+        {
+            Interlocked.CompareExchange(ref _budgetStop, (int)r, null);
+            Report(RlmProgressKind.BudgetWarning, 0, $"{BudgetMessage(r)} No further model requests are sent.");
+        }
+        else if (reason is not null && soft && Interlocked.Exchange(ref _softWarned, 1) == 0)
+        {
+            Report(RlmProgressKind.BudgetWarning, 0, "90% of a budget is spent: the run is finishing.");
+        }
+
+        return reason;
+    }
+
+    /// <summary>Whether a last call of about <paramref name="estimatedInputTokens"/> fits in what is left of the token and cost budgets.</summary>
+    public bool FitsLastCall(bool worker, int estimatedInputTokens)
+    {
+        var options = Options;
+        if (options.MaxTotalTokens is { } tokens && Interlocked.Read(ref _totalTokens) + estimatedInputTokens > tokens)
+        {
+            return false;
+        }
+
+        if (options.MaxCostUsd is { } cost)
+        {
+            string model = (worker ? options.WorkerModelId : options.RootModelId) ?? "";
+            decimal price = options.Prices.Find(model)?.InputPerMillion ?? 0;
+            return CurrentCost() + (estimatedInputTokens * price / 1_000_000m) <= cost;
+        }
+
+        return true;
+    }
+
+    private string BudgetMessage(RlmStopReason reason) => reason switch
+    {
+        RlmStopReason.TimeBudget => $"The run's time budget of {Options.MaxWallTime!.Value.TotalSeconds:0.###} s is spent.",
+        RlmStopReason.TokenBudget => $"The run's token budget of {Options.MaxTotalTokens:N0} tokens is spent ({Interlocked.Read(ref _totalTokens):N0} used).",
+        RlmStopReason.CostBudget => $"The run's cost budget of ${Options.MaxCostUsd:0.####} is spent (${CurrentCost():0.####} used).",
+        _ => "A budget is spent.",
+    };
+
+    /// <summary>The cost so far of the models that have a price.</summary>
+    private decimal CurrentCost()
+    {
+        lock (_usageByModel)
+        {
+            decimal total = 0;
+            foreach (var (model, usage) in _usageByModel)
+            {
+                total += Options.Prices.Cost(model, usage) ?? 0;
+            }
+
+            return total;
+        }
+    }
+
     private void AddUsage(string model, UsageDetails? usage)
     {
         if (usage is null)
         {
             return;
         }
+
+        Interlocked.Add(ref _totalTokens, (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0));
 
         lock (_usageByModel)
         {
@@ -263,6 +362,7 @@ internal sealed class RlmRun : IAsyncDisposable
 
         return new RlmResult
         {
+            CostUsd = Options.Prices.Cost(byModel),
             Answer = outcome.Answer,
             StopReason = outcome.StopReason,
             Usage = usage,
@@ -302,3 +402,9 @@ internal sealed class RlmRun : IAsyncDisposable
 
 /// <summary>How a session ended: its answer and why.</summary>
 internal sealed record SessionOutcome(string Answer, RlmStopReason StopReason, int Iterations);
+
+/// <summary>A budget of <see cref="RlmOptions"/> is spent: no model request may be sent. Handled inside the engine.</summary>
+internal sealed class RlmBudgetExceededException(RlmStopReason reason, string message) : Exception(message)
+{
+    public RlmStopReason Reason { get; } = reason;
+}

@@ -105,15 +105,35 @@ internal sealed class RlmSession
         };
 
         bool nudged = false;
+        int erroredInARow = 0;
+        RlmStopReason stop = RlmStopReason.IterationLimit;
         for (int iteration = 1; iteration <= options.MaxIterations; iteration++)
         {
+            // Budgets: tool iterations stop at 90% of a token or cost budget, leaving room for a last answer.
+            if (_run.BudgetReached(soft: true) is { } budget)
+            {
+                stop = budget;
+                break;
+            }
+
             _run.RecordIteration();
             _run.Report(RlmProgressKind.Iteration, _depth, $"iter {iteration}: calling {ModelName} ({Role})...");
             var modelNode = _node.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({Role})", _depth, _run.Elapsed);
             ConversationBudget.Trim(messages, options.MaxConversationChars);
             Iterations = iteration;
             RlmLog.Iteration(_run.Logger, iteration, Role, _depth);
-            var response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, requireText: false, cancellationToken).ConfigureAwait(false);
+            ChatResponse response;
+            try
+            {
+                response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, requireText: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RlmBudgetExceededException e)
+            {
+                modelNode.Complete(_run.Elapsed, e.Message, isError: true);
+                stop = e.Reason;
+                break;
+            }
+
             messages.AddRange(response.Messages);
 
             var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
@@ -142,20 +162,70 @@ internal sealed class RlmSession
                 }
             }
 
+            erroredInARow = results.All(r => r.IsError) ? erroredInARow + 1 : 0;
+            if (erroredInARow >= options.MaxConsecutiveErrors)
+            {
+                stop = RlmStopReason.ErrorLimit;
+                break;
+            }
+
             messages.Add(new ChatMessage(ChatRole.User, BudgetLine(iteration)));
         }
 
-        // The iteration limit: one last call that may not use tools asks for the answer.
-        messages.Add(new ChatMessage(ChatRole.User,
-            $"You have used all {options.MaxIterations} iterations. Tools are now disabled. Reply with your best final answer as plain text, using what you have found so far."));
-        _run.Report(RlmProgressKind.Iteration, _depth, $"iteration limit: asking {ModelName} ({Role}) for its answer...");
-        var lastNode = _node.AddChild(RlmTraceKind.ModelCall, $"last call ({Role}, no tools)", _depth, _run.Elapsed);
-        ConversationBudget.Trim(messages, options.MaxConversationChars);
-        var lastOptions = chatOptions.Clone();
-        lastOptions.ToolMode = ChatToolMode.None;
-        var last = await _run.CallModelAsync(IsWorker, [.. messages], lastOptions, lastNode, requireText: true, cancellationToken).ConfigureAwait(false);
-        return new SessionOutcome(last.Text.Trim(), RlmStopReason.IterationLimit, options.MaxIterations);
+        return await LastAnswerAsync(messages, chatOptions, stop, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Ends a session that did not call <c>final</c>: one last call without tools asks for the answer (at the iteration
+    /// and error limits, and at a token or cost budget when the rest of the budget fits the call); otherwise, and when that
+    /// call is refused, the best answer so far is the model's last text.
+    /// </summary>
+    private async Task<SessionOutcome> LastAnswerAsync(List<ChatMessage> messages, ChatOptions chatOptions, RlmStopReason stop, CancellationToken cancellationToken)
+    {
+        var options = _run.Options;
+        string why = stop switch
+        {
+            RlmStopReason.IterationLimit => $"You have used all {options.MaxIterations} iterations.",
+            RlmStopReason.ErrorLimit => $"Your last {options.MaxConsecutiveErrors} iterations all ended in tool errors.",
+            RlmStopReason.TokenBudget => "The run's token budget is nearly spent.",
+            RlmStopReason.CostBudget => "The run's cost budget is nearly spent.",
+            _ => "The run's time is up.",
+        };
+
+        ConversationBudget.Trim(messages, options.MaxConversationChars);
+        int estimatedTokens = messages.Sum(m => m.Text.Length) / 4 + 1_000;
+        if (stop is RlmStopReason.IterationLimit or RlmStopReason.ErrorLimit || (stop is not RlmStopReason.TimeBudget && _run.FitsLastCall(IsWorker, estimatedTokens)))
+        {
+            messages.Add(new ChatMessage(ChatRole.User, $"{why} Tools are now disabled. Reply with your best final answer as plain text, using what you have found so far."));
+            _run.Report(RlmProgressKind.Iteration, _depth, $"{Describe(stop)}: asking {ModelName} ({Role}) for its answer...");
+            var lastNode = _node.AddChild(RlmTraceKind.ModelCall, $"last call ({Role}, no tools)", _depth, _run.Elapsed);
+            var lastOptions = chatOptions.Clone();
+            lastOptions.ToolMode = ChatToolMode.None;
+            try
+            {
+                var last = await _run.CallModelAsync(IsWorker, [.. messages], lastOptions, lastNode, requireText: true, cancellationToken).ConfigureAwait(false);
+                return new SessionOutcome(last.Text.Trim(), stop, Iterations);
+            }
+            catch (RlmBudgetExceededException e)
+            {
+                lastNode.Complete(_run.Elapsed, e.Message, isError: true);
+            }
+        }
+
+        string bestSoFar = messages.LastOrDefault(m => m.Role == ChatRole.Assistant && !string.IsNullOrWhiteSpace(m.Text))?.Text.Trim() ?? "";
+        _run.Report(RlmProgressKind.Iteration, _depth, $"{Describe(stop)}: the run stops with its best answer so far");
+        return new SessionOutcome(bestSoFar.Length > 0 ? bestSoFar : $"(no answer: the run stopped at its {Describe(stop)} before the model answered)", stop, Iterations);
+    }
+
+    private static string Describe(RlmStopReason stop) => stop switch
+    {
+        RlmStopReason.IterationLimit => "iteration limit",
+        RlmStopReason.ErrorLimit => "consecutive-error limit",
+        RlmStopReason.TokenBudget => "token budget",
+        RlmStopReason.CostBudget => "cost budget",
+        RlmStopReason.TimeBudget => "time budget",
+        _ => stop.ToString(),
+    };
 
     private async Task<ToolResult[]> RunCallsAsync(List<FunctionCallContent> calls, RlmTraceNode modelNode, CancellationToken cancellationToken)
     {
@@ -336,7 +406,7 @@ internal sealed class RlmSession
         catch (Exception e)
         {
             _run.RecordFailedSubCall();
-            string error = e is RlmModelException ? e.Message : $"{e.GetType().Name}: {TextLimits.OneLine(_run.Redactor.Redact(e.Message), 300)}";
+            string error = e is RlmModelException or RlmBudgetExceededException ? e.Message : $"{e.GetType().Name}: {TextLimits.OneLine(_run.Redactor.Redact(e.Message), 300)}";
             activity?.SetStatus(ActivityStatusCode.Error, error);
             activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
             RlmLog.SubCallFailed(_run.Logger, childDepth, error);

@@ -25,11 +25,16 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
     private readonly Task[] _workers;
     private readonly ResiliencePipeline _timeout;
     private readonly RateLimiter? _limiter;
+
+    // Runs on the worker right before a request goes out (the run's budget check): a request queued behind busy workers
+    // is checked when it is dispatched, not when it was queued, so a budget is exceeded by at most the requests in flight.
+    private readonly Action? _beforeDispatch;
     private int _inFlight;
     private int _peak;
 
-    public SubCallDispatcher(int workers, TimeSpan requestTimeout, RateLimiter? limiter = null, TimeProvider? timeProvider = null)
+    public SubCallDispatcher(int workers, TimeSpan requestTimeout, RateLimiter? limiter = null, TimeProvider? timeProvider = null, Action? beforeDispatch = null)
     {
+        _beforeDispatch = beforeDispatch;
         _timeout = new ResiliencePipelineBuilder { TimeProvider = timeProvider ?? TimeProvider.System }.AddTimeout(requestTimeout).Build();
         _limiter = limiter;
         _workers = new Task[workers];
@@ -43,9 +48,14 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
     public int PeakInFlight => Volatile.Read(ref _peak);
 
     /// <summary>Queues a request and waits for its response. Cancellation removes it from the queue or cancels it in flight.</summary>
-    public Task<ChatResponse> SendAsync(IChatClient client, IReadOnlyList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
+    /// <param name="client">The model.</param>
+    /// <param name="messages">The conversation.</param>
+    /// <param name="options">The request options.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <param name="onResponse">Runs on the worker with the response before its slot is freed (the run records usage there, so a budget check of the next request sees it).</param>
+    public Task<ChatResponse> SendAsync(IChatClient client, IReadOnlyList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken, Action<ChatResponse>? onResponse = null)
     {
-        var request = new ModelRequest(client, messages, options, cancellationToken);
+        var request = new ModelRequest(client, messages, options, cancellationToken) { OnResponse = onResponse };
         if (!_requests.Writer.TryWrite(request))
         {
             return Task.FromException<ChatResponse>(new ObjectDisposedException(nameof(SubCallDispatcher)));
@@ -81,6 +91,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
                     }
                 }
 
+                _beforeDispatch?.Invoke();
                 counted = true;
                 TextLimits.InterlockedMax(ref _peak, Interlocked.Increment(ref _inFlight));
                 var response = await _timeout.ExecuteAsync(
@@ -89,6 +100,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
                         await request.Client.GetResponseAsync(request.Messages, request.Options, token).WaitAsync(token).ConfigureAwait(false),
                     request,
                     request.CancellationToken).ConfigureAwait(false);
+                request.OnResponse?.Invoke(response);
                 request.Completion.TrySetResult(response);
             }
             catch (OperationCanceledException e) when (request.CancellationToken.IsCancellationRequested)
@@ -132,5 +144,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
         public TaskCompletionSource<ChatResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Activity? Activity { get; } = Activity.Current;
+
+        public Action<ChatResponse>? OnResponse { get; init; }
     }
 }

@@ -30,4 +30,7 @@ public enum RlmProgressKind
 
     /// <summary>A model request failed transiently and waits to be retried.</summary>
     ModelRetry,
+
+    /// <summary>A budget of <see cref="RlmOptions"/> is nearly (90%) or wholly spent.</summary>
+    BudgetWarning,
 }

@@ -1,0 +1,131 @@
+using Microsoft.Extensions.AI;
+using Rlm.Tools.Tests.TestSupport;
+
+namespace Rlm.Tools.Tests.Orchestration;
+
+/// <summary>Token, cost, time and error budgets, enforced under parallel fan-out with usage reported by every call.</summary>
+public sealed class BudgetTests
+{
+    private static readonly string s_context = string.Concat(Enumerable.Range(0, 400).Select(i => $"row {i:D3} some text\n"));
+
+    private static ChatResponse FanOut(int count) =>
+        TestChatClient.Calls(new UsageDetails { InputTokenCount = 100, OutputTokenCount = 10 },
+            [.. Enumerable.Range(0, count).Select(i => ("sub_llm", (object)new { query = $"part {i}", start = i * 100, end = i * 100 + 100 }))]);
+
+    private static TestChatClient Worker(int inputTokens, int delayMs = 5) => new()
+    {
+        GetResponseAsyncCallback = async (_, _, ct) =>
+        {
+            await Task.Delay(delayMs, ct);
+            return TestChatClient.Text("worker result", new UsageDetails { InputTokenCount = inputTokens, OutputTokenCount = 10 });
+        },
+    };
+
+    [Fact]
+    public async Task TokenBudget_UnderParallelFanOut_IsExceededByAtMostTheRequestsInFlight()
+    {
+        const int Concurrency = 3;
+        var worker = Worker(1_000);
+        var root = new ScriptedChatClient(_ => FanOut(20), _ => FanOut(20), _ => FanOut(20));
+        var options = new RlmOptions { MaxTotalTokens = 5_000, MaxConcurrency = Concurrency, MaxSubCalls = 100 };
+
+        var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("q?", s_context);
+
+        long used = (result.Usage.InputTokenCount ?? 0) + (result.Usage.OutputTokenCount ?? 0);
+        Assert.Equal(RlmStopReason.TokenBudget, result.StopReason);
+        Assert.InRange(used, 4_500, 5_000 + Concurrency * 1_010); // the bound: what was in flight when it was reached
+        Assert.True(result.Statistics.FailedSubCalls > 0);
+        static IEnumerable<RlmTraceNode> Flatten(RlmTraceNode n) => n.Children.SelectMany(Flatten).Prepend(n);
+        Assert.Contains(Flatten(result.Trajectory), n => n.IsError && (n.Summary ?? "").Contains("token budget of 5,000 tokens is spent", StringComparison.Ordinal));
+        Assert.True(worker.Requests.Count < 20, $"{worker.Requests.Count} worker requests were sent");
+        Assert.False(string.IsNullOrWhiteSpace(result.Answer));
+    }
+
+    [Fact]
+    public async Task CostBudget_UsesThePriceTable_AndTheResultShowsTheCost()
+    {
+        var prices = new RlmPriceTable();
+        prices.Set("root-m", new RlmModelPrice(10m, 1m, 20m));   // $ per 1M tokens
+        prices.Set("worker-m", new RlmModelPrice(100m, 10m, 100m));
+        var worker = new TestChatClient
+        {
+            GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "w"))
+            {
+                ModelId = "worker-m",
+                Usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 0 }, // $0.10 each
+            }),
+        };
+        var root = new ScriptedChatClient(_ => FanOut(4), _ => FanOut(4), _ => FanOut(4), _ => FanOut(4));
+        var options = new RlmOptions { MaxCostUsd = 0.5m, MaxConcurrency = 1, Prices = prices, RootModelId = "root-m", WorkerModelId = "worker-m" };
+
+        var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("q?", s_context);
+
+        Assert.Equal(RlmStopReason.CostBudget, result.StopReason);
+        Assert.NotNull(result.CostUsd);
+        Assert.InRange(result.CostUsd!.Value, 0.45m, 0.5m + 0.1m + 0.01m);
+        Assert.True(worker.Requests.Count <= 5);
+    }
+
+    [Fact]
+    public void PriceTable_FindsByPrefixAndProviderPrefix_AndUnknownModelsHaveNoCost()
+    {
+        var table = RlmPriceTable.Default;
+
+        Assert.Equal(0.40m, table.Find("gpt-4.1-mini-2025-04-14")!.InputPerMillion);
+        Assert.Equal(2m, table.Find("openai/gpt-4.1")!.InputPerMillion);
+        Assert.Null(table.Find("llama-3-70b"));
+        Assert.Equal(2m * 0.5m + 0.5m * 0.5m + 8m * 0.1m,
+            table.Cost("gpt-4.1", new UsageDetails { InputTokenCount = 1_000_000, CachedInputTokenCount = 500_000, OutputTokenCount = 100_000 }));
+        Assert.Null(table.Cost(new Dictionary<string, UsageDetails> { ["gpt-4.1"] = new() { InputTokenCount = 1 }, ["mystery"] = new() { InputTokenCount = 1 } }));
+    }
+
+    [Fact]
+    public async Task TimeBudget_StopsTheRun_WithTheBestAnswerSoFar()
+    {
+        var root = new TestChatClient
+        {
+            GetResponseAsyncCallback = async (_, _, ct) =>
+            {
+                await Task.Delay(150, ct);
+                return new ChatResponse(new ChatMessage(ChatRole.Assistant,
+                    [new TextContent("Looking: the answer is probably row 042."), new FunctionCallContent(Guid.NewGuid().ToString("N"), "peek", new Dictionary<string, object?> { ["start"] = 0, ["end"] = 10 })]));
+            },
+        };
+
+        var result = await new RecursiveLanguageModel(root, options: new RlmOptions { MaxWallTime = TimeSpan.FromMilliseconds(400) }).QueryAsync("q?", s_context);
+
+        Assert.Equal(RlmStopReason.TimeBudget, result.StopReason);
+        Assert.Equal("Looking: the answer is probably row 042.", result.Answer);
+        Assert.InRange(root.Requests.Count, 2, 4);
+    }
+
+    [Fact]
+    public async Task ConsecutiveErrors_EndTheRunWithALastToolLessAnswer()
+    {
+        int step = 0;
+        var root = new TestChatClient
+        {
+            GetResponseAsyncCallback = (_, options, _) => Task.FromResult(options!.ToolMode == ChatToolMode.None
+                ? TestChatClient.Text("my best answer")
+                : TestChatClient.Calls(("grep", new { pattern = "(" + Interlocked.Increment(ref step) }))),
+        };
+
+        var result = await new RecursiveLanguageModel(root, options: new RlmOptions { MaxConsecutiveErrors = 3 }).QueryAsync("q?", s_context);
+
+        Assert.Equal(RlmStopReason.ErrorLimit, result.StopReason);
+        Assert.Equal("my best answer", result.Answer);
+        Assert.Equal(4, root.Requests.Count); // three failing iterations, then the last call
+    }
+
+    [Fact]
+    public void Budgets_RejectNonsense()
+    {
+        var options = new RlmOptions();
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxTotalTokens = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxCostUsd = 0m);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxWallTime = TimeSpan.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxConsecutiveErrors = 0);
+        Assert.Null(new RlmOptions().MaxTotalTokens);
+        Assert.Equal(10, new RlmOptions().MaxConsecutiveErrors);
+    }
+}
