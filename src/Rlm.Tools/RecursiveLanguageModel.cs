@@ -129,7 +129,71 @@ public sealed class RecursiveLanguageModel
             new AIFunctionFactoryOptions { Name = name, Description = description });
     }
 
-    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers <paramref name="query"/> over <paramref name="corpus"/> as a stream of typed events: iterations, model
+    /// responses with usage, tool calls, sub-calls, budget warnings, and last <see cref="RlmRunCompleted"/> with the answer
+    /// and the result.
+    /// </summary>
+    /// <param name="query">The question.</param>
+    /// <param name="corpus">The prepared context.</param>
+    /// <param name="cancellationToken">Cancels the run; stopping the enumeration early cancels it too.</param>
+    /// <returns>The events in the order they happened (events of parallel sub-calls interleave).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="corpus"/> is <see langword="null"/>.</exception>
+    /// <exception cref="RlmModelException">A root model request failed for good (thrown by the enumeration, after the events before it).</exception>
+    public IAsyncEnumerable<RlmEvent> QueryStreamingAsync(string query, RlmCorpus corpus, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(query);
+        ArgumentNullException.ThrowIfNull(corpus);
+        return StreamAsync(query, corpus.Text, cancellationToken);
+    }
+
+    /// <summary>Answers <paramref name="query"/> over one string context as a stream of typed events (see <see cref="QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/>).</summary>
+    /// <param name="query">The question.</param>
+    /// <param name="context">The context.</param>
+    /// <param name="cancellationToken">Cancels the run; stopping the enumeration early cancels it too.</param>
+    /// <returns>The events in the order they happened.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="context"/> is <see langword="null"/>.</exception>
+    public IAsyncEnumerable<RlmEvent> QueryStreamingAsync(string query, string context, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(query);
+        ArgumentNullException.ThrowIfNull(context);
+        return StreamAsync(query, ContextText.FromString(context), cancellationToken);
+    }
+
+    private async IAsyncEnumerable<RlmEvent> StreamAsync(string query, ContextText text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var events = System.Threading.Channels.Channel.CreateUnbounded<RlmEvent>(new() { SingleReader = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = Task.Run(async () =>
+        {
+            try
+            {
+                var result = await RunAsync(query, text, stop.Token, e => events.Writer.TryWrite(e)).ConfigureAwait(false);
+                events.Writer.TryWrite(new RlmRunCompleted(result.Statistics.WallTime, 0, result.Answer, result));
+                events.Writer.TryComplete();
+            }
+            catch (Exception e)
+            {
+                events.Writer.TryComplete(e);
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            await foreach (var item in events.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                yield return item;
+            }
+        }
+        finally
+        {
+            // The consumer stopped early (or the run ended): cancel the run and let it finish before returning.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await run.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var view = new ContextView(text);
@@ -140,7 +204,7 @@ public sealed class RecursiveLanguageModel
         activity?.SetTag("rlm.max_depth", Options.MaxDepth);
         try
         {
-            await using var run = new RlmRun(RootClient, WorkerClient, Options);
+            await using var run = new RlmRun(RootClient, WorkerClient, Options, events);
             RlmLog.QueryStarted(run.Logger, view.Length, view.LineCount, text.Documents.Count, Options.MaxDepth);
             var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
             var session = new RlmSession(run, depth: 0, view, query, trajectory);

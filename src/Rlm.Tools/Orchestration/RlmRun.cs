@@ -25,14 +25,16 @@ internal sealed class RlmRun : IAsyncDisposable
     private int _failedModelCalls;
     private int _maxDepthReached;
     private long _totalTokens;
+    private readonly Action<RlmEvent>? _events;
     private object? _budgetStop;
     private int _softWarned;
     private readonly ResiliencePipeline _retry;
     private static readonly ResiliencePropertyKey<int> s_depthKey = new("rlm.depth");
     private static readonly ResiliencePropertyKey<string> s_roleKey = new("rlm.role");
 
-    public RlmRun(IChatClient rootClient, IChatClient workerClient, RlmOptions options)
+    public RlmRun(IChatClient rootClient, IChatClient workerClient, RlmOptions options, Action<RlmEvent>? events = null)
     {
+        _events = events;
         RootClient = rootClient;
         WorkerClient = workerClient;
         Options = options;
@@ -95,8 +97,20 @@ internal sealed class RlmRun : IAsyncDisposable
 
     public void RecordDepth(int depth) => TextLimits.InterlockedMax(ref _maxDepthReached, depth);
 
-    public void Report(RlmProgressKind kind, int depth, string message) =>
+    public void Report(RlmProgressKind kind, int depth, string message)
+    {
         Options.Progress?.Report(new RlmProgressEvent(kind, depth, Elapsed, Redactor.Redact(message)));
+        if (kind == RlmProgressKind.BudgetWarning)
+        {
+            Emit(new RlmBudgetWarning(Elapsed, depth, message));
+        }
+    }
+
+    /// <summary>Gets whether someone listens to typed events (<see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/>).</summary>
+    public bool HasEventListener => _events is not null;
+
+    /// <summary>Sends a typed event to the stream, when there is one.</summary>
+    public void Emit(RlmEvent e) => _events?.Invoke(e);
 
     /// <summary>
     /// Sends one model request through the dispatcher under the run's retry policy (Polly: exponential back-off with
@@ -133,6 +147,12 @@ internal sealed class RlmRun : IAsyncDisposable
                 context,
                 state: 0).ConfigureAwait(false);
             node.Complete(Elapsed, Summarize(response));
+            if (_events is not null)
+            {
+                Emit(new RlmModelResponded(Elapsed, node.Depth, role, response.ModelId ?? chatOptions.ModelId, response.Usage,
+                    response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Count()));
+            }
+
             return response;
         }
         catch (Exception e) when (e is not RlmBudgetExceededException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))

@@ -122,6 +122,7 @@ internal sealed class RlmSession
             ConversationBudget.Trim(messages, options.MaxConversationChars);
             Iterations = iteration;
             RlmLog.Iteration(_run.Logger, iteration, Role, _depth);
+            _run.Emit(new RlmIterationStarted(_run.Elapsed, _depth, iteration, Role));
             ChatResponse response;
             try
             {
@@ -254,6 +255,7 @@ internal sealed class RlmSession
         string label = Label(call);
         var node = modelNode.AddChild(RlmTraceKind.ToolCall, label, _depth, _run.Elapsed);
         RlmLog.ToolCall(_run.Logger, name, _depth);
+        _run.Emit(new RlmToolCallStarted(_run.Elapsed, _depth, call.CallId, name, label));
         RlmLog.ToolCallDetail(_run.Logger, _depth, label);
         _run.Report(RlmProgressKind.ToolCall, _depth, label);
         s_currentToolNode.Value = node;
@@ -288,6 +290,10 @@ internal sealed class RlmSession
         }
 
         node.Complete(_run.Elapsed, TextLimits.OneLine(result.Text, 100), result.IsError);
+        if (_run.HasEventListener)
+        {
+            _run.Emit(new RlmToolCallEnded(_run.Elapsed, _depth, call.CallId, name, result.IsError, TextLimits.OneLine(result.Text, 200)));
+        }
         if (result.IsError)
         {
             // The model reads the error and may recover; the span still says the call failed.
@@ -365,6 +371,7 @@ internal sealed class RlmSession
         int chars = slice?.Length ?? query.Length;
         string worker = options.WorkerModelId ?? "worker";
         RlmLog.SubCallStarted(_run.Logger, childDepth, chars, leaf ? "leaf" : "session");
+        _run.Emit(new RlmSubCallStarted(_run.Elapsed, childDepth, chars, leaf));
         _run.Report(RlmProgressKind.SubCallStarted, childDepth, $"sub-call started (depth={childDepth}, {chars:N0} chars, {(leaf ? "leaf" : "session")}) [{worker}]");
         try
         {
@@ -393,10 +400,12 @@ internal sealed class RlmSession
                 _run.RecordFailedSubCall();
                 activity?.SetStatus(ActivityStatusCode.Error, "empty answer");
                 _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): the worker gave an empty answer");
+                _run.Emit(new RlmSubCallEnded(_run.Elapsed, childDepth, Failed: true, "the worker gave an empty answer"));
                 return ToolResult.Error("the sub-call failed: the worker gave an empty answer.");
             }
 
             _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call done (depth={childDepth}): {TextLimits.OneLine(answer, 80)}");
+            _run.Emit(new RlmSubCallEnded(_run.Elapsed, childDepth, Failed: false, TextLimits.OneLine(answer, 200)));
             return new ToolResult(answer);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -411,6 +420,7 @@ internal sealed class RlmSession
             activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
             RlmLog.SubCallFailed(_run.Logger, childDepth, error);
             _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): {error}");
+            _run.Emit(new RlmSubCallEnded(_run.Elapsed, childDepth, Failed: true, TextLimits.OneLine(error, 200)));
             return ToolResult.Error($"the sub-call failed: {error}. Retry it later, split it, or answer from what you have.");
         }
     }
