@@ -72,7 +72,7 @@ ul.tree { padding-left: 0; }
 <h1>rlm trajectory: {{TITLE}}</h1>
 <div id="run"></div>
 <h2>Concurrency</h2>
-<div class="note">Model requests (model calls and leaf completions) in flight over the run.</div>
+<div class="note">Model calls and leaf completions in flight over the run (a leaf counts from its start, including any wait for a free slot).</div>
 <div id="timeline-box"></div>
 <h2>Call tree</h2>
 <div class="note">Click a row for its details; ▾/▸ folds its children. Siblings that ran at the same time are framed as a parallel group.</div>
