@@ -61,6 +61,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 ? await rlm.QueryAsync(settings.Question, input.Context, cancellationToken).ConfigureAwait(false)
                 : await rlm.QueryAsync(settings.Question, input.Documents!, cancellationToken).ConfigureAwait(false);
             printer.Enabled = false;
+            WriteTrajectory(result, settings.Question);
 
             if (verbose)
             {
@@ -175,7 +176,34 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             throw new CliUsageException($"--max-concurrency must be at least 1 (got {maxConcurrency})");
         }
 
+        if (parseResult.GetValue(command.TrajectorySensitive) && parseResult.GetValue(command.Trajectory) is null)
+        {
+            throw new CliUsageException("--trajectory-sensitive needs --trajectory PATH");
+        }
+
         return new Settings(question, maxIterations, maxDepth, maxConcurrency);
+    }
+
+    private void WriteTrajectory(RlmResult result, string question)
+    {
+        if (parseResult.GetValue(command.Trajectory) is not { } path)
+        {
+            return;
+        }
+
+        try
+        {
+            using var file = File.Create(path);
+            RlmTrajectoryWriter.WriteJsonLines(result, file, new RlmTrajectoryOptions
+            {
+                IncludeSensitiveData = parseResult.GetValue(command.TrajectorySensitive),
+                Question = question,
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"cannot write the trajectory to {path}: {OneLine(e.Message)}");
+        }
     }
 
     private async Task<CliInput> LoadInputAsync(CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ internal static class Program
         var mcp = new McpCommand(command);
         mcp.Command.SetAction((parseResult, cancellationToken) => new McpRunner(mcp, parseResult).RunAsync(cancellationToken));
         command.Root.Subcommands.Add(mcp.Command);
+        var view = new ViewCommand();
+        view.Command.SetAction(view.RunAsync);
+        command.Root.Subcommands.Add(view.Command);
 
         // Response files (@file) are off: a question may well start with '@'.
         var parseResult = command.Root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -31,6 +34,12 @@ internal static class Program
             if (parseResult.CommandResult.Command == mcp.Command)
             {
                 await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm mcp --help)").ConfigureAwait(false);
+                return ExitCodes.UsageError;
+            }
+
+            if (parseResult.CommandResult.Command == view.Command)
+            {
+                await Console.Error.WriteLineAsync($"rlm view: {OneLine(message)} (see rlm view --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 

@@ -28,6 +28,9 @@ internal sealed class RlmCommand
 
         MCP server: rlm mcp (--file PATH... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
         (tools query and list_documents); see rlm mcp --help.
+
+        Trajectory viewer: rlm view TRAJECTORY.jsonl -o out.html writes one self-contained HTML page (call tree, parallel
+        groups, timings, concurrency timeline) from a file written with --trajectory; see rlm view --help.
         """;
 
     public RlmCommand()
@@ -125,9 +128,24 @@ internal sealed class RlmCommand
                           "usage_by_model, statistics and the trajectory tree.",
         };
 
+        Trajectory = new Option<string>("--trajectory")
+        {
+            Description = "Write the run's trajectory to this file as JSON Lines (one event per node: ids, kinds, depth, timings; " +
+                          "usage and statistics on the first line); view it with rlm view PATH -o out.html. Without " +
+                          "--trajectory-sensitive no question, answer, result excerpt or tool argument value is written.",
+            HelpName = "PATH",
+        };
+
+        TrajectorySensitive = new Option<bool>("--trajectory-sensitive")
+        {
+            Description = "With --trajectory: also write the question, the answer, result excerpts and tool-call arguments " +
+                          "(text that may quote the input).",
+        };
+
         Root = new RootCommand(Description)
         {
             Question, Files, Dir, Globs, Stdin, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Verbose, Json,
+            Trajectory, TrajectorySensitive,
         };
 
         // A question such as "[draft] summary?" must not be taken for a directive such as [suggest].
@@ -163,4 +181,8 @@ internal sealed class RlmCommand
     public Option<bool> Verbose { get; }
 
     public Option<bool> Json { get; }
+
+    public Option<string> Trajectory { get; }
+
+    public Option<bool> TrajectorySensitive { get; }
 }

@@ -1,0 +1,236 @@
+using System.Net;
+using System.Text;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>
+/// Renders a trajectory as one self-contained HTML page: inline CSS and JavaScript, the data embedded as JSON in a
+/// <c>script type="application/json"</c> element, and no external URL of any kind.
+/// </summary>
+internal static class TrajectoryHtml
+{
+    public static string Render(RlmTrajectory trajectory, string title)
+    {
+        // Every line is a JSON object; the array of them is the data. '<' only occurs inside JSON strings, where \u003c
+        // means the same, so no "</script>" or "<!--" can end or change the script element.
+        var data = new StringBuilder("[");
+        data.Append(trajectory.Run.GetRawText());
+        foreach (var node in trajectory.Nodes)
+        {
+            data.Append(",\n").Append(node.Json.GetRawText());
+        }
+
+        data.Append(']');
+        string json = data.ToString().Replace("<", "\\u003c", StringComparison.Ordinal);
+        return Template
+            .Replace("{{TITLE}}", WebUtility.HtmlEncode(title), StringComparison.Ordinal)
+            .Replace("{{DATA}}", json, StringComparison.Ordinal);
+    }
+
+    private const string Template = """
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>rlm trajectory: {{TITLE}}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #1b1f24; background: #fff; }
+h1 { font-size: 18px; margin: 0 0 8px; }
+h2 { font-size: 15px; margin: 18px 0 6px; }
+.summary { display: flex; flex-wrap: wrap; gap: 8px 20px; margin-bottom: 8px; }
+.summary div b { font-weight: 600; }
+.note { color: #57606a; font-size: 12px; }
+table.usage { border-collapse: collapse; font-size: 13px; }
+table.usage td, table.usage th { border: 1px solid #d0d7de; padding: 2px 8px; text-align: right; }
+table.usage th:first-child, table.usage td:first-child { text-align: left; }
+#timeline { border: 1px solid #d0d7de; background: #f6f8fa; }
+ul.tree, ul.tree ul { list-style: none; margin: 0; padding-left: 18px; }
+ul.tree { padding-left: 0; }
+.row { display: flex; align-items: center; gap: 6px; padding: 1px 4px; cursor: pointer; border-radius: 4px; white-space: nowrap; }
+.row:hover { background: #eef2f6; }
+.node.open > .row { background: #ddf4ff; }
+.toggle { width: 14px; display: inline-block; text-align: center; color: #57606a; }
+.kind { font-size: 11px; padding: 0 5px; border-radius: 8px; color: #fff; }
+.k-session { background: #8250df; } .k-model_call { background: #0969da; } .k-tool_call { background: #1a7f37; } .k-leaf { background: #bf8700; }
+.label { font-family: ui-monospace, monospace; overflow: hidden; text-overflow: ellipsis; max-width: 640px; }
+.dur, .tok { color: #57606a; font-size: 12px; }
+.err { color: #cf222e; font-weight: 600; }
+.bar { position: relative; width: 160px; height: 8px; background: #eaeef2; border-radius: 2px; margin-left: auto; flex: none; }
+.bar span { position: absolute; top: 0; height: 8px; background: #0969da; border-radius: 2px; min-width: 1px; }
+.parallel { border-left: 3px solid #fb8500; margin: 2px 0; padding-left: 4px; }
+.parallel > .ptitle { font-size: 11px; color: #bc4c00; }
+.details { margin: 2px 0 6px 24px; padding: 6px 10px; border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; font-size: 13px; }
+.details dt { font-weight: 600; } .details dd { margin: 0 0 4px 0; font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-word; }
+.collapsed > ul, .collapsed > .parallels { display: none; }
+#errors:empty { display: none; }
+#errors { color: #cf222e; }
+</style>
+</head>
+<body>
+<ul id="errors"></ul>
+<h1>rlm trajectory: {{TITLE}}</h1>
+<div id="run"></div>
+<h2>Concurrency</h2>
+<div class="note">Model calls and leaf completions in flight over the run (a leaf counts from its start, including any wait for a free slot).</div>
+<div id="timeline-box"></div>
+<h2>Call tree</h2>
+<div class="note">Click a row for its details; ▾/▸ folds its children. Siblings that ran at the same time are framed as a parallel group.</div>
+<ul class="tree" id="tree"></ul>
+<script type="application/json" id="rlm-data">{{DATA}}</script>
+<script>
+(function () {
+  "use strict";
+  var errors = document.getElementById("errors");
+  function report(text) { var li = document.createElement("li"); li.className = "error"; li.textContent = text; errors.appendChild(li); }
+  window.addEventListener("error", function (e) { report("error: " + e.message); });
+  window.addEventListener("unhandledrejection", function (e) { report("unhandled rejection: " + e.reason); });
+  var consoleError = console.error;
+  console.error = function () { report("console.error: " + Array.prototype.join.call(arguments, " ")); consoleError.apply(console, arguments); };
+
+  var lines = JSON.parse(document.getElementById("rlm-data").textContent);
+  var run = lines[0];
+  var nodes = lines.slice(1).filter(function (l) { return l.type === "node"; });
+  var byId = {};
+  nodes.forEach(function (n) { n.children = []; byId[n.id] = n; });
+  var roots = [];
+  nodes.forEach(function (n) { if (n.parent_id != null && byId[n.parent_id]) { byId[n.parent_id].children.push(n); } else { roots.push(n); } });
+  var endMs = 0;
+  nodes.forEach(function (n) { endMs = Math.max(endMs, n.started_ms + n.duration_ms); });
+  if (run.statistics && run.statistics.wall_ms > endMs) { endMs = run.statistics.wall_ms; }
+  if (endMs <= 0) { endMs = 1; }
+
+  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) { e.className = cls; } if (text != null) { e.textContent = text; } return e; }
+  function ms(v) { return v >= 1000 ? (v / 1000).toFixed(2) + " s" : v.toFixed(1) + " ms"; }
+  function tokens(u) { return u ? (u.total_tokens != null ? u.total_tokens : (u.input_tokens || 0) + (u.output_tokens || 0)) : null; }
+
+  // Run summary.
+  var runBox = document.getElementById("run");
+  var sum = el("div", "summary");
+  function item(name, value) { var d = el("div"); d.appendChild(el("b", null, name + ": ")); d.appendChild(document.createTextNode(String(value))); sum.appendChild(d); }
+  var st = run.statistics || {};
+  item("stop reason", run.stop_reason);
+  item("wall time", ms(st.wall_ms || endMs));
+  item("nodes", nodes.length);
+  item("model calls", st.model_calls);
+  item("sub-calls", st.sub_calls + (st.failed_sub_calls ? " (" + st.failed_sub_calls + " failed)" : ""));
+  item("peak concurrency", st.peak_concurrency);
+  item("max depth", st.max_depth_reached);
+  item("tokens", tokens(run.usage));
+  if (run.cost != null) { item("cost", run.cost); }
+  runBox.appendChild(sum);
+  if (run.question != null) { var q = el("div"); q.appendChild(el("b", null, "question: ")); q.appendChild(document.createTextNode(run.question)); runBox.appendChild(q); }
+  if (run.answer != null) { var a = el("div"); a.appendChild(el("b", null, "answer: ")); a.appendChild(document.createTextNode(run.answer)); runBox.appendChild(a); }
+  if (!run.sensitive) { runBox.appendChild(el("div", "note", "Written without sensitive data: no question, answer, result excerpts or tool arguments (rlm --trajectory-sensitive records them).")); }
+  var models = Object.keys(run.usage_by_model || {});
+  if (models.length) {
+    var t = el("table", "usage"); var hr = el("tr");
+    ["model", "input tokens", "output tokens", "total tokens"].forEach(function (h) { hr.appendChild(el("th", null, h)); });
+    t.appendChild(hr);
+    models.forEach(function (m) { var u = run.usage_by_model[m]; var r = el("tr"); [m, u.input_tokens, u.output_tokens, tokens(u)].forEach(function (v) { r.appendChild(el("td", null, String(v))); }); t.appendChild(r); });
+    runBox.appendChild(t);
+  }
+
+  // Concurrency timeline: a step chart of requests in flight.
+  (function () {
+    var W = 1000, H = 120, P = 24;
+    var ev = [];
+    nodes.forEach(function (n) { if (n.kind === "model_call" || n.kind === "leaf") { ev.push([n.started_ms, 1]); ev.push([n.started_ms + n.duration_ms, -1]); } });
+    ev.sort(function (x, y) { return x[0] - y[0] || x[1] - y[1]; });
+    var level = 0, peak = 0, pts = [[0, 0]];
+    ev.forEach(function (e) { pts.push([e[0], level]); level += e[1]; pts.push([e[0], level]); peak = Math.max(peak, level); });
+    pts.push([endMs, level]);
+    var ymax = Math.max(peak, 1);
+    function x(v) { return P + (W - 2 * P) * v / endMs; }
+    function y(v) { return H - P + 4 - (H - P - 8) * v / ymax; }
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("id", "timeline"); svg.setAttribute("viewBox", "0 0 " + W + " " + H); svg.setAttribute("width", "100%"); svg.setAttribute("height", String(H));
+    var d = "M" + pts.map(function (p) { return x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1); }).join(" L") + " L" + x(endMs).toFixed(1) + "," + y(0) + " Z";
+    var path = document.createElementNS(ns, "path"); path.setAttribute("d", d); path.setAttribute("fill", "#0969da55"); path.setAttribute("stroke", "#0969da"); svg.appendChild(path);
+    function text(tx, ty, s, anchor) { var e = document.createElementNS(ns, "text"); e.setAttribute("x", tx); e.setAttribute("y", ty); e.setAttribute("font-size", "11"); e.setAttribute("fill", "#57606a"); if (anchor) { e.setAttribute("text-anchor", anchor); } e.textContent = s; svg.appendChild(e); }
+    text(2, y(ymax) + 4, String(ymax)); text(2, y(0), "0");
+    text(x(0), H - 2, "0"); text(x(endMs), H - 2, ms(endMs), "end");
+    document.getElementById("timeline-box").appendChild(svg);
+  })();
+
+  // Parallel groups: siblings whose time ranges overlap, as runs of consecutive siblings sorted by start.
+  function groups(children) {
+    var sorted = children.slice().sort(function (a, b) { return a.started_ms - b.started_ms || a.id - b.id; });
+    var out = [], cur = null, curEnd = -1;
+    sorted.forEach(function (c) {
+      var end = c.started_ms + c.duration_ms;
+      if (cur && c.started_ms < curEnd) { cur.push(c); curEnd = Math.max(curEnd, end); }
+      else { cur = [c]; out.push(cur); curEnd = end; }
+    });
+    return out;
+  }
+
+  function details(n) {
+    var box = el("dl", "details"); box.id = "details-" + n.id; box.hidden = true;
+    function row(name, value) { box.appendChild(el("dt", null, name)); box.appendChild(el("dd", null, value)); }
+    row("node", "#" + n.id + " (" + n.kind + ", depth " + n.depth + (n.parent_id != null ? ", parent #" + n.parent_id : "") + ")");
+    row("label / arguments", n.label);
+    row("started", ms(n.started_ms) + " after the start; took " + ms(n.duration_ms));
+    if (n.model != null) { row("model", n.model); }
+    if (n.usage) { row("tokens", "input " + n.usage.input_tokens + ", output " + n.usage.output_tokens + ", total " + tokens(n.usage)); }
+    if (n.cost != null) { row("cost", String(n.cost)); }
+    row("result", n.summary != null ? n.summary : (run.sensitive ? "(none)" : "(not recorded: written without sensitive data)"));
+    if (n.is_error) { row("error", "yes"); }
+    return box;
+  }
+
+  function renderNode(n) {
+    var li = el("li", "node"); li.id = "node-" + n.id; li.setAttribute("data-id", n.id);
+    var row = el("div", "row");
+    var toggle = el("span", "toggle", n.children.length ? "▾" : "");
+    row.appendChild(toggle);
+    row.appendChild(el("span", "kind k-" + n.kind, n.kind.replace("_", " ")));
+    var label = el("span", "label", n.label); label.title = n.label; row.appendChild(label);
+    row.appendChild(el("span", "dur", ms(n.duration_ms)));
+    if (n.usage) { row.appendChild(el("span", "tok", tokens(n.usage) + " tok")); }
+    if (n.is_error) { row.appendChild(el("span", "err", "error")); }
+    var bar = el("span", "bar"); var fill = el("span");
+    fill.style.left = (100 * n.started_ms / endMs).toFixed(2) + "%"; fill.style.width = (100 * n.duration_ms / endMs).toFixed(2) + "%";
+    bar.appendChild(fill); row.appendChild(bar);
+    li.appendChild(row);
+    var box = details(n); li.appendChild(box);
+    toggle.addEventListener("click", function (e) { e.stopPropagation(); li.classList.toggle("collapsed"); toggle.textContent = li.classList.contains("collapsed") ? "▸" : "▾"; });
+    row.addEventListener("click", function () { setOpen(n.id, box.hidden); });
+    if (n.children.length) {
+      var ul = el("ul");
+      groups(n.children).forEach(function (g) {
+        if (g.length > 1) {
+          var wrap = el("li", "parallel"); wrap.appendChild(el("div", "ptitle", "parallel ×" + g.length));
+          var inner = el("ul"); g.forEach(function (c) { inner.appendChild(renderNode(c)); }); wrap.appendChild(inner); ul.appendChild(wrap);
+        } else { ul.appendChild(renderNode(g[0])); }
+      });
+      li.appendChild(ul);
+    }
+    return li;
+  }
+
+  function setOpen(id, open) {
+    var li = document.getElementById("node-" + id), box = document.getElementById("details-" + id);
+    if (!li || !box) { return false; }
+    box.hidden = !open; li.classList.toggle("open", open);
+    if (open) { for (var p = li.parentElement; p; p = p.parentElement) { if (p.classList && p.classList.contains("collapsed")) { p.classList.remove("collapsed"); } } }
+    return true;
+  }
+
+  var tree = document.getElementById("tree");
+  roots.forEach(function (r) { tree.appendChild(renderNode(r)); });
+
+  function openFromHash() {
+    var m = /(?:^#|&)open=(\d+)/.exec(location.hash);
+    if (m && setOpen(Number(m[1]), true)) { document.getElementById("node-" + m[1]).scrollIntoView({ block: "center" }); }
+  }
+  window.addEventListener("hashchange", openFromHash);
+  openFromHash();
+  document.body.setAttribute("data-ready", "true");
+})();
+</script>
+</body>
+</html>
+""";
+}

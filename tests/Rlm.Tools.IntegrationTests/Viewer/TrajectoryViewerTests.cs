@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Rlm.Tools.IntegrationTests.Cli;
+
+namespace Rlm.Tools.IntegrationTests.Viewer;
+
+/// <summary>
+/// The trajectory JSON Lines format and <c>rlm view</c>: a real offline run over several documents (so there are parallel
+/// sub-calls), written, read back, rendered by the built <c>rlm</c>, and loaded in a real headless Chromium.
+/// </summary>
+public sealed class TrajectoryViewerTests
+{
+    private const string Question = "which error codes are reported?";
+
+    private static async Task<RlmResult> RunAsync()
+    {
+        var documents = Enumerable.Range(0, 6).Select(i => new RlmDocument(
+            $"doc{i}.txt",
+            string.Concat(Enumerable.Range(0, 3000).Select(j => $"Line {j} of report {i}: filler text about systems.\n")) +
+            $"The error code is E{i}0 in module alpha. SECRET-{i}\n")).ToList();
+        return await new RecursiveLanguageModel(new OfflineChatClient()).QueryAsync(Question, documents);
+    }
+
+    private static string Write(RlmResult result, bool sensitive)
+    {
+        var text = new StringWriter { NewLine = "\n" };
+        RlmTrajectoryWriter.WriteJsonLines(result, text, new RlmTrajectoryOptions { IncludeSensitiveData = sensitive, Question = Question });
+        return text.ToString();
+    }
+
+    private static int CountNodes(RlmTraceNode node) => 1 + node.Children.Sum(CountNodes);
+
+    [Fact]
+    public async Task JsonLines_OneRunLineThenEveryNode_ParentsFirst_RoundTrips()
+    {
+        var result = await RunAsync();
+        string text = Write(result, sensitive: true);
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(CountNodes(result.Trajectory) + 1, lines.Length);
+        Assert.All(lines, l => JsonDocument.Parse(l).Dispose());
+
+        var trajectory = RlmTrajectoryReader.Read(new StringReader(text));
+        Assert.Equal("run", trajectory.Run.GetProperty("type").GetString());
+        Assert.Equal(Question, trajectory.Run.GetProperty("question").GetString());
+        Assert.Equal(result.Answer, trajectory.Run.GetProperty("answer").GetString());
+        Assert.Equal(result.Statistics.SubCalls, trajectory.Run.GetProperty("statistics").GetProperty("sub_calls").GetInt32());
+        Assert.True(result.Statistics.SubCalls > 1, "the run should make several sub-calls");
+        Assert.Null(trajectory.Nodes[0].ParentId);
+        Assert.Equal(Enumerable.Range(1, trajectory.Nodes.Count), trajectory.Nodes.Select(n => n.Id));
+        Assert.Contains(trajectory.Nodes, n => n.Kind == "leaf" && n.Depth == 1);
+        Assert.Contains(trajectory.Nodes, n => n.Kind == "tool_call" && n.Label.StartsWith("sub_llm(query=", StringComparison.Ordinal));
+        Assert.Contains(trajectory.Nodes, n => n.Summary is not null);
+    }
+
+    [Fact]
+    public async Task JsonLines_WithoutSensitiveData_HasNoQuestionAnswerSummariesOrArguments()
+    {
+        var result = await RunAsync();
+        string text = Write(result, sensitive: false);
+        Assert.DoesNotContain(Question, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"summary\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"answer\"", text, StringComparison.Ordinal);
+
+        var trajectory = RlmTrajectoryReader.Read(new StringReader(text));
+        Assert.False(trajectory.Run.GetProperty("sensitive").GetBoolean());
+        Assert.All(trajectory.Nodes.Where(n => n.Kind == "tool_call"), n => Assert.EndsWith("(…)", n.Label, StringComparison.Ordinal));
+        Assert.Equal(CountNodes(result.Trajectory), trajectory.Nodes.Count);
+    }
+
+    [Theory]
+    [InlineData("", "the file is empty")]
+    [InlineData("hello\n", "not JSON")]
+    [InlineData("{\"type\":\"node\",\"id\":1}\n", "first line")]
+    [InlineData("{\"type\":\"run\",\"format\":\"rlm-trajectory\"}\n{\"type\":\"node\",\"id\":2,\"parent_id\":1,\"kind\":\"leaf\",\"label\":\"x\"}\n", "parent 1")]
+    public void Reader_RejectsWhatIsNotATrajectory(string text, string message)
+    {
+        var e = Assert.ThrowsAny<FormatException>(() => RlmTrajectoryReader.Read(new StringReader(text)));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task View_BadInput_IsOneLineAndExit2()
+    {
+        using var dir = new TempDirectory();
+        var missing = await RlmProcess.RunAsync(["view", Path.Combine(dir.Path, "none.jsonl"), "-o", Path.Combine(dir.Path, "x.html")]);
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+        Assert.Single(missing.StdErrLines);
+        Assert.Contains("no such file", missing.StdErr, StringComparison.Ordinal);
+
+        string notTrajectory = dir.WriteText("notes.txt", "just some notes\n");
+        var bad = await RlmProcess.RunAsync(["view", notTrajectory, "-o", Path.Combine(dir.Path, "x.html")]);
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.Single(bad.StdErrLines);
+        Assert.Contains("not a trajectory", bad.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "x.html")));
+    }
+
+    [Fact]
+    public async Task Cli_TrajectoryOption_WritesTheFile()
+    {
+        using var dir = new TempDirectory();
+        dir.WriteText("docs/a.txt", "The error code is E10.\n");
+        dir.WriteText("docs/b.txt", "The error code is E20.\n");
+        string path = Path.Combine(dir.Path, "t.jsonl");
+        var run = await RlmProcess.RunAsync([Question, "--dir", Path.Combine(dir.Path, "docs"), "--offline", "--trajectory", path]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var trajectory = RlmTrajectoryReader.Read(new StringReader(File.ReadAllText(path)));
+        Assert.False(trajectory.Run.GetProperty("sensitive").GetBoolean());
+        Assert.NotEmpty(trajectory.Nodes);
+        Assert.DoesNotContain(Question, File.ReadAllText(path), StringComparison.Ordinal);
+
+        var sensitive = await RlmProcess.RunAsync([Question, "--dir", Path.Combine(dir.Path, "docs"), "--offline", "--trajectory", path, "--trajectory-sensitive"]);
+        Assert.True(sensitive.ExitCode == 0, sensitive.ToString());
+        Assert.Contains(Question, File.ReadAllText(path), StringComparison.Ordinal);
+
+        var usage = await RlmProcess.RunAsync([Question, "--dir", Path.Combine(dir.Path, "docs"), "--offline", "--trajectory-sensitive"]);
+        Assert.True(usage.ExitCode == 2, usage.ToString());
+    }
+
+    [Fact]
+    public async Task View_InHeadlessChromium_ShowsEveryNode_OpensANode_NoErrors_Screenshot()
+    {
+        using var dir = new TempDirectory();
+        var result = await RunAsync();
+        string jsonl = Path.Combine(dir.Path, "run.jsonl");
+        await File.WriteAllTextAsync(jsonl, Write(result, sensitive: true));
+        string html = Path.Combine(dir.Path, "run.html");
+        var view = await RlmProcess.RunAsync(["view", jsonl, "-o", html]);
+        Assert.True(view.ExitCode == 0, view.ToString());
+
+        string page = await File.ReadAllTextAsync(html);
+        Assert.DoesNotContain("http://", page.Replace("http://www.w3.org/2000/svg", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(" src=", page, StringComparison.Ordinal);
+
+        var trajectory = RlmTrajectoryReader.Read(new StringReader(await File.ReadAllTextAsync(jsonl)));
+        var leaf = trajectory.Nodes.Last(n => n.Kind == "leaf");
+        string url = new Uri(html).AbsoluteUri + "#open=" + leaf.Id;
+
+        string dom = await ChromiumAsync(dir.Path, "--dump-dom", url);
+        Assert.Contains("data-ready=\"true\"", dom, StringComparison.Ordinal);
+        Assert.Contains("<ul id=\"errors\"></ul>", dom, StringComparison.Ordinal);
+        foreach (var node in trajectory.Nodes)
+        {
+            Assert.Contains($"id=\"node-{node.Id}\"", dom, StringComparison.Ordinal);
+        }
+
+        // The opened node's details are shown (not hidden) and hold its result excerpt; another node's are hidden.
+        int start = dom.IndexOf($"id=\"details-{leaf.Id}\"", StringComparison.Ordinal);
+        Assert.True(start > 0);
+        string openTag = dom[dom.LastIndexOf('<', start)..dom.IndexOf('>', start)];
+        Assert.DoesNotContain("hidden", openTag, StringComparison.Ordinal);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(leaf.Summary!)[..20], dom, StringComparison.Ordinal);
+        Assert.Contains("parallel ×", dom, StringComparison.Ordinal);
+        int other = dom.IndexOf("id=\"details-1\"", StringComparison.Ordinal);
+        Assert.Contains("hidden", dom[dom.LastIndexOf('<', other)..dom.IndexOf('>', other)], StringComparison.Ordinal);
+
+        string screenshot = Path.Combine(ScreenshotDirectory(), "trajectory-viewer.png");
+        File.Delete(screenshot);
+        await ChromiumAsync(dir.Path, "--screenshot=" + screenshot, url);
+        Assert.True(File.Exists(screenshot) && new FileInfo(screenshot).Length > 10_000, $"no screenshot at {screenshot}");
+    }
+
+    private static string ScreenshotDirectory()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static string FindChromium()
+    {
+        foreach (string name in new[] { "chromium", "chromium-browser", "google-chrome" })
+        {
+            foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            {
+                string candidate = Path.Combine(dir, name);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("chromium is not on PATH (.ci/run installs Debian's chromium package).");
+    }
+
+    private static async Task<string> ChromiumAsync(string workDir, string mode, string url)
+    {
+        var info = new ProcessStartInfo(FindChromium())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[]
+        {
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--user-data-dir=" + Path.Combine(workDir, "chromium-profile"),
+            "--window-size=1280,2000", "--virtual-time-budget=5000", mode, url,
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("chromium did not finish within 90 s: " + await stderr);
+        }
+
+        string output = await stdout;
+        Assert.True(process.ExitCode == 0, $"chromium exited with {process.ExitCode}: {await stderr}");
+        return output;
+    }
+}
