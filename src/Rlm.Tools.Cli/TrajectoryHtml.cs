@@ -117,7 +117,7 @@ ul.tree { padding-left: 0; }
   item("peak concurrency", st.peak_concurrency);
   item("max depth", st.max_depth_reached);
   item("tokens", tokens(run.usage));
-  if (run.cost != null) { item("cost", run.cost); }
+  if (run.cost_usd != null) { item("cost", "$" + run.cost_usd); }
   runBox.appendChild(sum);
   if (run.question != null) { var q = el("div"); q.appendChild(el("b", null, "question: ")); q.appendChild(document.createTextNode(run.question)); runBox.appendChild(q); }
   if (run.answer != null) { var a = el("div"); a.appendChild(el("b", null, "answer: ")); a.appendChild(document.createTextNode(run.answer)); runBox.appendChild(a); }
@@ -174,7 +174,7 @@ ul.tree { padding-left: 0; }
     row("started", ms(n.started_ms) + " after the start; took " + ms(n.duration_ms));
     if (n.model != null) { row("model", n.model); }
     if (n.usage) { row("tokens", "input " + n.usage.input_tokens + ", output " + n.usage.output_tokens + ", total " + tokens(n.usage)); }
-    if (n.cost != null) { row("cost", String(n.cost)); }
+    if (n.cost_usd != null) { row("cost", "$" + String(n.cost_usd)); }
     row("result", n.summary != null ? n.summary : (run.sensitive ? "(none)" : "(not recorded: written without sensitive data)"));
     if (n.is_error) { row("error", "yes"); }
     return box;

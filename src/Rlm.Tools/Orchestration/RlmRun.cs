@@ -147,6 +147,8 @@ internal sealed class RlmRun : IAsyncDisposable
                 context,
                 state: 0).ConfigureAwait(false);
             node.Complete(Elapsed, Summarize(response));
+            string model = response.ModelId ?? chatOptions.ModelId ?? role;
+            node.SetModelUsage(model, response.Usage, response.Usage is { } used ? Options.Prices.Cost(model, used) : null);
             if (_events is not null)
             {
                 Emit(new RlmModelResponded(Elapsed, node.Depth, role, response.ModelId ?? chatOptions.ModelId, response.Usage,

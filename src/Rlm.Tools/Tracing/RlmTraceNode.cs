@@ -60,6 +60,22 @@ public sealed class RlmTraceNode
         return child;
     }
 
+    /// <summary>Gets the model id of a model call or leaf (the id the response reported, else the one requested); <see langword="null"/> for other nodes.</summary>
+    public string? ModelId { get; private set; }
+
+    /// <summary>Gets the token usage of a model call or leaf, when the provider reported it.</summary>
+    public Microsoft.Extensions.AI.UsageDetails? Usage { get; private set; }
+
+    /// <summary>Gets the cost in USD of a model call or leaf, when its model has a price (<see cref="RlmOptions.Prices"/>).</summary>
+    public decimal? CostUsd { get; private set; }
+
+    internal void SetModelUsage(string? modelId, Microsoft.Extensions.AI.UsageDetails? usage, decimal? costUsd)
+    {
+        ModelId = modelId;
+        Usage = usage;
+        CostUsd = costUsd;
+    }
+
     internal void Complete(TimeSpan endedAt, string? summary, bool isError = false)
     {
         Duration = endedAt - StartedAt;

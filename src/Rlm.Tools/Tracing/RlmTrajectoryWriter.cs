@@ -33,8 +33,8 @@ public sealed class RlmTrajectoryOptions
 /// "duration_ms":12.5,"is_error":false,"summary":…}</c>. <c>id</c> counts from 1; the root session has <c>parent_id</c>
 /// <see langword="null"/>. <c>kind</c> is <c>session</c>, <c>model_call</c>, <c>tool_call</c> or <c>leaf</c>. Times are
 /// milliseconds from the start of the run. <c>summary</c> (a result excerpt) is present only with sensitive data; without
-/// it a tool call's label keeps the tool name and drops the argument values (<c>grep(…)</c>). <c>model</c> and
-/// <c>usage</c> are written on a node only when known (reserved; readers must accept their absence).</para>
+/// it a tool call's label keeps the tool name and drops the argument values (<c>grep(…)</c>). <c>model</c>,
+/// <c>usage</c> and <c>cost_usd</c> are written on model-call and leaf nodes when known (readers must accept their absence).</para>
 /// <para>Readers must ignore unknown properties and lines of unknown <c>type</c>. <see cref="RlmTrajectoryReader"/> reads the format back.</para>
 /// </remarks>
 public static class RlmTrajectoryWriter
@@ -86,6 +86,11 @@ public static class RlmTrajectoryWriter
 
             json.WritePropertyName("usage");
             WriteUsage(json, result.Usage);
+            if (result.CostUsd is { } runCost)
+            {
+                json.WriteNumber("cost_usd", runCost);
+            }
+
             json.WriteStartObject("usage_by_model");
             foreach (var (model, usage) in result.UsageByModel.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
@@ -142,6 +147,22 @@ public static class RlmTrajectoryWriter
                 json.WriteNumber("started_ms", Math.Round(node.StartedAt.TotalMilliseconds, 1));
                 json.WriteNumber("duration_ms", Math.Round(node.Duration.TotalMilliseconds, 1));
                 json.WriteBoolean("is_error", node.IsError);
+                if (node.ModelId is { } model)
+                {
+                    json.WriteString("model", model);
+                }
+
+                if (node.Usage is { } usage)
+                {
+                    json.WritePropertyName("usage");
+                    WriteUsage(json, usage);
+                }
+
+                if (node.CostUsd is { } cost)
+                {
+                    json.WriteNumber("cost_usd", cost);
+                }
+
                 if (sensitive && node.Summary is { } summary)
                 {
                     json.WriteString("summary", summary);

@@ -64,6 +64,10 @@ public sealed class BudgetTests
         Assert.NotNull(result.CostUsd);
         Assert.InRange(result.CostUsd!.Value, 0.45m, 0.5m + 0.1m + 0.01m);
         Assert.True(worker.Requests.Count <= 5);
+
+        // Each model call of the trajectory carries its model, usage and cost.
+        static IEnumerable<RlmTraceNode> Flatten(RlmTraceNode n) => n.Children.SelectMany(Flatten).Prepend(n);
+        Assert.Contains(Flatten(result.Trajectory), n => n.ModelId == "worker-m" && n.Usage?.InputTokenCount == 1_000 && n.CostUsd == 0.1m);
     }
 
     [Fact]
