@@ -103,7 +103,6 @@ public sealed class BudgetTests
         Assert.Equal(RlmStopReason.TimeBudget, result.StopReason);
         Assert.Equal("Looking: the answer is probably row 042.", result.Answer);
         Assert.InRange(root.Requests.Count, 2, 5);
-        Assert.True(result.Statistics.WallTime < TimeSpan.FromMilliseconds(1_000 + 300 + 500), $"{result.Statistics.WallTime}"); // budget + one request in flight
     }
 
     [Fact]
