@@ -31,6 +31,10 @@ internal static class RlmConfigurationBinding
         Long(nameof(RlmOptions.JavaScriptMemoryLimitBytes), "a whole number of bytes of at least 1048576 (1 MiB)", (o, v) => o.JavaScriptMemoryLimitBytes = v),
         Time(nameof(RlmOptions.ModelRequestTimeout), "a time span between 00:00:00.010 and 1.00:00:00 (one day)", (o, v) => o.ModelRequestTimeout = v),
         Int(nameof(RlmOptions.MaxModelRetries), "a whole number between 0 and 20", (o, v) => o.MaxModelRetries = v),
+        Int(nameof(RlmOptions.MaxConsecutiveErrors), "a whole number of at least 1", (o, v) => o.MaxConsecutiveErrors = v),
+        Long(nameof(RlmOptions.MaxTotalTokens), "a whole number of at least 1", (o, v) => o.MaxTotalTokens = v),
+        Money(nameof(RlmOptions.MaxCostUsd), "a positive amount of US dollars such as 0.50", (o, v) => o.MaxCostUsd = v),
+        Time(nameof(RlmOptions.MaxWallTime), PositiveTimeSpan, (o, v) => o.MaxWallTime = v),
         Time(nameof(RlmOptions.ModelRetryBaseDelay), OneDayTimeSpan, (o, v) => o.ModelRetryBaseDelay = v),
         Time(nameof(RlmOptions.ModelRetryMaxDelay), OneDayTimeSpan, (o, v) => o.ModelRetryMaxDelay = v),
         Text(nameof(RlmOptions.RootModelId), (o, v) => o.RootModelId = v),
@@ -85,6 +89,9 @@ internal static class RlmConfigurationBinding
 
     private static Setting Long(string name, string requirement, Action<RlmOptions, long> set) =>
         new(name, requirement, (o, c) => Scalar(c, text => long.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : (long?)null, v => set(o, v)));
+
+    private static Setting Money(string name, string requirement, Action<RlmOptions, decimal> set) =>
+        new(name, requirement, (o, c) => Scalar(c, text => decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) ? v : (decimal?)null, v => set(o, v)));
 
     // A bare number is refused: TimeSpan.Parse("30") is 30 days, never what "30" in a timeout setting means.
     private static Setting Time(string name, string requirement, Action<RlmOptions, TimeSpan> set) =>

@@ -116,6 +116,9 @@ public sealed class AddRecursiveLanguageModelTests
             ["Rlm:maxconcurrency"] = "3",
             ["Rlm:Endpoint"] = "the application's own key, ignored",
             ["Rlm:MaxLeafChars"] = "",
+            ["Rlm:MaxCostUsd"] = "0.75",
+            ["Rlm:MaxWallTime"] = "00:02:00",
+            ["Rlm:MaxTotalTokens"] = "500000",
         });
         builder.Services.AddRecursiveLanguageModel(o => o.MaxIterations = 7).UseRootChatClient(new OfflineChatClient());
 
@@ -135,6 +138,9 @@ public sealed class AddRecursiveLanguageModelTests
         Assert.Equal("small-model", options.WorkerModelId);
         Assert.Equal(["secret-one", "secret-two"], options.RedactedValues);
         Assert.Equal(new RlmOptions().MaxLeafChars, options.MaxLeafChars);
+        Assert.Equal(0.75m, options.MaxCostUsd);
+        Assert.Equal(TimeSpan.FromMinutes(2), options.MaxWallTime);
+        Assert.Equal(500_000L, options.MaxTotalTokens);
     }
 
     [Fact]
@@ -256,7 +262,8 @@ public sealed class AddRecursiveLanguageModelTests
         var bindable = typeof(RlmOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite)
             .Where(p => p.PropertyType == typeof(int) || p.PropertyType == typeof(long) || p.PropertyType == typeof(TimeSpan)
-                || p.PropertyType == typeof(string) || p.PropertyType == typeof(IList<string>))
+                || p.PropertyType == typeof(string) || p.PropertyType == typeof(IList<string>)
+                || p.PropertyType == typeof(long?) || p.PropertyType == typeof(decimal?) || p.PropertyType == typeof(TimeSpan?))
             .Select(p => p.Name)
             .Order();
 
