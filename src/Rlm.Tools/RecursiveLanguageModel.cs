@@ -193,7 +193,11 @@ public sealed class RecursiveLanguageModel
         }
     }
 
-    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null)
+    /// <summary>One question of an <see cref="RlmConversation"/>: the root session shares <paramref name="state"/>.</summary>
+    internal Task<RlmResult> RunInConversationAsync(string query, RlmCorpus corpus, ConversationState state, CancellationToken cancellationToken) =>
+        RunAsync(query, corpus.Text, cancellationToken, events: null, state);
+
+    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var view = new ContextView(text);
@@ -207,7 +211,7 @@ public sealed class RecursiveLanguageModel
             await using var run = new RlmRun(RootClient, WorkerClient, Options, events);
             RlmLog.QueryStarted(run.Logger, view.Length, view.LineCount, text.Documents.Count, Options.MaxDepth);
             var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
-            var session = new RlmSession(run, depth: 0, view, query, trajectory);
+            var session = new RlmSession(run, depth: 0, view, query, trajectory, conversation);
             SessionOutcome outcome;
             try
             {

@@ -24,14 +24,17 @@ internal sealed class RlmSession
     private readonly ContextView _view;
     private readonly string _query;
     private readonly RlmTraceNode _node;
-    private readonly VariableStore _variables = new();
+    private readonly VariableStore _variables;
+    private readonly ConversationState? _conversation;
     private readonly Dictionary<string, RlmTool> _tools;
     private readonly Dictionary<string, AIFunction> _customTools;
     private readonly SemaphoreSlim _jsGate = new(1, 1);
     private JsSandbox? _sandbox;
 
-    public RlmSession(RlmRun run, int depth, ContextView view, string query, RlmTraceNode node)
+    public RlmSession(RlmRun run, int depth, ContextView view, string query, RlmTraceNode node, ConversationState? conversation = null)
     {
+        _conversation = depth == 0 ? conversation : null;
+        _variables = _conversation?.Variables ?? new VariableStore();
         _run = run;
         _depth = depth;
         _view = view;
@@ -78,7 +81,10 @@ internal sealed class RlmSession
         }
         finally
         {
-            _sandbox?.Dispose();
+            if (_conversation is null)
+            {
+                _sandbox?.Dispose(); // a conversation's engine outlives the question
+            }
         }
     }
 
@@ -432,9 +438,17 @@ internal sealed class RlmSession
         try
         {
             var options = _run.Options;
-            _sandbox ??= new JsSandbox(
-                new SessionJsHost(this),
-                new JsLimits(options.JavaScriptTimeout, options.JavaScriptMaxStatements, options.JavaScriptMaxRecursionDepth, options.JavaScriptMemoryLimitBytes, options.MaxToolOutputChars));
+            var limits = new JsLimits(options.JavaScriptTimeout, options.JavaScriptMaxStatements, options.JavaScriptMaxRecursionDepth, options.JavaScriptMemoryLimitBytes, options.MaxToolOutputChars);
+            if (_conversation is not null)
+            {
+                // The conversation's engine keeps its globals across questions; it now serves this question's session.
+                _conversation.Host.Current = new SessionJsHost(this);
+                _sandbox = _conversation.Sandbox ??= new JsSandbox(_conversation.Host, limits);
+            }
+            else
+            {
+                _sandbox ??= new JsSandbox(new SessionJsHost(this), limits);
+            }
             var result = await _sandbox.ExecuteAsync(code, cancellationToken).ConfigureAwait(false);
             return FormatJs(result);
         }
@@ -495,6 +509,11 @@ internal sealed class RlmSession
     private string TaskMessage()
     {
         var text = new StringBuilder();
+        if (_conversation is not null)
+        {
+            AppendHistory(text, _conversation);
+        }
+
         text.Append("<question>\n").Append(_query.Trim()).Append("\n</question>\n\n");
         text.Append(CultureInfo.InvariantCulture, $"The context has {_view.Length:N0} characters in {_view.LineCount:N0} lines");
         var documents = _view.DocumentNames();
@@ -506,6 +525,43 @@ internal sealed class RlmSession
         text.Append(CultureInfo.InvariantCulture, $" (about {_view.Length / 4:N0} tokens). It is not in this conversation: explore it with the tools.\n");
         text.Append(CultureInfo.InvariantCulture, $"Budget: {_run.Options.MaxIterations} iterations; {_run.SubCallsLeft} sub-calls left for the whole run; you are at depth {_depth} of {_run.Options.MaxDepth}.");
         return text.ToString();
+    }
+
+    /// <summary>Earlier questions and answers of the conversation, the most recent kept first within <see cref="RlmConversation.MaxHistoryChars"/>.</summary>
+    private static void AppendHistory(StringBuilder text, ConversationState conversation)
+    {
+        List<RlmConversationTurn> turns;
+        lock (conversation.Turns)
+        {
+            turns = [.. conversation.Turns];
+        }
+
+        if (turns.Count == 0)
+        {
+            return;
+        }
+
+        var kept = new List<string>();
+        int chars = 0;
+        for (int i = turns.Count - 1; i >= 0; i--)
+        {
+            string turn = $"Q{i + 1}: {turns[i].Question.Trim()}\nA{i + 1}: {turns[i].Answer.Trim()}\n";
+            if (chars + turn.Length > RlmConversation.MaxHistoryChars)
+            {
+                break;
+            }
+
+            kept.Insert(0, turn);
+            chars += turn.Length;
+        }
+
+        text.Append("<earlier_questions_and_answers>\n");
+        if (kept.Count < turns.Count)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"({turns.Count - kept.Count} earlier turns omitted)\n");
+        }
+
+        text.Append(string.Concat(kept)).Append("</earlier_questions_and_answers>\nVariables and JavaScript globals from those turns are still set.\n\n");
     }
 
     private string BudgetLine(int iteration)

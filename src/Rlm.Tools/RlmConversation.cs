@@ -1,0 +1,104 @@
+using Microsoft.Extensions.AI;
+using Rlm.Tools.Orchestration;
+
+namespace Rlm.Tools;
+
+/// <summary>One question of an <see cref="RlmConversation"/> and its answer.</summary>
+/// <param name="Question">The question.</param>
+/// <param name="Answer">The answer.</param>
+public sealed record RlmConversationTurn(string Question, string Answer);
+
+/// <summary>
+/// Several questions over one corpus, as a conversation: variables (<c>set_variable</c>) and JavaScript globals persist
+/// from one question to the next, the root model sees the earlier questions and answers (the most recent first, up to
+/// 20,000 characters), and usage accumulates. Questions take turns; the context is never re-indexed.
+/// </summary>
+public sealed class RlmConversation : IDisposable
+{
+    /// <summary>Most characters of earlier questions and answers shown to the root model.</summary>
+    public const int MaxHistoryChars = 20_000;
+
+    private readonly RecursiveLanguageModel _rlm;
+    private readonly RlmCorpus _corpus;
+    private readonly ConversationState _state = new();
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private readonly UsageDetails _usage = new();
+    private decimal? _cost = 0;
+
+    /// <summary>Starts a conversation over <paramref name="corpus"/>.</summary>
+    /// <param name="rlm">The model that answers.</param>
+    /// <param name="corpus">The prepared context.</param>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public RlmConversation(RecursiveLanguageModel rlm, RlmCorpus corpus)
+    {
+        ArgumentNullException.ThrowIfNull(rlm);
+        ArgumentNullException.ThrowIfNull(corpus);
+        _rlm = rlm;
+        _corpus = corpus;
+    }
+
+    /// <summary>Gets the questions asked so far and their answers, in order.</summary>
+    public IReadOnlyList<RlmConversationTurn> Turns
+    {
+        get
+        {
+            lock (_state.Turns)
+            {
+                return [.. _state.Turns];
+            }
+        }
+    }
+
+    /// <summary>Gets the usage of every question so far, summed.</summary>
+    public UsageDetails Usage
+    {
+        get
+        {
+            lock (_usage)
+            {
+                var copy = new UsageDetails();
+                copy.Add(_usage);
+                return copy;
+            }
+        }
+    }
+
+    /// <summary>Gets the cost in USD of every question so far; <see langword="null"/> when a model used has no price.</summary>
+    public decimal? CostUsd { get { lock (_usage) { return _cost; } } }
+
+    /// <summary>Answers the next question of the conversation.</summary>
+    /// <param name="question">The question.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>This question's result.</returns>
+    /// <exception cref="ArgumentException"><paramref name="question"/> is empty.</exception>
+    /// <exception cref="RlmModelException">A root model request failed for good.</exception>
+    /// <exception cref="ObjectDisposedException">The conversation is disposed.</exception>
+    public async Task<RlmResult> AskAsync(string question, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(question);
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = await _rlm.RunInConversationAsync(question, _corpus, _state, cancellationToken).ConfigureAwait(false);
+            lock (_state.Turns)
+            {
+                _state.Turns.Add(new RlmConversationTurn(question, result.Answer));
+            }
+
+            lock (_usage)
+            {
+                _usage.Add(result.Usage);
+                _cost = _cost is { } sum && result.CostUsd is { } cost ? sum + cost : null;
+            }
+
+            return result;
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    /// <summary>Stops the conversation's JavaScript engine.</summary>
+    public void Dispose() => _state.Dispose();
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.AI;
+using Rlm.Tools.Tests.TestSupport;
+
+namespace Rlm.Tools.Tests.Orchestration;
+
+public sealed class ConversationTests
+{
+    [Fact]
+    public async Task Conversation_KeepsVariablesAndJsGlobals_ShowsEarlierTurns_AndSumsUsage()
+    {
+        var usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 1 };
+        var root = new ScriptedChatClient(
+            // Question 1: keep a variable and a JavaScript global, then answer.
+            _ => TestChatClient.Calls(usage, ("set_variable", new { name = "count", value = "42" }), ("exec_js", new { code = "var seen = ['first'];" })),
+            _ => TestChatClient.Calls(usage, ("final", new { answer = "forty-two" })),
+            // Question 2: read both back.
+            _ => TestChatClient.Calls(usage, ("get_variable", new { name = "count" }), ("exec_js", new { code = "seen.push('second'); seen.join('+')" })),
+            _ => TestChatClient.Calls(usage, ("final", new { answer = "still 42" })));
+        using var conversation = new RlmConversation(new RecursiveLanguageModel(root), RlmCorpus.FromText("some context\n"));
+
+        var first = await conversation.AskAsync("How many?");
+        var second = await conversation.AskAsync("And now?");
+
+        Assert.Equal("forty-two", first.Answer);
+        Assert.Equal("still 42", second.Answer);
+        var results = TestChatClient.LastToolResults(root.Requests[3]);
+        Assert.Equal("42", results[0]);
+        Assert.Equal("=> first+second", results[1]);
+
+        // The second question's task shows the first turn.
+        string task = root.Requests[2][1].Text;
+        Assert.Contains("Q1: How many?", task);
+        Assert.Contains("A1: forty-two", task);
+        Assert.DoesNotContain("earlier_questions", root.Requests[0][1].Text);
+
+        Assert.Equal([new RlmConversationTurn("How many?", "forty-two"), new RlmConversationTurn("And now?", "still 42")], conversation.Turns);
+        Assert.Equal(40, conversation.Usage.InputTokenCount);
+    }
+}
