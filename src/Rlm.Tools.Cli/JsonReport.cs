@@ -59,15 +59,8 @@ internal static class JsonReport
             json.WriteEndObject();
 
             json.WritePropertyName("usage");
-            WriteUsage(json, result.Usage);
-            json.WriteStartObject("usage_by_model");
-            foreach (var (model, usage) in result.UsageByModel.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                json.WritePropertyName(model);
-                WriteUsage(json, usage);
-            }
-
-            json.WriteEndObject();
+            RlmTrajectoryWriter.WriteUsage(json, result.Usage);
+            RlmTrajectoryWriter.WriteUsageByModel(json, result);
 
             var s = result.Statistics;
             json.WriteStartObject("statistics");
@@ -99,17 +92,6 @@ internal static class JsonReport
 
         stream.WriteByte((byte)'\n');
         stream.Flush();
-    }
-
-    private static void WriteUsage(Utf8JsonWriter json, UsageDetails usage)
-    {
-        long input = usage.InputTokenCount ?? 0;
-        long output = usage.OutputTokenCount ?? 0;
-        json.WriteStartObject();
-        json.WriteNumber("input_tokens", input);
-        json.WriteNumber("output_tokens", output);
-        json.WriteNumber("total_tokens", usage.TotalTokenCount ?? input + output);
-        json.WriteEndObject();
     }
 
     private static void WriteNode(Utf8JsonWriter json, RlmTraceNode node)

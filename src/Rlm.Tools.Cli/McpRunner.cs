@@ -73,20 +73,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         int maxIterations = parseResult.GetValue(command.MaxIterations);
         int maxDepth = parseResult.GetValue(command.MaxDepth);
         int maxConcurrency = parseResult.GetValue(command.MaxConcurrency);
-        if (maxIterations < 1)
-        {
-            throw new CliUsageException($"--max-iterations must be at least 1 (got {maxIterations})");
-        }
-
-        if (maxDepth is < 1 or > 8)
-        {
-            throw new CliUsageException($"--max-depth must be between 1 and 8 (got {maxDepth})");
-        }
-
-        if (maxConcurrency < 1)
-        {
-            throw new CliUsageException($"--max-concurrency must be at least 1 (got {maxConcurrency})");
-        }
+        CliLimits.Validate(maxIterations, maxDepth, maxConcurrency);
 
         return new RlmOptions { MaxIterations = maxIterations, MaxDepth = maxDepth, MaxConcurrency = maxConcurrency };
     }

@@ -91,14 +91,7 @@ public static class RlmTrajectoryWriter
                 json.WriteNumber("cost_usd", runCost);
             }
 
-            json.WriteStartObject("usage_by_model");
-            foreach (var (model, usage) in result.UsageByModel.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                json.WritePropertyName(model);
-                WriteUsage(json, usage);
-            }
-
-            json.WriteEndObject();
+            WriteUsageByModel(json, result);
             var s = result.Statistics;
             json.WriteStartObject("statistics");
             json.WriteNumber("iterations", s.Iterations);
@@ -209,8 +202,32 @@ public static class RlmTrajectoryWriter
         return paren < 0 ? node.Label : string.Concat(node.Label.AsSpan(0, paren), "(…)");
     }
 
-    private static void WriteUsage(Utf8JsonWriter json, UsageDetails usage)
+    /// <summary>
+    /// Writes <c>"usage_by_model":{"model":{usage},…}</c> (models in ordinal order), as the run line and <c>rlm --json</c> do.
+    /// </summary>
+    /// <param name="json">The writer, inside an object.</param>
+    /// <param name="result">The run.</param>
+    public static void WriteUsageByModel(Utf8JsonWriter json, RlmResult result)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(result);
+        json.WriteStartObject("usage_by_model");
+        foreach (var (model, usage) in result.UsageByModel.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            json.WritePropertyName(model);
+            WriteUsage(json, usage);
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>Writes a usage object: <c>{"input_tokens":…,"output_tokens":…,"total_tokens":…}</c> (missing counts as 0).</summary>
+    /// <param name="json">The writer, where a value may go.</param>
+    /// <param name="usage">The usage.</param>
+    public static void WriteUsage(Utf8JsonWriter json, UsageDetails usage)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(usage);
         long input = usage.InputTokenCount ?? 0;
         long output = usage.OutputTokenCount ?? 0;
         json.WriteStartObject();
