@@ -193,7 +193,8 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         }
     }
 
-    private async Task<CliInput> LoadInputAsync(CancellationToken cancellationToken)
+    /// <summary>Loads --file, --dir or --stdin; also used by <c>rlm chat</c>, whose input options are the same instances.</summary>
+    internal async Task<CliInput> LoadInputAsync(CancellationToken cancellationToken)
     {
         var files = parseResult.GetValue(command.Files) ?? [];
         string? dir = parseResult.GetValue(command.Dir);

@@ -24,6 +24,9 @@ internal static class Program
         var view = new ViewCommand();
         view.Command.SetAction(view.RunAsync);
         command.Root.Subcommands.Add(view.Command);
+        var chat = new ChatCommand(command);
+        chat.Command.SetAction((parseResult, cancellationToken) => new ChatRunner(command, chat, parseResult).RunAsync(cancellationToken));
+        command.Root.Subcommands.Add(chat.Command);
 
         // Response files (@file) are off: a question may well start with '@'.
         var parseResult = command.Root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -34,6 +37,12 @@ internal static class Program
             if (parseResult.CommandResult.Command == mcp.Command)
             {
                 await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm mcp --help)").ConfigureAwait(false);
+                return ExitCodes.UsageError;
+            }
+
+            if (parseResult.CommandResult.Command == chat.Command)
+            {
+                await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm chat --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 
@@ -53,8 +62,15 @@ internal static class Program
             return ExitCodes.UsageError;
         }
 
-        // Our action reports its own errors; the default handler would print stack traces.
-        return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(2) }).ConfigureAwait(false);
+        if (HelpLayout.IsSubcommandHelp(parseResult))
+        {
+            return HelpLayout.WriteSubcommandHelp(parseResult, command.Question);
+        }
+
+        // Our action reports its own errors; the default handler would print stack traces. rlm chat handles Ctrl+C itself
+        // (it cancels one question, not the command), so System.CommandLine's handler is off for it.
+        var terminationTimeout = parseResult.CommandResult.Command == chat.Command ? (TimeSpan?)null : TimeSpan.FromSeconds(2);
+        return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = terminationTimeout }).ConfigureAwait(false);
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();

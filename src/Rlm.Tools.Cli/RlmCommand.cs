@@ -29,6 +29,9 @@ internal sealed class RlmCommand
         MCP server: rlm mcp (--file PATH... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
         (tools query and list_documents); see rlm mcp --help.
 
+        Conversation: rlm chat (--file PATH... | --dir PATH [--glob PATTERN]) loads the input once, then answers the questions
+        read line by line from standard input, each seeing the earlier ones; see rlm chat --help.
+
         Trajectory viewer: rlm view TRAJECTORY.jsonl -o out.html writes one self-contained HTML page (call tree, parallel
         groups, timings, concurrency timeline) from a file written with --trajectory; see rlm view --help.
         """;

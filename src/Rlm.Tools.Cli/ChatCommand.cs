@@ -1,0 +1,54 @@
+using System.CommandLine;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>
+/// The <c>rlm chat</c> subcommand: load a corpus once, then answer questions read line by line from standard input as one
+/// conversation (<see cref="RlmConversation"/>). Its input, model and limit options are the very <see cref="Option"/>
+/// instances of <see cref="RlmCommand"/> (one definition, the same names, defaults and help text); only the
+/// <c>--stdin</c> rejection is its own.
+/// </summary>
+internal sealed class ChatCommand
+{
+    /// <summary>The subcommand's description, shown by <c>rlm chat --help</c> and in the list of commands of <c>rlm --help</c>.</summary>
+    internal const string Description = """
+        Ask several questions over one corpus as a conversation. The input is loaded once (exactly one of --file or --dir);
+        then each line read from standard input is a question, answered on stdout. The root model sees the earlier questions
+        and answers, and variables and JavaScript globals set while answering persist to the next question.
+        The prompt "rlm> " is shown (on stderr) only when standard input is a terminal, so questions can be piped:
+        printf 'q1\nq2\n' | rlm chat --file notes.txt. Empty lines are ignored.
+
+        Commands: /help, /usage (turns, tokens and cost so far, on stderr), /reset (a new conversation over the same corpus),
+        /exit or /quit. After each answer one line on stderr gives that question's iterations, tokens, cost and time.
+
+        Per question: --max-iterations, --max-depth, --max-concurrency and -v (progress, trace and statistics) apply to each
+        question separately. A question that fails (the model endpoint failed, no final answer) gets a one-line note on
+        stderr and the next question is read; the conversation is kept.
+
+        Model: as for rlm (offline model unless an endpoint is configured; the API key is read only from OPENAI_API_KEY and
+        never printed).
+
+        Ctrl+C while a question runs cancels that question only (back to the prompt, the conversation kept); Ctrl+C at the
+        prompt, or a second Ctrl+C while a question is being canceled, ends the chat.
+
+        Exit codes: 0 end of input (Ctrl+D) or /exit; 2 usage or input error (bad option, --stdin, missing or empty input);
+        130 ended with Ctrl+C.
+        """;
+
+    public ChatCommand(RlmCommand rlm)
+    {
+        // Standard input carries the questions; --stdin is accepted only to say so clearly (hidden from the help).
+        Stdin = new Option<bool>("--stdin") { Hidden = true };
+
+        Command = new Command("chat", Description)
+        {
+            rlm.Files, rlm.Dir, rlm.Globs, rlm.Model, rlm.WorkerModel, rlm.BaseUrl, rlm.Offline,
+            rlm.MaxIterations, rlm.MaxDepth, rlm.MaxConcurrency, rlm.Verbose, Stdin,
+        };
+    }
+
+    public Command Command { get; }
+
+    /// <summary>Gets the hidden <c>--stdin</c> option, rejected with a usage error.</summary>
+    public Option<bool> Stdin { get; }
+}

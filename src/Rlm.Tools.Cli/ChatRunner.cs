@@ -1,0 +1,414 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Extensions.AI;
+using Rlm.Tools.OpenAI;
+using Spectre.Console;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>
+/// Runs <c>rlm chat</c>: loads the input once as an <see cref="RlmCorpus"/>, then reads questions line by line from standard
+/// input and answers each with one <see cref="RlmConversation"/> (answers on stdout; the prompt, notes, per-question status
+/// and command output on stderr). A failed question is one line on stderr and the chat goes on.
+/// </summary>
+/// <remarks>
+/// Ctrl+C is handled here rather than by System.CommandLine (whose handler cancels the whole command and ends the process
+/// after a grace period): <c>Program</c> turns that handler off for this subcommand. The first Ctrl+C while a question runs
+/// cancels only that question; Ctrl+C at the prompt, or again while a question is being canceled, ends the chat (exit 130).
+/// The line editor is a plain line read (the terminal's own editing, or .NET's on a terminal): no readline library for
+/// .NET is in the dependency set, and history/completion are not needed to ask questions.
+/// </remarks>
+internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, ParseResult parseResult)
+{
+    /// <summary>The prompt, written on stderr when standard input is a terminal.</summary>
+    public const string Prompt = "rlm> ";
+
+    private const string HelpText = """
+        Type a question and press Enter; the answer is printed on stdout. Commands:
+          /usage   turns, tokens and cost so far
+          /reset   start a new conversation over the same corpus (earlier questions, variables and globals are dropped)
+          /help    this text
+          /exit    end the chat (also /quit, Ctrl+D, or Ctrl+C at the prompt)
+        Ctrl+C while a question runs cancels that question only.
+        """;
+
+    private readonly TextWriter _stderr = Console.Error;
+    private readonly Lock _lock = new();
+    private readonly TaskCompletionSource _quit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _question;
+    private ModelSetup? _models;
+
+    // The whole session's usage, across /reset (the conversation's own totals start again at each reset).
+    private readonly UsageDetails _sessionUsage = new();
+    private decimal? _sessionCost = 0;
+    private int _sessionTurns;
+    private int _resets;
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        bool verbose = parseResult.GetValue(rlmCommand.Verbose);
+        bool interactive = !Console.IsInputRedirected;
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnInterrupt);
+        using var canceled = cancellationToken.Register(() => _quit.TrySetResult());
+        RlmConversation? conversation = null;
+        bool quit = false;
+        try
+        {
+            var options = ReadOptions();
+            _models = ModelSetup.Create(parseResult.GetValue(rlmCommand.Offline), parseResult.GetValue(rlmCommand.BaseUrl), parseResult.GetValue(rlmCommand.Model), parseResult.GetValue(rlmCommand.WorkerModel));
+            var input = await LoadInputAsync(cancellationToken).ConfigureAwait(false);
+            if (_models.IsOffline)
+            {
+                Note($"{_models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
+            }
+
+            var printer = new ProgressPrinter(_stderr) { Enabled = false };
+            options.RootModelId = _models.RootModel;
+            options.WorkerModelId = _models.WorkerModel;
+            options.Progress = verbose ? printer : null;
+            if (_models.ApiKey is { } apiKey)
+            {
+                options.RedactedValues.Add(apiKey); // never in a prompt, the trace, progress or an error message
+            }
+
+            var corpus = input.Context is { } text ? RlmCorpus.FromText(text) : RlmCorpus.FromDocuments(input.Documents!);
+            var rlm = new RecursiveLanguageModel(_models.RootClient, _models.WorkerClient, options);
+            conversation = new RlmConversation(rlm, corpus);
+            if (interactive || verbose)
+            {
+                string documents = input.Documents is { } docs ? ", " + Count(docs.Count, "document") : string.Empty;
+                string where = _models.Endpoint is { } url ? $" @ {url}" : string.Empty;
+                Note($"loaded {input.Source}: {Count(input.Chars, "char")}, {Count(input.Lines, "line")}{documents}; root model {_models.Provider}/{_models.RootModel}{where}. Type /help for commands.");
+            }
+
+            var readLine = CreateLineReader(interactive);
+            while (true)
+            {
+                if (interactive)
+                {
+                    await _stderr.WriteAsync(Prompt).ConfigureAwait(false);
+                    await _stderr.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+
+                var read = readLine();
+                if (await Task.WhenAny(read, _quit.Task).ConfigureAwait(false) != read)
+                {
+                    quit = true;
+                    return Quit(interactive);
+                }
+
+                string? line = await read.ConfigureAwait(false);
+                if (line is null)
+                {
+                    if (interactive)
+                    {
+                        await _stderr.WriteLineAsync().ConfigureAwait(false); // end the prompt's line after Ctrl+D
+                    }
+
+                    return ExitCodes.Answered;
+                }
+
+                line = line.Trim();
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+
+                if (TryParseCommand(line, out string name, out bool hasArguments))
+                {
+                    bool known = name is "/exit" or "/quit" or "/help" or "/?" or "/usage" or "/reset";
+                    if (known && hasArguments)
+                    {
+                        Note($"{name} takes no arguments; the rest of the line is ignored.");
+                    }
+
+                    switch (name)
+                    {
+                        case "/exit" or "/quit":
+                            return ExitCodes.Answered;
+                        case "/help" or "/?":
+                            await _stderr.WriteLineAsync(HelpText.ReplaceLineEndings()).ConfigureAwait(false);
+                            await _stderr.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                            break;
+                        case "/usage":
+                            Note(UsageLine(conversation));
+                            break;
+                        case "/reset":
+                            conversation.Dispose();
+                            conversation = new RlmConversation(rlm, corpus);
+                            _resets++;
+                            Note("new conversation over the same corpus: earlier questions, answers, variables and JavaScript globals are dropped.");
+                            break;
+                        default:
+                            Note($"unknown command {name} (commands: /help, /usage, /reset, /exit).");
+                            break;
+                    }
+
+                    continue;
+                }
+
+                if (!await AskAsync(conversation, line, printer, verbose).ConfigureAwait(false))
+                {
+                    quit = true;
+                    return Quit(interactive);
+                }
+            }
+        }
+        catch (CliUsageException e)
+        {
+            // The input loader is rlm's: point to this subcommand's help.
+            Note(e.Message.Replace("(see rlm --help)", "(see rlm chat --help)", StringComparison.Ordinal));
+            return ExitCodes.UsageError;
+        }
+        catch (Exception e)
+        {
+            // A bug, not a user mistake: one line, and the stack trace only when asked for with -v.
+            Note($"unexpected error: {e.GetType().Name}: {e.Message}");
+            if (verbose)
+            {
+                await _stderr.WriteLineAsync(Redact(e.ToString())).ConfigureAwait(false);
+            }
+
+            return ExitCodes.NoFinalAnswer;
+        }
+        finally
+        {
+            if (!quit)
+            {
+                // After Ctrl+C a question may still be unwinding on another thread: the process is ending, leave it be.
+                conversation?.Dispose();
+                _models?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Answers one question. Returns <see langword="false"/> when the chat must end (Ctrl+C again while the question was
+    /// being canceled); every other outcome, failures included, is reported on stderr and the chat goes on.
+    /// </summary>
+    private async Task<bool> AskAsync(RlmConversation conversation, string question, ProgressPrinter printer, bool verbose)
+    {
+        using var cts = new CancellationTokenSource();
+        lock (_lock)
+        {
+            _question = cts;
+        }
+
+        printer.Enabled = verbose;
+        try
+        {
+            var ask = conversation.AskAsync(question, cts.Token);
+            if (await Task.WhenAny(ask, _quit.Task).ConfigureAwait(false) != ask)
+            {
+                return false;
+            }
+
+            RlmResult result;
+            try
+            {
+                result = await ask.ConfigureAwait(false);
+            }
+            finally
+            {
+                EndQuestion(printer);
+            }
+
+            if (verbose)
+            {
+                var console = TraceRenderer.CreateStderrConsole();
+                console.WriteLine();
+                TraceRenderer.WriteTrace(console, result.Trajectory);
+                console.WriteLine();
+                TraceRenderer.WriteStatistics(console, result);
+            }
+
+            await Console.Out.WriteLineAsync(result.Answer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+            await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            lock (_sessionUsage)
+            {
+                _sessionTurns++;
+                _sessionUsage.Add(result.Usage);
+                _sessionCost = _sessionCost is { } sum && result.CostUsd is { } cost ? sum + cost : null;
+            }
+
+            Note(StatusLine(conversation.Turns.Count, result));
+            if (!result.IsFinal)
+            {
+                Note($"no final answer ({JsonReport.StopReasonName(result.StopReason).Replace('_', ' ')}): the answer above is the best this question got.");
+            }
+            else if (result.AllSubCallsFailed)
+            {
+                Note(Invariant($"every sub-call failed ({result.Statistics.FailedSubCalls} of {result.Statistics.SubCalls}): the answer above rests on no worker result (-v shows the errors)."));
+            }
+        }
+        catch (Exception) when (cts.IsCancellationRequested)
+        {
+            Note("question canceled; the conversation is kept (Ctrl+C at the prompt ends the chat).");
+        }
+        catch (RlmModelException e)
+        {
+            // Already one line, redacted, with the attempts made and the classified cause.
+            Note($"the model endpoint failed{EndpointSuffix()}: {e.Message} (the question is dropped; the conversation is kept)");
+        }
+        catch (Exception e) when (OpenAIErrors.IsEndpointError(e))
+        {
+            Note($"the model endpoint failed{EndpointSuffix()}: {OpenAIErrors.Describe(e)} (the question is dropped; the conversation is kept)");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Note($"unexpected error: {e.GetType().Name}: {e.Message} (the question is dropped; the conversation is kept)");
+            if (verbose)
+            {
+                await _stderr.WriteLineAsync(Redact(e.ToString())).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            EndQuestion(printer);
+        }
+
+        return true;
+    }
+
+    /// <summary>The question is over: a Ctrl+C from now on is at the prompt, and late progress events are not printed.</summary>
+    private void EndQuestion(ProgressPrinter printer)
+    {
+        lock (_lock)
+        {
+            _question = null;
+        }
+
+        printer.Enabled = false;
+    }
+
+    /// <summary>SIGINT (Ctrl+C): cancel the running question, or end the chat when none runs or it is already being canceled.</summary>
+    private void OnInterrupt(PosixSignalContext context)
+    {
+        context.Cancel = true; // the process does not end by itself; the loop decides
+        CancellationTokenSource? question;
+        lock (_lock)
+        {
+            question = _question is { IsCancellationRequested: false } running ? running : null;
+            if (question is not null)
+            {
+                // Canceled under the lock: the question's finally (EndQuestion) cannot dispose it meanwhile.
+                question.Cancel();
+                return;
+            }
+        }
+
+        _quit.TrySetResult();
+    }
+
+    private int Quit(bool interactive)
+    {
+        if (interactive)
+        {
+            _stderr.WriteLine(); // the prompt's line
+        }
+
+        Note("canceled.");
+        return ExitCodes.Canceled;
+    }
+
+    /// <summary>
+    /// Returns a function that reads the next line of standard input (<see langword="null"/> at end of input) off the
+    /// calling thread, so that a Ctrl+C can end the chat while a read is blocked. A terminal is read through
+    /// <see cref="Console.In"/> (.NET's line editing); a pipe or file as UTF-8, as <c>rlm --stdin</c> reads it.
+    /// </summary>
+    private static Func<Task<string?>> CreateLineReader(bool interactive)
+    {
+        TextReader reader = interactive
+            ? Console.In
+            : new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
+        return () => Task.Run(reader.ReadLine);
+    }
+
+    /// <summary>
+    /// A line is a command when its first word is <c>/</c> followed by letters only (<c>/usage</c>, <c>/Exit</c>), so a
+    /// question such as "/etc/hosts: which hosts?" is still a question.
+    /// </summary>
+    internal static bool TryParseCommand(string line, out string name, out bool hasArguments)
+    {
+        int space = line.IndexOfAny([' ', '\t']);
+        string first = space < 0 ? line : line[..space];
+        hasArguments = space >= 0;
+        name = first.ToLowerInvariant();
+        return first == "/?" || (first.Length > 1 && first[0] == '/' && name.AsSpan(1).IndexOfAnyExceptInRange('a', 'z') < 0);
+    }
+
+    private RlmOptions ReadOptions()
+    {
+        if (parseResult.GetValue(command.Stdin))
+        {
+            throw new CliUsageException("rlm chat reads the questions from standard input, so the input cannot come from --stdin too: give --file PATH... or --dir PATH");
+        }
+
+        if (parseResult.GetResult(rlmCommand.Files) is null && parseResult.GetResult(rlmCommand.Dir) is null)
+        {
+            throw new CliUsageException("no input: give --file PATH... or --dir PATH (see rlm chat --help)");
+        }
+
+        int maxIterations = parseResult.GetValue(rlmCommand.MaxIterations);
+        int maxDepth = parseResult.GetValue(rlmCommand.MaxDepth);
+        int maxConcurrency = parseResult.GetValue(rlmCommand.MaxConcurrency);
+        CliLimits.Validate(maxIterations, maxDepth, maxConcurrency);
+        return new RlmOptions { MaxIterations = maxIterations, MaxDepth = maxDepth, MaxConcurrency = maxConcurrency };
+    }
+
+    /// <summary>Loads --file or --dir exactly as <c>rlm</c> does (the same options, checks and messages).</summary>
+    private Task<CliInput> LoadInputAsync(CancellationToken cancellationToken) =>
+        new CliRunner(rlmCommand, parseResult).LoadInputAsync(cancellationToken);
+
+    private string StatusLine(int turn, RlmResult result)
+    {
+        var s = result.Statistics;
+        string subCalls = s.SubCalls > 0 ? Invariant($", {Count(s.SubCalls, "sub-call")}") : string.Empty;
+        return Invariant($"turn {turn}: {Count(s.Iterations, "iteration")}{subCalls}, {TokensText(result.Usage)}{CostText(result.CostUsd)}, {s.WallTime.TotalSeconds:0.0} s");
+    }
+
+    private string UsageLine(RlmConversation conversation)
+    {
+        string current = Invariant($"{Count(conversation.Turns.Count, "turn")}, {TokensText(conversation.Usage)}{CostText(conversation.CostUsd)}");
+        if (_resets == 0)
+        {
+            return $"usage: {current}";
+        }
+
+        lock (_sessionUsage)
+        {
+            return Invariant($"usage: this conversation {current}; since start ({Count(_resets, "reset")}) {Count(_sessionTurns, "turn")}, {TokensText(_sessionUsage)}{CostText(_sessionCost)}");
+        }
+    }
+
+    private static string TokensText(UsageDetails usage)
+    {
+        long input = usage.InputTokenCount ?? 0;
+        long output = usage.OutputTokenCount ?? 0;
+        return Invariant($"{Count(input + output, "token")} ({input:N0} in / {output:N0} out)");
+    }
+
+    private string CostText(decimal? cost) => cost is { } usd
+        ? Invariant($", cost ${usd:0.0000}")
+        : _models?.IsOffline == true ? ", no cost (offline model)" : ", cost unknown (a model has no price)";
+
+    private string EndpointSuffix() => _models?.Endpoint is { } url ? $" ({url})" : string.Empty;
+
+    private void Note(string message)
+    {
+        _stderr.WriteLine($"rlm: {OneLine(Redact(message))}");
+        _stderr.Flush();
+    }
+
+    private string Redact(string text) =>
+        _models?.Redact(text) ?? new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
+
+    private static string Count(long n, string noun) => Invariant($"{n:N0} {noun}{(n == 1 ? "" : "s")}");
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
