@@ -49,6 +49,12 @@ internal sealed class ChatCommand
 
     public Command Command { get; }
 
+    /// <summary>A parse error of <c>rlm chat</c>, with a hint when a question was given as an argument.</summary>
+    public static string DescribeParseError(ParseResult parseResult, string message) =>
+        parseResult.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-')) is { } question
+            ? $"rlm chat takes no question argument ('{question}'): it reads the questions from standard input, one per line"
+            : message;
+
     /// <summary>Gets the hidden <c>--stdin</c> option, rejected with a usage error.</summary>
     public Option<bool> Stdin { get; }
 }

@@ -42,7 +42,7 @@ internal static class Program
 
             if (parseResult.CommandResult.Command == chat.Command)
             {
-                await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm chat --help)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"rlm: {OneLine(ChatCommand.DescribeParseError(parseResult, message))} (see rlm chat --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 

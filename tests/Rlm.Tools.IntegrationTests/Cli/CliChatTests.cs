@@ -258,6 +258,7 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
     [InlineData(new[] { "chat", "--file", "/no/such/file.txt" }, "file not found")]
     [InlineData(new[] { "chat", "--dir", ".", "--max-depth", "9" }, "--max-depth must be between 1 and 8")]
     [InlineData(new[] { "chat", "--json" }, "(see rlm chat --help)")]
+    [InlineData(new[] { "chat", "What is the launch code?", "--dir", "." }, "rlm chat takes no question argument ('What is the launch code?')")]
     public async Task BadArguments_OneLine_ExitCode2(string[] args, string expected)
     {
         var result = await RlmProcess.RunAsync(args);
@@ -282,6 +283,16 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
 
         var root = await RlmProcess.RunAsync("--help");
         Assert.Contains("rlm chat", root.StdOut, StringComparison.Ordinal);
+        Assert.Contains("rlm <question> [command] [options]", root.StdOut, StringComparison.Ordinal);
+
+        // The other subcommands' usage lines lose the root's <question> too; view keeps its own argument.
+        var view = await RlmProcess.RunAsync("view", "-h");
+        Assert.Contains("rlm view <trajectory> [options]", view.StdOut, StringComparison.Ordinal);
+        Assert.Contains("The trajectory file", view.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("<question>", view.StdOut, StringComparison.Ordinal);
+        var mcp = await RlmProcess.RunAsync("mcp", "--help");
+        Assert.Contains("rlm mcp [options]", mcp.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("<question>", mcp.StdOut, StringComparison.Ordinal);
     }
 
     private static int CountOf(string text, string value)
