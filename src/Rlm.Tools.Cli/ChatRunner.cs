@@ -45,6 +45,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
     private decimal? _sessionCost = 0;
     private int _sessionTurns;
     private int _resets;
+    private volatile bool _ready;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -85,6 +86,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
             }
 
             var readLine = CreateLineReader(interactive);
+            _ready = true;
             while (true)
             {
                 if (interactive)
@@ -284,9 +286,19 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
         printer.Enabled = false;
     }
 
-    /// <summary>SIGINT (Ctrl+C): cancel the running question, or end the chat when none runs or it is already being canceled.</summary>
+    /// <summary>
+    /// SIGINT (Ctrl+C): cancel the running question, or end the chat when none runs or it is already being canceled; while
+    /// the input is still loading, end the process at once.
+    /// </summary>
     private void OnInterrupt(PosixSignalContext context)
     {
+        if (!_ready)
+        {
+            // Still loading the input (a synchronous read of files): let the signal end the process at once (exit 130).
+            Note("canceled.");
+            return;
+        }
+
         context.Cancel = true; // the process does not end by itself; the loop decides
         CancellationTokenSource? question;
         lock (_lock)

@@ -241,6 +241,35 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task CtrlC_WhileTheInputLoads_EndsAtOnce_ExitCode130()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            output.WriteLine("SKIPPED: FIFOs and SIGINT to a child process need a POSIX system.");
+            return;
+        }
+
+        // A FIFO as --file: opening it for reading blocks until a writer opens it, and reading blocks until data comes,
+        // so once the test's writer is open, rlm chat is inside the input loading, its Ctrl+C handler installed.
+        string fifo = Path.Combine(_temp.Path, "slow-input");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        using var chat = ChatProcess.Start(["chat", "--file", fifo]);
+        await using var writer = await Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write)).WaitAsync(TimeSpan.FromSeconds(90));
+        await chat.InterruptAsync();
+        int exitCode = await chat.WaitForExitAsync();
+
+        output.WriteLine(chat.ToString());
+        Assert.True(exitCode == 130, $"exit code {exitCode}\n{chat}");
+        Assert.Empty(chat.StdOutLines);
+        Assert.Equal("rlm: canceled.", chat.StdErrLines[^1]);
+    }
+
+    [Fact]
     public async Task StdinOption_IsAUsageError_QuestionsComeFromStdin()
     {
         string notes = _temp.WriteText("notes.txt", Notes);
