@@ -32,7 +32,10 @@ internal static class HelpLayout
         var lines = help.ReplaceLineEndings("\n").Split('\n').ToList();
         for (int i = 0; i < lines.Count; i++)
         {
-            lines[i] = lines[i].Replace($"{label} {subcommand}", subcommand, StringComparison.Ordinal);
+            // "[<question>]" when the argument is optional.
+            lines[i] = lines[i]
+                .Replace($"[{label}] {subcommand}", subcommand, StringComparison.Ordinal)
+                .Replace($"{label} {subcommand}", subcommand, StringComparison.Ordinal);
         }
 
         int arguments = lines.IndexOf("Arguments:");
