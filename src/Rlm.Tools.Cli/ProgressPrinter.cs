@@ -3,11 +3,12 @@ using System.Globalization;
 namespace Rlm.Tools.Cli;
 
 /// <summary>
-/// Writes live progress events to stderr, one line each. The engine reports synchronously from many threads (parallel
-/// sub-calls), so each line is written under a lock; <see cref="Progress{T}"/> is not used because it posts to a
-/// synchronization context and would reorder lines.
+/// Writes the run's events (<see cref="RlmOptions.Progress"/>: the engine's one event path, the same events
+/// <see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/> yields) to stderr, one
+/// line each. The engine reports synchronously from many threads (parallel sub-calls), so each line is written under a
+/// lock; <see cref="Progress{T}"/> is not used because it posts to a synchronization context and would reorder lines.
 /// </summary>
-internal sealed class ProgressPrinter(TextWriter writer) : IProgress<RlmProgressEvent>
+internal sealed class ProgressPrinter(TextWriter writer) : IProgress<RlmEvent>
 {
     private readonly Lock _lock = new();
 
@@ -15,9 +16,13 @@ internal sealed class ProgressPrinter(TextWriter writer) : IProgress<RlmProgress
     public bool Enabled { get; set; } = true;
 
     /// <inheritdoc />
-    public void Report(RlmProgressEvent value)
+    public void Report(RlmEvent value)
     {
-        string line = Format(value);
+        if (Format(value) is not { } line)
+        {
+            return;
+        }
+
         lock (_lock)
         {
             if (Enabled)
@@ -38,23 +43,26 @@ internal sealed class ProgressPrinter(TextWriter writer) : IProgress<RlmProgress
         }
     }
 
-    /// <summary>Formats an event: elapsed time, indentation by depth, and a marker by kind.</summary>
-    internal static string Format(RlmProgressEvent e)
+    /// <summary>
+    /// Formats an event: elapsed time, indentation by depth, and a marker by kind; <see langword="null"/> for the events
+    /// <c>-v</c> does not show as lines (model responses and tool results, which the trace after the run shows, and the
+    /// run's completion, which the answer shows).
+    /// </summary>
+    internal static string? Format(RlmEvent e)
     {
         string time = string.Create(CultureInfo.InvariantCulture, $"[{e.Elapsed.TotalSeconds,7:F2}s] ");
         string indent = new(' ', Math.Max(0, e.Depth) * 4);
         string parentIndent = new(' ', Math.Max(0, e.Depth - 1) * 4);
-        string message = e.Message.ReplaceLineEndings(" ");
-        return e.Kind switch
+        return e switch
         {
-            RlmProgressKind.Iteration => $"{time}{indent}{message}",
-            RlmProgressKind.ToolCall => $"{time}{indent}  {message}",
-            RlmProgressKind.ParallelGroup => $"{time}{indent}  {message}",
-            RlmProgressKind.SubCallStarted => $"{time}{parentIndent}  -> {message}",
-            RlmProgressKind.SubCallCompleted => $"{time}{parentIndent}  <- {message}",
-            RlmProgressKind.SessionCompleted => $"{time}{indent}{message}",
-            RlmProgressKind.ModelRetry => $"{time}{indent}  ! {message}",
-            _ => $"{time}{indent}{message}",
+            RlmModelResponded or RlmToolCallEnded or RlmRunCompleted => null,
+            RlmToolCallStarted or RlmParallelCalls => $"{time}{indent}  {Text(e)}",
+            RlmSubCallStarted => $"{time}{parentIndent}  -> {Text(e)}",
+            RlmSubCallEnded => $"{time}{parentIndent}  <- {Text(e)}",
+            RlmModelRetry => $"{time}{indent}  ! {Text(e)}",
+            _ => $"{time}{indent}{Text(e)}", // iterations, the end of iterations, sessions done, budget warnings
         };
     }
+
+    private static string Text(RlmEvent e) => e.Describe().ReplaceLineEndings(" ");
 }

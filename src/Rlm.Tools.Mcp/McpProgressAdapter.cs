@@ -3,28 +3,46 @@ using ModelContextProtocol;
 namespace Rlm.Tools.Mcp;
 
 /// <summary>
-/// Forwards the engine's progress events of one query to the MCP client as <c>notifications/progress</c>: one per
-/// iteration (a session's model request), sub-call start and end, and retry. The progress value counts events, so it
-/// only increases, as the protocol requires; there is no total (the number of iterations is not known in advance).
+/// Turns the engine's events of one query (<see cref="RlmOptions.Progress"/>: the same events
+/// <see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/> yields) into MCP
+/// <c>notifications/progress</c> for the client: one per iteration (a session's model request, or its last request for
+/// an answer), sub-call start and end, retry and budget warning, with the event's one-line text
+/// (<see cref="RlmEvent.Describe"/>). The progress value counts notifications, so it only increases, as the protocol
+/// requires; there is no total (the number of iterations is not known in advance).
 /// </summary>
-internal sealed class McpProgressAdapter(IProgress<ProgressNotificationValue> target) : IProgress<RlmProgressEvent>
+/// <param name="target">The client's progress (a no-op when the request carried no progress token).</param>
+/// <param name="inner">The host's own receiver (the original options' <see cref="RlmOptions.Progress"/>), which gets every event.</param>
+internal sealed class McpProgressAdapter(IProgress<ProgressNotificationValue> target, IProgress<RlmEvent>? inner = null) : IProgress<RlmEvent>
 {
+    private readonly Lock _lock = new();
     private int _count;
 
     /// <inheritdoc />
-    public void Report(RlmProgressEvent value)
+    public void Report(RlmEvent value)
     {
-        if (value.Kind is not (RlmProgressKind.Iteration or RlmProgressKind.SubCallStarted or RlmProgressKind.SubCallCompleted or RlmProgressKind.ModelRetry))
+        inner?.Report(value);
+        if (Message(value) is not { } message)
         {
             return;
         }
 
-        int count = Interlocked.Increment(ref _count);
-        string message = value.Message.ReplaceLineEndings(" ");
-        target.Report(new ProgressNotificationValue
+        // Parallel sub-calls report from many threads: the count and the hand-over stay in one order.
+        lock (_lock)
         {
-            Progress = count,
-            Message = value.Kind == RlmProgressKind.ModelRetry ? $"retry (depth {value.Depth}): {message}" : message,
-        });
+            target.Report(new ProgressNotificationValue { Progress = ++_count, Message = message });
+        }
+    }
+
+    /// <summary>The notification's message for an event, or <see langword="null"/> for events not sent (tool calls, model responses, the run's end).</summary>
+    internal static string? Message(RlmEvent value)
+    {
+        string text = value.Describe().ReplaceLineEndings(" ");
+        return value switch
+        {
+            RlmIterationStarted or RlmIterationsStopped or RlmSubCallStarted or RlmSubCallEnded => text,
+            RlmModelRetry => $"retry (depth {value.Depth}): {text}",
+            RlmBudgetWarning => $"budget: {text}",
+            _ => null,
+        };
     }
 }

@@ -98,7 +98,7 @@ internal sealed partial class RlmCorpusTools
         }
 
         var options = _rlm.Options.Clone();
-        options.Progress = new McpProgressAdapter(progress);
+        options.Progress = new McpProgressAdapter(progress, options.Progress);
         options.LoggerFactory ??= _loggerFactory; // the engine's logs go where the server's go: stderr
         var rlm = new RecursiveLanguageModel(_rlm.RootClient, _rlm.WorkerClient, options);
         var stopwatch = Stopwatch.StartNew();

@@ -19,7 +19,8 @@ public static class RlmMcpServer
     /// <summary>
     /// Adds the <c>query</c> and <c>list_documents</c> tools over <paramref name="corpus"/> to an MCP server. Each
     /// query runs <paramref name="rlm"/>'s models with a copy of its options (the copy's <see cref="RlmOptions.Progress"/>
-    /// forwards to the client; its <see cref="RlmOptions.LoggerFactory"/>, when not set, is the server's).
+    /// turns the run's <see cref="RlmEvent"/>s into progress notifications for the client, then passes them on to the
+    /// original's <see cref="RlmOptions.Progress"/>, if any; its <see cref="RlmOptions.LoggerFactory"/>, when not set, is the server's).
     /// </summary>
     /// <param name="builder">The MCP server builder (<c>services.AddMcpServer()</c>).</param>
     /// <param name="rlm">The Recursive Language Model whose clients and options answer the queries.</param>

@@ -130,9 +130,12 @@ public sealed class RecursiveLanguageModel
     }
 
     /// <summary>
-    /// Answers <paramref name="query"/> over <paramref name="corpus"/> as a stream of typed events: iterations, model
-    /// responses with usage, tool calls, sub-calls, budget warnings, and last <see cref="RlmRunCompleted"/> with the answer
-    /// and the result.
+    /// Answers <paramref name="query"/> over <paramref name="corpus"/> as a stream of typed events (<see cref="RlmEvent"/>):
+    /// <see cref="RlmIterationStarted"/>, <see cref="RlmModelResponded"/> (with usage), <see cref="RlmModelRetry"/>,
+    /// <see cref="RlmParallelCalls"/>, <see cref="RlmToolCallStarted"/> / <see cref="RlmToolCallEnded"/>,
+    /// <see cref="RlmSubCallStarted"/> / <see cref="RlmSubCallEnded"/>, <see cref="RlmIterationsStopped"/>,
+    /// <see cref="RlmSessionCompleted"/>, <see cref="RlmBudgetWarning"/>, and last <see cref="RlmRunCompleted"/> with the
+    /// answer and the result. <see cref="RlmOptions.Progress"/>, when set, receives the same events.
     /// </summary>
     /// <param name="query">The question.</param>
     /// <param name="corpus">The prepared context.</param>
@@ -160,6 +163,26 @@ public sealed class RecursiveLanguageModel
         return StreamAsync(query, ContextText.FromString(context), cancellationToken);
     }
 
+    /// <summary>Answers <paramref name="query"/> over several named documents as a stream of typed events (see <see cref="QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/>).</summary>
+    /// <param name="query">The question.</param>
+    /// <param name="documents">The documents, joined in order into one context (as <see cref="QueryAsync(string, IReadOnlyList{RlmDocument}, CancellationToken)"/> does).</param>
+    /// <param name="cancellationToken">Cancels the run; stopping the enumeration early cancels it too.</param>
+    /// <returns>The events in the order they happened (events of parallel sub-calls interleave).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="documents"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="query"/> is empty, or the documents are empty or too large for one context.</exception>
+    /// <exception cref="RlmModelException">A root model request failed for good (thrown by the enumeration, after the events before it).</exception>
+    public IAsyncEnumerable<RlmEvent> QueryStreamingAsync(string query, IReadOnlyList<RlmDocument> documents, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(query);
+        ArgumentNullException.ThrowIfNull(documents);
+        if (documents.Count == 0)
+        {
+            throw new ArgumentException("At least one document is required.", nameof(documents));
+        }
+
+        return StreamAsync(query, ContextText.FromDocuments(documents), cancellationToken);
+    }
+
     private async IAsyncEnumerable<RlmEvent> StreamAsync(string query, ContextText text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var events = System.Threading.Channels.Channel.CreateUnbounded<RlmEvent>(new() { SingleReader = true });
@@ -168,8 +191,7 @@ public sealed class RecursiveLanguageModel
         {
             try
             {
-                var result = await RunAsync(query, text, stop.Token, e => events.Writer.TryWrite(e)).ConfigureAwait(false);
-                events.Writer.TryWrite(new RlmRunCompleted(result.Statistics.WallTime, 0, result.Answer, result));
+                await RunAsync(query, text, stop.Token, e => events.Writer.TryWrite(e)).ConfigureAwait(false); // RlmRunCompleted is its last event
                 events.Writer.TryComplete();
             }
             catch (Exception e)
@@ -240,6 +262,7 @@ public sealed class RecursiveLanguageModel
                 activity.SetTag("gen_ai.usage.output_tokens", result.Usage.OutputTokenCount);
             }
 
+            run.Emit(new RlmRunCompleted(result.Statistics.WallTime, 0, result.Answer, result));
             return result;
         }
         catch (Exception e)

@@ -260,9 +260,16 @@ public sealed class RlmOptions
     /// <value>The default value is <see langword="null"/>: the embedded prompt.</value>
     public string? LeafSystemPrompt { get; set; }
 
-    /// <summary>Gets or sets a receiver of live progress events (iterations, tool calls, sub-calls). It is called synchronously from many threads.</summary>
+    /// <summary>
+    /// Gets or sets a receiver of the run's typed events (<see cref="RlmEvent"/>: iterations, model responses, retries,
+    /// tool calls, sub-calls, budget warnings, and last <see cref="RlmRunCompleted"/>), the same events
+    /// <see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/> yields. It is called
+    /// synchronously, from many threads at once when sub-calls run in parallel, so it must be thread-safe and quick;
+    /// <see cref="Progress{T}"/> posts each event to a synchronization context or the thread pool and may reorder them.
+    /// An exception it throws fails the run.
+    /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    public IProgress<RlmProgressEvent>? Progress { get; set; }
+    public IProgress<RlmEvent>? Progress { get; set; }
 
     /// <summary>Gets or sets the time source for timestamps and durations in the trace and statistics.</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>

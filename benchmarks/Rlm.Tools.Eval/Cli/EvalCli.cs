@@ -147,13 +147,14 @@ public static class EvalCli
         var networkTimeout = new Option<int?>("--network-timeout") { Description = "Seconds per HTTP request (default 600)." };
         var prices = new Option<string?>("--prices") { Description = "Price table (USD per 1M tokens); default prices.json next to rlm-eval." };
         var limit = new Option<int?>("--limit") { Description = "Run at most this many pending tasks." };
-        var restart = new Option<bool>("--restart") { Description = "Discard an existing results file instead of resuming it." };
+        var restart = new Option<bool>("--restart") { Description = "Discard an existing results file (and its trajectories) instead of resuming it." };
+        var trajectorySensitive = new Option<bool>("--trajectory-sensitive") { Description = "Write the question, answers, tool arguments and result excerpts into the trajectories (by default only tool names, timings, counts and usage, as rlm --trajectory)." };
         mode.AcceptOnlyFromAmong(RunModes.All);
 
         var command = new Command("run", "Run tasks and score the answers.")
         {
             tasks, mode, outPath, baseUrl, model, workerModel, maxConcurrency, rlmConcurrency, maxIterations, maxDepth, maxSubCalls,
-            window, taskTimeout, networkTimeout, prices, limit, restart,
+            window, taskTimeout, networkTimeout, prices, limit, restart, trajectorySensitive,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -207,11 +208,16 @@ public static class EvalCli
                 PricesPath = parse.GetValue(prices) ?? PriceTable.DefaultPath,
                 Limit = parse.GetValue(limit),
                 Restart = parse.GetValue(restart),
+                TrajectorySensitive = parse.GetValue(trajectorySensitive),
                 ApiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
             };
             var summary = await new Runner(settings, error).RunAsync(ct).ConfigureAwait(false);
             error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"rlm-eval run: {summary.Ran} run now ({summary.Errors} failed), {summary.AlreadyDone} done before; mean score of this session {summary.MeanScore:0.000}; results in {settings.OutPath}"));
+            if (settings.Mode != RunModes.Direct)
+            {
+                error.WriteLine($"rlm-eval run: each task's trajectory is in {settings.TrajectoriesPath}{Path.DirectorySeparatorChar} (its path is the result's \"trajectory\"); render one with: rlm view <file> -o out.html");
+            }
             return summary.Canceled ? Interrupted : summary.Errors > 0 ? Failed : Ok;
         });
         return command;
@@ -233,8 +239,9 @@ public static class EvalCli
                 }
             }
 
-            var markdown = Reporter.Render(Reporter.Load(paths), paths);
-            if (parse.GetValue(outPath) is { Length: > 0 } target)
+            string? target = parse.GetValue(outPath) is { Length: > 0 } o ? o : null;
+            var markdown = Reporter.Render(Reporter.Load(paths), paths, target is null ? null : Path.GetDirectoryName(Path.GetFullPath(target)));
+            if (target is not null)
             {
                 File.WriteAllText(target, markdown);
                 error.WriteLine($"rlm-eval report: wrote {target}");

@@ -82,6 +82,14 @@ public sealed class EvalResult
 
     public SortedDictionary<string, int> ToolCalls { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The run's trajectory (JSON Lines, <see cref="RlmTrajectoryWriter"/>), relative to the results file's folder with
+    /// <c>/</c> separators, for example <c>results.trajectories/s-niah-8k-001.jsonl</c>; <c>rlm view</c> renders it.
+    /// <see langword="null"/> in direct mode and when the run left no result (a timeout).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Trajectory { get; set; }
+
     /// <summary>Scorer details (parsed answer, precision/recall, …).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonObject? ScoreDetails { get; set; }

@@ -6,12 +6,16 @@ namespace Rlm.Tools.Eval.Reporting;
 
 /// <summary>
 /// Turns results files into Markdown: per family, one table with a column per (file, mode, model) run — side by side
-/// when several files are given — and a second table of mean score by context length.
+/// when several files are given — and a second table of mean score by context length; then, per run, each task's score
+/// with a link to its trajectory.
 /// </summary>
 public static class Reporter
 {
     /// <summary>One column: the results of one mode and model from one file.</summary>
-    public sealed record Run(string Label, IReadOnlyList<EvalResult> Results);
+    /// <param name="Label">The column's title.</param>
+    /// <param name="Results">The results.</param>
+    /// <param name="ResultsPath">The results file, against whose folder <see cref="EvalResult.Trajectory"/> paths resolve; <see langword="null"/>: no trajectory links.</param>
+    public sealed record Run(string Label, IReadOnlyList<EvalResult> Results, string? ResultsPath = null);
 
     /// <summary>Loads results files; in each, the last result of a task wins (a resumed run may have retried it).</summary>
     public static List<Run> Load(IReadOnlyList<string> paths)
@@ -40,7 +44,7 @@ public static class Reporter
             var latest = results.GroupBy(r => r.TaskId, StringComparer.Ordinal).Select(g => g.Last()).ToList();
             foreach (var group in latest.GroupBy(r => (r.Mode, r.Model)).OrderBy(g => g.Key.Mode, StringComparer.Ordinal).ThenBy(g => g.Key.Model, StringComparer.Ordinal))
             {
-                runs.Add((new Run(group.Key.Mode + " · " + group.Key.Model, group.ToList()), Path.GetFileName(path)));
+                runs.Add((new Run(group.Key.Mode + " · " + group.Key.Model, group.ToList(), path), Path.GetFileName(path)));
             }
         }
 
@@ -49,7 +53,11 @@ public static class Reporter
         return runs.Select(r => shared.Contains(r.Run.Label) ? r.Run with { Label = r.Run.Label + " (" + r.File + ")" } : r.Run).ToList();
     }
 
-    public static string Render(IReadOnlyList<Run> runs, IReadOnlyList<string>? sources = null)
+    /// <summary>Renders the report.</summary>
+    /// <param name="runs">The columns.</param>
+    /// <param name="sources">The results files, named at the top.</param>
+    /// <param name="reportDirectory">The folder the report is written to, which trajectory links are relative to; <see langword="null"/>: the current folder.</param>
+    public static string Render(IReadOnlyList<Run> runs, IReadOnlyList<string>? sources = null, string? reportDirectory = null)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# rlm-eval report");
@@ -97,8 +105,50 @@ public static class Reporter
             }
         }
 
+        Trajectories(sb, runs, reportDirectory);
         return sb.ToString();
     }
+
+    /// <summary>Per run, every task (lowest score first) with a link to its trajectory, relative to the report.</summary>
+    private static void Trajectories(StringBuilder sb, IReadOnlyList<Run> runs, string? reportDirectory)
+    {
+        var linked = runs.Where(r => r.ResultsPath is not null && r.Results.Any(x => x.Trajectory is not null)).ToList();
+        if (linked.Count == 0)
+        {
+            return;
+        }
+
+        string from = Path.GetFullPath(string.IsNullOrEmpty(reportDirectory) ? "." : reportDirectory);
+        sb.AppendLine("## Trajectories");
+        sb.AppendLine();
+        sb.AppendLine("Each task's run, as `rlm --trajectory` writes it (JSON Lines). Render one as a web page with `rlm view <file> -o out.html`.");
+        sb.AppendLine();
+        foreach (var run in linked)
+        {
+            string folder = Path.GetDirectoryName(Path.GetFullPath(run.ResultsPath!)) ?? from;
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"<details><summary>{Html(run.Label)}: {run.Results.Count(x => x.Trajectory is not null)} trajectories</summary>"));
+            sb.AppendLine();
+            sb.AppendLine("| task | family | score | trajectory |");
+            sb.AppendLine("|---|---|---:|---|");
+            foreach (var r in run.Results.OrderBy(x => x.Score).ThenBy(x => x.TaskId, StringComparer.Ordinal))
+            {
+                string link = "–";
+                if (r.Trajectory is not null)
+                {
+                    string target = Path.GetRelativePath(from, Path.Combine(folder, r.Trajectory)).Replace('\\', '/');
+                    link = "[" + Escape(r.Trajectory) + "](" + Uri.EscapeDataString(target).Replace("%2F", "/", StringComparison.Ordinal) + ")";
+                }
+
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {Escape(r.TaskId)}{(r.Error is null ? "" : " (failed)")} | {Escape(r.Family)} | {r.Score:0.000} | {link} |"));
+            }
+
+            sb.AppendLine();
+            sb.AppendLine("</details>");
+            sb.AppendLine();
+        }
+    }
+
+    private static string Html(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
     /// <summary>Nearest-rank percentile.</summary>
     public static double Percentile(IEnumerable<double> values, double p)

@@ -62,6 +62,16 @@ public sealed class RunSettings
     /// <summary>Discard an existing results file instead of resuming it.</summary>
     public bool Restart { get; init; }
 
+    /// <summary>Write the question, answer, tool arguments and result excerpts into the trajectories (<see cref="RlmTrajectoryOptions.IncludeSensitiveData"/>).</summary>
+    public bool TrajectorySensitive { get; init; }
+
+    /// <summary>The folder of the trajectories: the results file's path without its extension, plus <c>.trajectories</c> (<c>eval/rlm.jsonl</c> → <c>eval/rlm.trajectories</c>).</summary>
+    public string TrajectoriesPath => TrajectoriesFolder(OutPath);
+
+    /// <summary>The trajectories folder of a results file (see <see cref="TrajectoriesPath"/>).</summary>
+    public static string TrajectoriesFolder(string resultsPath) =>
+        Path.Combine(Path.GetDirectoryName(resultsPath) ?? "", Path.GetFileNameWithoutExtension(resultsPath) + ".trajectories");
+
     /// <summary>The API key (from OPENAI_API_KEY); never printed or recorded.</summary>
     public string? ApiKey { get; init; }
 }

@@ -86,8 +86,9 @@ public sealed class Runner
                         }
 
                         var error = result.Error is null ? "" : "  ERROR " + OneLine(result.Error);
+                        var trajectory = result.Trajectory is null ? "" : "  trajectory " + TrajectoryPath(result.Trajectory);
                         _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"[{done}/{pending.Count}] {task.Id}  score {result.Score:0.00}  {result.WallSeconds:0.0}s  mean {scoreSum / done:0.000}{error}"));
+                            $"[{done}/{pending.Count}] {task.Id}  score {result.Score:0.00}  {result.WallSeconds:0.0}s  mean {scoreSum / done:0.000}{error}{trajectory}"));
                     }
                 }).ConfigureAwait(false);
         }
@@ -171,6 +172,14 @@ public sealed class Runner
         if (_settings.Restart)
         {
             File.Delete(path);
+            if (Directory.Exists(_settings.TrajectoriesPath))
+            {
+                foreach (var old in Directory.EnumerateFiles(_settings.TrajectoriesPath, "*.jsonl"))
+                {
+                    File.Delete(old); // the discarded results' trajectories
+                }
+            }
+
             return [];
         }
 
@@ -341,7 +350,17 @@ public sealed class Runner
     private async Task RunRlmAsync(EvalTask task, string context, IChatClient root, IChatClient worker, EvalResult result, CancellationToken cancellationToken)
     {
         var rlm = new RecursiveLanguageModel(root, worker, CreateOptions());
-        var r = await rlm.QueryAsync(task.Question, context, cancellationToken).ConfigureAwait(false);
+        RlmResult r;
+        try
+        {
+            r = await rlm.QueryAsync(task.Question, context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RlmModelException e) when (e.PartialResult is { } partial)
+        {
+            WriteTrajectory(task, partial, result); // the run so far: where the root model failed
+            throw;
+        }
+
         result.Answer = r.Answer;
         result.StopReason = r.StopReason.ToString();
         result.InputTokens = r.Usage.InputTokenCount ?? 0;
@@ -361,7 +380,43 @@ public sealed class Runner
         {
             result.ToolCalls[tool] = count;
         }
+
+        WriteTrajectory(task, r, result);
     }
+
+    /// <summary>
+    /// Writes the run's trajectory as <c>rlm --trajectory</c> does (<see cref="RlmTrajectoryWriter"/>, JSON Lines) into
+    /// the trajectories folder, one file per task, and links it from the result. A file that cannot be written fails the
+    /// task (its error says why; a resumed run retries it).
+    /// </summary>
+    private void WriteTrajectory(EvalTask task, RlmResult run, EvalResult result)
+    {
+        string folder = _settings.TrajectoriesPath;
+        string name = FileName(task.Id) + ".jsonl";
+        Directory.CreateDirectory(folder);
+        using (var file = File.Create(Path.Combine(folder, name)))
+        {
+            RlmTrajectoryWriter.WriteJsonLines(run, file, new RlmTrajectoryOptions { IncludeSensitiveData = _settings.TrajectorySensitive, Question = task.Question });
+        }
+
+        result.Trajectory = Path.GetFileName(folder) + "/" + name;
+    }
+
+    /// <summary>A task id as a file name: characters other than letters, digits, '.', '-' and '_' become '_' (then a hash of the id keeps names distinct).</summary>
+    public static string FileName(string taskId)
+    {
+        var safe = new string([.. taskId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_')]).TrimStart('.');
+        if (safe.Length > 0 && safe.Length <= 120 && string.Equals(safe, taskId, StringComparison.Ordinal))
+        {
+            return safe;
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(taskId)))[..8];
+        return (safe.Length > 120 ? safe[..120] : safe) + "-" + hash;
+    }
+
+    /// <summary>A result's trajectory (relative to the results file's folder) as a path from the current folder, as the results file was given.</summary>
+    private string TrajectoryPath(string trajectory) => Path.Combine(Path.GetDirectoryName(_settings.OutPath) ?? "", trajectory);
 
     private async Task RunDirectAsync(EvalTask task, string context, IChatClient client, EvalResult result, CancellationToken cancellationToken)
     {

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
 using Rlm.Tools.Middleware;
@@ -31,8 +30,9 @@ namespace Rlm.Tools;
 /// <see cref="UsageDetails"/> summed over every model call of the run at every depth, the <see cref="RlmResult"/> as
 /// <see cref="ChatResponse.RawRepresentation"/>, <see cref="ChatFinishReason.Stop"/> (or <see cref="ChatFinishReason.Length"/>
 /// when the run hit <see cref="RlmOptions.MaxIterations"/>) and <see cref="RlmOptions.RootModelId"/> as model id when set.
-/// Streaming yields the run's progress first (see <see cref="RlmChatClientOptions.StreamProgress"/>), then one update with
-/// the answer and a <see cref="UsageContent"/>. A root model failure surfaces as <see cref="RlmModelException"/>.</para>
+/// Streaming is built on <see cref="RecursiveLanguageModel.QueryStreamingAsync(string, IReadOnlyList{RlmDocument}, CancellationToken)"/>:
+/// it yields one update per <see cref="RlmEvent"/> of the run first (see <see cref="RlmChatClientOptions.StreamProgress"/>),
+/// then, from <see cref="RlmRunCompleted"/>, one update with the answer and a <see cref="UsageContent"/>. A root model failure surfaces as <see cref="RlmModelException"/>.</para>
 /// <para><see cref="GetService"/> returns the <see cref="Rlm.Tools.RecursiveLanguageModel"/> for
 /// <c>typeof(RecursiveLanguageModel)</c> and this client's options for <c>typeof(RlmChatClientOptions)</c>.</para>
 /// </remarks>
@@ -44,8 +44,11 @@ public sealed class RlmChatClient : DelegatingChatClient
     /// </summary>
     public const string UseRlmPropertyKey = "rlm";
 
-    /// <summary>The key in a streamed progress update's <see cref="ChatResponseUpdate.AdditionalProperties"/> whose value is the <see cref="RlmProgressEvent"/>.</summary>
-    public const string ProgressPropertyKey = "rlm.progress";
+    /// <summary>
+    /// The key in a streamed update's <see cref="ChatResponseUpdate.AdditionalProperties"/> whose value is the
+    /// <see cref="RlmEvent"/> it was built from (the answer's update: the <see cref="RlmRunCompleted"/>).
+    /// </summary>
+    public const string EventPropertyKey = "rlm.event";
 
     /// <summary>The run's query when the last user message has no text of its own.</summary>
     public const string DefaultQuery = "Do what the user asks in the documents, and answer.";
@@ -152,44 +155,26 @@ public sealed class RlmChatClient : DelegatingChatClient
 
         var (query, documents) = reader.Plan(list, options);
         string responseId = NewId();
-        var events = Channel.CreateUnbounded<RlmProgressEvent>(new UnboundedChannelOptions { SingleReader = true });
-        var runOptions = _rlmOptions.Clone();
-        var callerProgress = _rlmOptions.Progress;
-        if (_options.StreamProgress)
-        {
-            runOptions.Progress = new ChannelProgress(events.Writer, callerProgress);
-        }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var rlm = new RecursiveLanguageModel(InnerClient, _options.WorkerClient, runOptions);
-        var run = RunAsync(rlm, query, documents, events.Writer, stop.Token);
-        try
+        // Built on the run's event stream: each event becomes an update (when StreamProgress), RlmRunCompleted the answer.
+        // Stopping the enumeration early cancels the run; RlmModelException and cancellation come out unwrapped.
+        await foreach (var e in RecursiveLanguageModel.QueryStreamingAsync(query, documents, cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var progress in events.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            if (e is RlmRunCompleted completed)
             {
-                var update = NewUpdate(responseId, new TextReasoningContent(progress.Message + "\n"));
-                update.RawRepresentation = progress;
-                update.AdditionalProperties = new() { [ProgressPropertyKey] = progress };
+                var result = completed.Result;
+                var answer = NewUpdate(responseId, new TextContent(result.Answer), new UsageContent(result.Usage));
+                answer.FinishReason = FinishReason(result);
+                answer.RawRepresentation = result;
+                answer.AdditionalProperties = new() { [EventPropertyKey] = completed };
+                yield return answer;
+            }
+            else if (_options.StreamProgress)
+            {
+                var update = NewUpdate(responseId, new TextReasoningContent(e.Describe() + "\n"));
+                update.RawRepresentation = e;
+                update.AdditionalProperties = new() { [EventPropertyKey] = e };
                 yield return update;
-            }
-
-            var result = await run.ConfigureAwait(false);
-            var answer = NewUpdate(responseId, new TextContent(result.Answer), new UsageContent(result.Usage));
-            answer.FinishReason = FinishReason(result);
-            answer.RawRepresentation = result;
-            yield return answer;
-        }
-        finally
-        {
-            // A consumer that stops early ends the run.
-            await stop.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await run.ConfigureAwait(false);
-            }
-            catch (Exception) when (!run.IsCompletedSuccessfully)
-            {
-                // Observed; the exception (if any) was already thrown to the consumer, or the consumer left.
             }
         }
     }
@@ -216,20 +201,6 @@ public sealed class RlmChatClient : DelegatingChatClient
 
     private bool ShouldUse(RequestReader reader, IReadOnlyList<ChatMessage> messages, ChatOptions? options) =>
         messages.Count > 0 && (Marker(options) ?? reader.CountRequestTokens(messages, options, _options.ThresholdTokens) > _options.ThresholdTokens);
-
-    private static async Task<RlmResult> RunAsync(RecursiveLanguageModel rlm, string query, IReadOnlyList<RlmDocument> documents, ChannelWriter<RlmProgressEvent> events, CancellationToken cancellationToken)
-    {
-        await Task.Yield();
-        try
-        {
-            return await rlm.QueryAsync(query, documents, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            // The stream then awaits the run, which throws its own exception (RlmModelException, cancellation) unwrapped.
-            events.TryComplete();
-        }
-    }
 
     private ChatResponseUpdate NewUpdate(string responseId, params AIContent[] contents) => new(ChatRole.Assistant, [.. contents])
     {
@@ -259,15 +230,5 @@ public sealed class RlmChatClient : DelegatingChatClient
             JsonElement { ValueKind: JsonValueKind.False } => false,
             _ => null,
         };
-    }
-
-    /// <summary>Forwards progress to the stream and to the caller's own receiver.</summary>
-    private sealed class ChannelProgress(ChannelWriter<RlmProgressEvent> writer, IProgress<RlmProgressEvent>? inner) : IProgress<RlmProgressEvent>
-    {
-        public void Report(RlmProgressEvent value)
-        {
-            writer.TryWrite(value);
-            inner?.Report(value);
-        }
     }
 }

@@ -108,9 +108,11 @@ public sealed class RlmChatClientOptions
     public RlmOptions? RlmOptions { get; set; }
 
     /// <summary>
-    /// Gets or sets whether a streamed run reports its progress (iterations, tool calls, sub-calls) as updates before the
-    /// answer: each carries a <see cref="TextReasoningContent"/> with the event's one-line message and the
-    /// <see cref="RlmProgressEvent"/> itself as <see cref="ChatResponseUpdate.RawRepresentation"/>.
+    /// Gets or sets whether a streamed run reports its events (iterations, model responses, tool calls, sub-calls, retries,
+    /// budget warnings) as updates before the answer: each carries a <see cref="TextReasoningContent"/> with the event's
+    /// one-line text (<see cref="RlmEvent.Describe"/>) and the <see cref="RlmEvent"/> itself as
+    /// <see cref="ChatResponseUpdate.RawRepresentation"/> and under <see cref="RlmChatClient.EventPropertyKey"/> in
+    /// <see cref="ChatResponseUpdate.AdditionalProperties"/>.
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool StreamProgress { get; set; } = true;

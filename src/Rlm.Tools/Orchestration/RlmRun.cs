@@ -26,6 +26,7 @@ internal sealed class RlmRun : IAsyncDisposable
     private int _maxDepthReached;
     private long _totalTokens;
     private readonly Action<RlmEvent>? _events;
+    private readonly IProgress<RlmEvent>? _progress;
     private object? _budgetStop;
     private int _softWarned;
     private readonly ResiliencePipeline _retry;
@@ -35,6 +36,7 @@ internal sealed class RlmRun : IAsyncDisposable
     public RlmRun(IChatClient rootClient, IChatClient workerClient, RlmOptions options, Action<RlmEvent>? events = null)
     {
         _events = events;
+        _progress = options.Progress;
         RootClient = rootClient;
         WorkerClient = workerClient;
         Options = options;
@@ -97,20 +99,25 @@ internal sealed class RlmRun : IAsyncDisposable
 
     public void RecordDepth(int depth) => TextLimits.InterlockedMax(ref _maxDepthReached, depth);
 
-    public void Report(RlmProgressKind kind, int depth, string message)
+    /// <summary>Gets whether someone listens to typed events (<see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/> or <see cref="RlmOptions.Progress"/>).</summary>
+    public bool HasEventListener => _events is not null || _progress is not null;
+
+    /// <summary>
+    /// Sends a typed event to the stream and to <see cref="RlmOptions.Progress"/>, its outside text redacted first. The one
+    /// path every event takes (the CLI's live progress, MCP progress notifications and the middleware's streaming all read it).
+    /// Called synchronously from many threads (parallel sub-calls): the receivers must be thread-safe.
+    /// </summary>
+    public void Emit(RlmEvent e)
     {
-        Options.Progress?.Report(new RlmProgressEvent(kind, depth, Elapsed, Redactor.Redact(message)));
-        if (kind == RlmProgressKind.BudgetWarning)
+        if (!HasEventListener)
         {
-            Emit(new RlmBudgetWarning(Elapsed, depth, message));
+            return;
         }
+
+        e = e.Redact(Redactor);
+        _events?.Invoke(e);
+        _progress?.Report(e);
     }
-
-    /// <summary>Gets whether someone listens to typed events (<see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/>).</summary>
-    public bool HasEventListener => _events is not null;
-
-    /// <summary>Sends a typed event to the stream, when there is one.</summary>
-    public void Emit(RlmEvent e) => _events?.Invoke(e);
 
     /// <summary>
     /// Sends one model request through the dispatcher under the run's retry policy (Polly: exponential back-off with
@@ -149,7 +156,7 @@ internal sealed class RlmRun : IAsyncDisposable
             node.Complete(Elapsed, Summarize(response));
             string model = response.ModelId ?? chatOptions.ModelId ?? role;
             node.SetModelUsage(model, response.Usage, response.Usage is { } used ? Options.Prices.Cost(model, used) : null);
-            if (_events is not null)
+            if (HasEventListener)
             {
                 Emit(new RlmModelResponded(Elapsed, node.Depth, role, response.ModelId ?? chatOptions.ModelId, response.Usage,
                     response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Count()));
@@ -174,21 +181,7 @@ internal sealed class RlmRun : IAsyncDisposable
         }
     }
 
-    private static string Describe(ModelFailure failure)
-    {
-        string kind = failure.Kind switch
-        {
-            RlmModelFailureKind.Timeout => "timed out",
-            RlmModelFailureKind.RateLimited => "rate limited",
-            RlmModelFailureKind.ServerError => "server error",
-            RlmModelFailureKind.Transport => "connection failed",
-            RlmModelFailureKind.InvalidResponse => "unreadable response",
-            RlmModelFailureKind.EmptyResponse => "empty response",
-            RlmModelFailureKind.ClientError => "refused (not retried)",
-            _ => "error",
-        };
-        return failure.StatusCode is { } status ? $"{kind} (HTTP {status})" : kind;
-    }
+    private static string Describe(ModelFailure failure) => RlmModelRetry.DescribeFailure(failure.Kind, failure.StatusCode);
 
     /// <summary>Rejects a response the session cannot use, so that it is retried like a transient failure.</summary>
     private static void EnsureUsable(ChatResponse response, bool requireText)
@@ -241,13 +234,11 @@ internal sealed class RlmRun : IAsyncDisposable
                         RlmLog.ModelRetry(Logger, args.Context.Properties.GetValue(s_roleKey, "model"), Describe(ModelFailure.Classify(failed)), args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
                     }
 
-                    if (Options.Progress is not null && args.Outcome.Exception is { } e)
+                    if (HasEventListener && args.Outcome.Exception is { } e)
                     {
                         var failure = ModelFailure.Classify(e);
-                        int depth = args.Context.Properties.GetValue(s_depthKey, 0);
-                        string role = args.Context.Properties.GetValue(s_roleKey, "model");
-                        Report(RlmProgressKind.ModelRetry, depth,
-                            $"{role} request {Describe(failure)}; retry {args.AttemptNumber + 1} of {Options.MaxModelRetries} in {args.RetryDelay.TotalSeconds:0.0} s: {TextLimits.OneLine(Redactor.Redact(e.Message), 160)}");
+                        Emit(new RlmModelRetry(Elapsed, args.Context.Properties.GetValue(s_depthKey, 0), args.Context.Properties.GetValue(s_roleKey, "model"),
+                            args.AttemptNumber + 1, Options.MaxModelRetries, args.RetryDelay, failure.Kind, failure.StatusCode, TextLimits.OneLine(Redactor.Redact(e.Message), 160)));
                     }
 
                     return default;
@@ -298,11 +289,11 @@ internal sealed class RlmRun : IAsyncDisposable
         if (reason is { } r && !soft)
         {
             Interlocked.CompareExchange(ref _budgetStop, (int)r, null);
-            Report(RlmProgressKind.BudgetWarning, 0, $"{BudgetMessage(r)} No further model requests are sent.");
+            Emit(new RlmBudgetWarning(Elapsed, 0, $"{BudgetMessage(r)} No further model requests are sent."));
         }
         else if (reason is not null && soft && Interlocked.Exchange(ref _softWarned, 1) == 0)
         {
-            Report(RlmProgressKind.BudgetWarning, 0, "90% of a budget is spent: the run is finishing.");
+            Emit(new RlmBudgetWarning(Elapsed, 0, "90% of a budget is spent: the run is finishing."));
         }
 
         return reason;

@@ -63,7 +63,7 @@ internal sealed class RlmSession
 
     private string Role => IsWorker ? "worker" : "root";
 
-    private string ModelName => (IsWorker ? _run.Options.WorkerModelId : _run.Options.RootModelId) ?? Role;
+    private string? ModelId => IsWorker ? _run.Options.WorkerModelId : _run.Options.RootModelId;
 
     public async Task<SessionOutcome> RunAsync(CancellationToken cancellationToken)
     {
@@ -71,7 +71,7 @@ internal sealed class RlmSession
         {
             var outcome = await LoopAsync(cancellationToken).ConfigureAwait(false);
             _node.Complete(_run.Elapsed, TextLimits.OneLine(outcome.Answer, 160));
-            _run.Report(RlmProgressKind.SessionCompleted, _depth, $"{(IsWorker ? "sub-call" : "query")} done at depth {_depth} after {outcome.Iterations} iteration{(outcome.Iterations == 1 ? "" : "s")} ({outcome.StopReason})");
+            _run.Emit(new RlmSessionCompleted(_run.Elapsed, _depth, outcome.Iterations, outcome.StopReason));
             return outcome;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -123,12 +123,11 @@ internal sealed class RlmSession
             }
 
             _run.RecordIteration();
-            _run.Report(RlmProgressKind.Iteration, _depth, $"iter {iteration}: calling {ModelName} ({Role})...");
             var modelNode = _node.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({Role})", _depth, _run.Elapsed);
             ConversationBudget.Trim(messages, options.MaxConversationChars);
             Iterations = iteration;
             RlmLog.Iteration(_run.Logger, iteration, Role, _depth);
-            _run.Emit(new RlmIterationStarted(_run.Elapsed, _depth, iteration, Role));
+            _run.Emit(new RlmIterationStarted(_run.Elapsed, _depth, iteration, Role, ModelId));
             ChatResponse response;
             try
             {
@@ -204,7 +203,7 @@ internal sealed class RlmSession
         if (stop is RlmStopReason.IterationLimit or RlmStopReason.ErrorLimit || (stop is not RlmStopReason.TimeBudget && _run.FitsLastCall(IsWorker, estimatedTokens)))
         {
             messages.Add(new ChatMessage(ChatRole.User, $"{why} Tools are now disabled. Reply with your best final answer as plain text, using what you have found so far."));
-            _run.Report(RlmProgressKind.Iteration, _depth, $"{Describe(stop)}: asking {ModelName} ({Role}) for its answer...");
+            _run.Emit(new RlmIterationsStopped(_run.Elapsed, _depth, Role, ModelId, stop, AsksForAnswer: true));
             var lastNode = _node.AddChild(RlmTraceKind.ModelCall, $"last call ({Role}, no tools)", _depth, _run.Elapsed);
             var lastOptions = chatOptions.Clone();
             lastOptions.ToolMode = ChatToolMode.None;
@@ -220,19 +219,11 @@ internal sealed class RlmSession
         }
 
         string bestSoFar = messages.LastOrDefault(m => m.Role == ChatRole.Assistant && !string.IsNullOrWhiteSpace(m.Text))?.Text.Trim() ?? "";
-        _run.Report(RlmProgressKind.Iteration, _depth, $"{Describe(stop)}: the run stops with its best answer so far");
+        _run.Emit(new RlmIterationsStopped(_run.Elapsed, _depth, Role, ModelId, stop, AsksForAnswer: false));
         return new SessionOutcome(bestSoFar.Length > 0 ? bestSoFar : $"(no answer: the run stopped at its {Describe(stop)} before the model answered)", stop, Iterations);
     }
 
-    private static string Describe(RlmStopReason stop) => stop switch
-    {
-        RlmStopReason.IterationLimit => "iteration limit",
-        RlmStopReason.ErrorLimit => "consecutive-error limit",
-        RlmStopReason.TokenBudget => "token budget",
-        RlmStopReason.CostBudget => "cost budget",
-        RlmStopReason.TimeBudget => "time budget",
-        _ => stop.ToString(),
-    };
+    private static string Describe(RlmStopReason stop) => RlmEvent.DescribeStop(stop);
 
     private async Task<ToolResult[]> RunCallsAsync(List<FunctionCallContent> calls, RlmTraceNode modelNode, CancellationToken cancellationToken)
     {
@@ -241,8 +232,7 @@ internal sealed class RlmSession
             return [await RunCallAsync(calls[0], modelNode, cancellationToken).ConfigureAwait(false)];
         }
 
-        var groups = calls.GroupBy(c => c.Name).Where(g => g.Count() > 1).Select(g => $"{g.Key}(...) x{g.Count()}");
-        _run.Report(RlmProgressKind.ParallelGroup, _depth, $"{calls.Count} calls in parallel: {string.Join(", ", groups.DefaultIfEmpty(string.Join(", ", calls.Select(c => c.Name))))}");
+        _run.Emit(new RlmParallelCalls(_run.Elapsed, _depth, [.. calls.Select(c => c.Name ?? string.Empty)]));
 
         // Task.Run so that tools which complete synchronously (grep over a large view) still overlap.
         var tasks = calls.Select(call => Task.Run(() => RunCallAsync(call, modelNode, cancellationToken), cancellationToken)).ToArray();
@@ -263,7 +253,6 @@ internal sealed class RlmSession
         RlmLog.ToolCall(_run.Logger, name, _depth);
         _run.Emit(new RlmToolCallStarted(_run.Elapsed, _depth, call.CallId, name, label));
         RlmLog.ToolCallDetail(_run.Logger, _depth, label);
-        _run.Report(RlmProgressKind.ToolCall, _depth, label);
         s_currentToolNode.Value = node;
 
         ToolResult result;
@@ -375,10 +364,8 @@ internal sealed class RlmSession
         activity?.SetTag("rlm.context.chars", slice?.Length ?? query.Length);
         var parent = s_currentToolNode.Value ?? _node;
         int chars = slice?.Length ?? query.Length;
-        string worker = options.WorkerModelId ?? "worker";
         RlmLog.SubCallStarted(_run.Logger, childDepth, chars, leaf ? "leaf" : "session");
-        _run.Emit(new RlmSubCallStarted(_run.Elapsed, childDepth, chars, leaf));
-        _run.Report(RlmProgressKind.SubCallStarted, childDepth, $"sub-call started (depth={childDepth}, {chars:N0} chars, {(leaf ? "leaf" : "session")}) [{worker}]");
+        _run.Emit(new RlmSubCallStarted(_run.Elapsed, childDepth, chars, leaf, options.WorkerModelId));
         try
         {
             string answer;
@@ -405,12 +392,10 @@ internal sealed class RlmSession
                 // A recursive session that ended with an empty answer delivered nothing: a failed sub-call, counted as such.
                 _run.RecordFailedSubCall();
                 activity?.SetStatus(ActivityStatusCode.Error, "empty answer");
-                _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): the worker gave an empty answer");
                 _run.Emit(new RlmSubCallEnded(_run.Elapsed, childDepth, Failed: true, "the worker gave an empty answer"));
                 return ToolResult.Error("the sub-call failed: the worker gave an empty answer.");
             }
 
-            _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call done (depth={childDepth}): {TextLimits.OneLine(answer, 80)}");
             _run.Emit(new RlmSubCallEnded(_run.Elapsed, childDepth, Failed: false, TextLimits.OneLine(answer, 200)));
             return new ToolResult(answer);
         }
@@ -425,7 +410,6 @@ internal sealed class RlmSession
             activity?.SetStatus(ActivityStatusCode.Error, error);
             activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
             RlmLog.SubCallFailed(_run.Logger, childDepth, error);
-            _run.Report(RlmProgressKind.SubCallCompleted, childDepth, $"sub-call failed (depth={childDepth}): {error}");
             _run.Emit(new RlmSubCallEnded(_run.Elapsed, childDepth, Failed: true, TextLimits.OneLine(error, 200)));
             return ToolResult.Error($"the sub-call failed: {error}. Retry it later, split it, or answer from what you have.");
         }

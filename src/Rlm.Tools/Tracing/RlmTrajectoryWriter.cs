@@ -187,7 +187,7 @@ public static class RlmTrajectoryWriter
         RlmStopReason.FinalVariable => "final_var",
         RlmStopReason.TextReply => "text_reply",
         RlmStopReason.IterationLimit => "iteration_limit",
-        _ => reason.ToString().ToLowerInvariant(),
+        _ => JsonNamingPolicy.SnakeCaseLower.ConvertName(reason.ToString()), // token_budget, model_failure, …
     };
 
     // A tool call's label is name(arguments): the arguments are model text that may quote the context.

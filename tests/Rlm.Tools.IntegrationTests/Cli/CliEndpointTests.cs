@@ -186,7 +186,62 @@ public sealed class CliEndpointTests(LoopbackOpenAIServer server, ITestOutputHel
         RlmProcess.AssertNoStackTrace(result);
     }
 
-    private static string SubLlmCalls(int count)
+    [Fact]
+    public async Task Verbose_LiveProgressFromTheRunsEvents_ShowsIterationsRetriesParallelCallsSubCallsAndTheEnd()
+    {
+        // The root's first request gets a 503 (retried after 10 ms), then it sends two sub_llm calls in one reply.
+        int rootRequests = 0;
+        var scenario = server.NewScenario(async (context, request) =>
+        {
+            var json = request.Json;
+            if (!json.TryGetProperty("tools", out _))
+            {
+                await LoopbackOpenAIServer.Json(LoopbackOpenAIServer.TextCompletion("the part says TANGO"))(context, request);
+                return;
+            }
+
+            if (Interlocked.Increment(ref rootRequests) == 1)
+            {
+                await LoopbackOpenAIServer.Json("""{"error":{"message":"overloaded, try again","type":"server_error"}}""", status: 503,
+                    headers: new Dictionary<string, string> { ["retry-after-ms"] = "10" })(context, request);
+                return;
+            }
+
+            bool sawResults = json.GetProperty("messages").EnumerateArray().Any(m => m.GetProperty("role").GetString() == "tool");
+            await LoopbackOpenAIServer.Json(sawResults ? FinalCall("TANGO-4471") : SubLlmCalls(2))(context, request);
+        });
+
+        var result = await RlmProcess.RunAsync(
+            ["What is the launch code?", "--stdin", "--base-url", scenario.Endpoint.ToString(), "--model", "root-m", "--worker-model", "worker-m", "-v"],
+            stdin: "The launch code is TANGO-4471.\n");
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("TANGO-4471", result.StdOut.TrimEnd());
+        string[] expected =
+        [
+            @"^\[\s*\d+\.\d\ds\] iter 1: calling root-m \(root\)\.\.\.$",
+            @"^\[\s*\d+\.\d\ds\]   ! root request server error \(HTTP 503\); retry 1 of \d+ in 0\.0 s: .*overloaded, try again",
+            @"^\[\s*\d+\.\d\ds\]   2 calls in parallel: sub_llm\(\.\.\.\) x2$",
+            @"^\[\s*\d+\.\d\ds\]   sub_llm\(",
+            @"^\[\s*\d+\.\d\ds\]   -> sub-call started \(depth=1, 10 chars, leaf\) \[worker-m\]$",
+            @"^\[\s*\d+\.\d\ds\]   <- sub-call done \(depth=1\): the part says TANGO$",
+            @"^\[\s*\d+\.\d\ds\] iter 2: calling root-m \(root\)\.\.\.$",
+            @"^\[\s*\d+\.\d\ds\] query done at depth 0 after 2 iterations \(Final\)$",
+        ];
+        int last = -1;
+        foreach (string pattern in expected)
+        {
+            int at = result.StdErrLines.ToList().FindIndex(last + 1, l => System.Text.RegularExpressions.Regex.IsMatch(l, pattern));
+            Assert.True(at > last, $"no line matching {pattern} after line {last}:\n{result.StdErr}");
+            last = pattern.Contains("sub-call", StringComparison.Ordinal) || pattern.Contains("sub_llm", StringComparison.Ordinal) ? last : at; // parallel lines interleave
+        }
+
+        Assert.Equal(2, result.StdErrLines.Count(l => l.Contains("-> sub-call started", StringComparison.Ordinal)));
+        Assert.Equal(2, result.StdErrLines.Count(l => l.Contains("<- sub-call done", StringComparison.Ordinal)));
+    }
+
+    internal static string SubLlmCalls(int count)
     {
         var calls = Enumerable.Range(0, count).Select(i =>
             "{\"id\":\"call_s" + i + "\",\"type\":\"function\",\"function\":{\"name\":\"sub_llm\",\"arguments\":" +
@@ -196,7 +251,7 @@ public sealed class CliEndpointTests(LoopbackOpenAIServer server, ITestOutputHel
                "\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":30,\"completion_tokens\":12,\"total_tokens\":42}}";
     }
 
-    private static string FinalCall(string answer)
+    internal static string FinalCall(string answer)
     {
         string arguments = JsonSerializer.Serialize(JsonSerializer.Serialize(new { answer }));
         return "{\"id\":\"chatcmpl-final\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"server-model\"," +

@@ -56,8 +56,8 @@ public sealed class CliRealInputTests(ITestOutputHelper output)
         Assert.True(header < progress && progress < trace && trace < stats, err);
         Assert.Contains("Root model: offline/rlm-offline", err, StringComparison.Ordinal);
         Assert.Matches(new Regex(@"Context: [\d,]+ chars, [\d,]+ lines, \d+ documents"), err);
-        Assert.Matches(new Regex(@"\n(├|└)── model call #1 \(root\) \d+ ms"), err);
-        Assert.Matches(new Regex(@"(├|└)── grep\(pattern=""SubCallDispatcher"".*\d+ ms"), err);
+        Assert.Matches(new Regex(@"\n(├|└)── model call #1 \(root\) [\d,]+ ms"), err); // 1,344 ms on a loaded machine
+        Assert.Matches(new Regex(@"(├|└)── grep\(pattern=""SubCallDispatcher"".*[\d,]+ ms"), err);
         Assert.Matches(new Regex(@"Tokens: [\d,]+ in / [\d,]+ out"), err);
         Assert.Matches(new Regex(@"Time: \d+\.\d\ds"), err);
         Assert.Matches(new Regex(@"Tools: .*final:1.*grep:\d+"), err);

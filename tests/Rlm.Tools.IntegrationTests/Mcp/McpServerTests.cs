@@ -98,6 +98,63 @@ public sealed class McpServerTests(LoopbackOpenAIServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Query_ProgressNotificationsAreBuiltFromTheRunsEvents_RetriesAndSubCallsIncluded_KeyRedacted()
+    {
+        // Over a loopback endpoint: the root's first request gets a 503 that echoes the key (retried after 10 ms), then the
+        // root sends two sub_llm calls in one reply, then final.
+        int rootRequests = 0;
+        var scenario = server.NewScenario(async (context, request) =>
+        {
+            var json = request.Json;
+            if (!json.TryGetProperty("tools", out _))
+            {
+                await LoopbackOpenAIServer.Json(LoopbackOpenAIServer.TextCompletion("the part says TANGO"))(context, request);
+                return;
+            }
+
+            if (Interlocked.Increment(ref rootRequests) == 1)
+            {
+                await LoopbackOpenAIServer.Json($$$"""{"error":{"message":"overloaded for key {{{FakeKey}}}","type":"server_error"}}""", status: 503,
+                    headers: new Dictionary<string, string> { ["retry-after-ms"] = "10" })(context, request);
+                return;
+            }
+
+            bool sawResults = json.GetProperty("messages").EnumerateArray().Any(m => m.GetProperty("role").GetString() == "tool");
+            await LoopbackOpenAIServer.Json(sawResults ? CliEndpointTests.FinalCall("TANGO-4471 (notes/launch.txt:3)") : CliEndpointTests.SubLlmCalls(2))(context, request);
+        });
+        await using var rlm = await RlmMcpClient.StartAsync(
+            ["--dir", _corpus.Path, "--base-url", scenario.Endpoint.ToString(), "--model", "root-m"],
+            new Dictionary<string, string?> { ["OPENAI_API_KEY"] = FakeKey });
+        var progress = new ConcurrentQueue<ProgressNotificationValue>();
+
+        var result = await rlm.Client.CallToolAsync(
+            "query",
+            new Dictionary<string, object?> { ["question"] = "What is the launch code?" },
+            progress: new SynchronousProgress(progress.Enqueue));
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Contains("TANGO-4471", Text(result), StringComparison.Ordinal);
+        await WaitUntilAsync(() => progress.Any(p => p.Message?.StartsWith("iter 2:", StringComparison.Ordinal) == true)
+            && progress.Count(p => p.Message?.StartsWith("sub-call done", StringComparison.Ordinal) == true) == 2);
+        var values = progress.ToArray();
+        foreach (var value in values)
+        {
+            output.WriteLine($"{value.Progress}: {value.Message}");
+        }
+
+        string[] messages = [.. values.OrderBy(v => v.Progress).Select(v => v.Message!)];
+        Assert.Equal("iter 1: calling root-m (root)...", messages[0]);
+        Assert.StartsWith("retry (depth 0): root request server error (HTTP 503); retry 1 of ", messages[1], StringComparison.Ordinal);
+        Assert.Contains("[REDACTED]", messages[1], StringComparison.Ordinal);
+        Assert.Equal(2, messages.Count(m => m.StartsWith("sub-call started (depth=1, ", StringComparison.Ordinal)));
+        Assert.Equal(2, messages.Count(m => m == "sub-call done (depth=1): the part says TANGO"));
+        Assert.Equal("iter 2: calling root-m (root)...", messages[^1]);
+        Assert.Equal(Enumerable.Range(1, values.Length).Select(i => (float)i), values.Select(v => v.Progress).Order()); // 1, 2, 3, …: one per event
+        Assert.All(messages, m => Assert.DoesNotContain(FakeKey, m, StringComparison.Ordinal));
+        Assert.DoesNotContain(messages, m => m.Contains("sub_llm(", StringComparison.Ordinal)); // tool calls are not notified
+    }
+
+    [Fact]
     public async Task Query_WithoutAProgressToken_SendsNoProgressNotification()
     {
         await using var rlm = await RlmMcpClient.StartAsync(["--file", Path.Combine(_corpus.Path, "notes", "launch.txt")]);

@@ -86,7 +86,7 @@ public sealed partial class RlmChatClientTests
         var updates = await client.GetStreamingResponseAsync(messages, options).ToListAsync();
         Assert.Equal("hello back", updates.ToChatResponse().Text);
         Assert.Same(options, inner.Requests[1].Options);
-        Assert.All(updates, u => Assert.IsNotType<RlmProgressEvent>(u.RawRepresentation));
+        Assert.All(updates, u => Assert.False(u.RawRepresentation is RlmEvent));
     }
 
     [Fact]
@@ -181,10 +181,10 @@ public sealed partial class RlmChatClientTests
     }
 
     [Fact]
-    public async Task Streaming_YieldsProgressThenTheAnswerWithUsage()
+    public async Task Streaming_YieldsTheRunsEventsThenTheAnswerWithUsage()
     {
         var inner = new TestChatClient { GetResponseAsyncCallback = (messages, options, _) => Task.FromResult(LogRoot(messages, options)) };
-        var callerProgress = new List<RlmProgressEvent>();
+        var callerProgress = new List<RlmEvent>();
         using var client = new ChatClientBuilder(inner)
             .UseRecursiveLanguageModel(o => o.RlmOptions = new RlmOptions { Progress = new SyncProgress(callerProgress) })
             .Build();
@@ -195,15 +195,26 @@ public sealed partial class RlmChatClientTests
         var progress = updates[..^1];
         Assert.All(progress, u =>
         {
-            var e = Assert.IsType<RlmProgressEvent>(u.RawRepresentation);
-            Assert.Same(e, u.AdditionalProperties![RlmChatClient.ProgressPropertyKey]);
-            Assert.Equal(e.Message + "\n", Assert.IsType<TextReasoningContent>(Assert.Single(u.Contents)).Text);
+            var e = Assert.IsAssignableFrom<RlmEvent>(u.RawRepresentation);
+            Assert.IsNotType<RlmRunCompleted>(e);
+            Assert.Same(e, u.AdditionalProperties![RlmChatClient.EventPropertyKey]);
+            Assert.Equal(e.Describe() + "\n", Assert.IsType<TextReasoningContent>(Assert.Single(u.Contents)).Text);
         });
-        Assert.Contains(progress, u => ((RlmProgressEvent)u.RawRepresentation!).Kind == RlmProgressKind.ToolCall);
-        Assert.Equal(progress.Count, callerProgress.Count); // the caller's own receiver still gets every event
+        var events = progress.Select(u => (RlmEvent)u.RawRepresentation!).ToList();
+        Assert.IsType<RlmIterationStarted>(events[0]);
+        Assert.Contains(events, e => e is RlmToolCallStarted { Name: "grep" });
+        Assert.Contains(events, e => e is RlmModelResponded { Role: "root", Usage: not null });
+        Assert.Contains(events, e => e is RlmToolCallEnded { Name: "grep", IsError: false } end && end.ResultExcerpt.Length > 0);
+
+        // The caller's own receiver gets the same events, the run's completion last.
+        Assert.Equal(events.Count + 1, callerProgress.Count);
+        Assert.Equal(events.Select(e => e.GetType()), callerProgress.SkipLast(1).Select(e => e.GetType()));
 
         var last = updates[^1];
         var result = Assert.IsType<RlmResult>(last.RawRepresentation);
+        var completed = Assert.IsType<RlmRunCompleted>(last.AdditionalProperties![RlmChatClient.EventPropertyKey]);
+        Assert.Same(completed, callerProgress[^1]);
+        Assert.Same(result, completed.Result);
         Assert.Equal(result.Answer, Assert.IsType<TextContent>(last.Contents[0]).Text);
         Assert.Equal(result.Usage.InputTokenCount, Assert.IsType<UsageContent>(last.Contents[1]).Details.InputTokenCount);
         Assert.Equal(ChatFinishReason.Stop, last.FinishReason);
@@ -213,6 +224,19 @@ public sealed partial class RlmChatClientTests
         Assert.Equal(result.Answer, response.Text);
         Assert.Contains("/dev/sdq7", response.Text, StringComparison.Ordinal);
         Assert.Equal(40, response.Usage!.InputTokenCount);
+    }
+
+    [Fact]
+    public async Task Streaming_WithoutStreamProgress_YieldsOnlyTheAnswer()
+    {
+        var inner = new TestChatClient { GetResponseAsyncCallback = (messages, options, _) => Task.FromResult(LogRoot(messages, options)) };
+        using var client = new ChatClientBuilder(inner).UseRecursiveLanguageModel(o => o.StreamProgress = false).Build();
+
+        var updates = await client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Which disk failed?\n\n" + MakeLog(600_000, Fact))]).ToListAsync();
+
+        var answer = Assert.Single(updates);
+        Assert.IsType<RlmResult>(answer.RawRepresentation);
+        Assert.Contains("/dev/sdq7", answer.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -232,7 +256,7 @@ public sealed partial class RlmChatClientTests
         var watch = Stopwatch.StartNew();
         await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "q")], Marked(true)))
         {
-            Assert.IsType<RlmProgressEvent>(update.RawRepresentation);
+            Assert.IsType<RlmIterationStarted>(update.RawRepresentation);
             await started.Task;
             break;
         }
@@ -252,7 +276,7 @@ public sealed partial class RlmChatClientTests
         {
             await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "q")], Marked(true)))
             {
-                Assert.IsType<RlmProgressEvent>(update.RawRepresentation);
+                Assert.IsAssignableFrom<RlmEvent>(update.RawRepresentation);
             }
         });
     }
@@ -417,9 +441,9 @@ public sealed partial class RlmChatClientTests
     [GeneratedRegex(@"FATAL disk (\S+) failed checksum \(code (0x[0-9A-F]+)\)")]
     private static partial Regex LeafFact();
 
-    private sealed class SyncProgress(List<RlmProgressEvent> events) : IProgress<RlmProgressEvent>
+    private sealed class SyncProgress(List<RlmEvent> events) : IProgress<RlmEvent>
     {
-        public void Report(RlmProgressEvent value)
+        public void Report(RlmEvent value)
         {
             lock (events)
             {

@@ -331,7 +331,7 @@ public class RecursiveLanguageModelTests
     [Fact]
     public async Task Progress_ReportsIterationsToolCallsAndSubCalls()
     {
-        var events = new List<RlmProgressEvent>();
+        var events = new List<RlmEvent>();
         var progress = new SyncProgress(e => { lock (events) { events.Add(e); } });
         var worker = new TestChatClient { GetResponseAsyncCallback = (_, _, _) => Task.FromResult(TestChatClient.Text("w")) };
         var root = new ScriptedChatClient(
@@ -339,9 +339,12 @@ public class RecursiveLanguageModelTests
             _ => TestChatClient.Calls(("final", new { answer = "x" })));
         await new RecursiveLanguageModel(root, worker, new RlmOptions { Progress = progress }).QueryAsync("q?", s_context);
 
-        Assert.Equal(2, events.Count(e => e.Kind == RlmProgressKind.Iteration && e.Depth == 0));
-        Assert.Contains(events, e => e.Kind == RlmProgressKind.ParallelGroup && e.Message.Contains("sub_llm(...) x2", StringComparison.Ordinal));
-        Assert.Equal(2, events.Count(e => e.Kind == RlmProgressKind.SubCallStarted && e.Depth == 1));
+        Assert.Equal(2, events.Count(e => e is RlmIterationStarted { Depth: 0 }));
+        var parallel = Assert.Single(events.OfType<RlmParallelCalls>());
+        Assert.Equal(["sub_llm", "sub_llm"], parallel.Names);
+        Assert.Equal("2 calls in parallel: sub_llm(...) x2", parallel.Describe());
+        Assert.Equal(2, events.Count(e => e is RlmSubCallStarted { Depth: 1 }));
+        Assert.IsType<RlmRunCompleted>(events[^1]);
     }
 
     [Fact]
@@ -362,8 +365,8 @@ public class RecursiveLanguageModelTests
         }
     }
 
-    private sealed class SyncProgress(Action<RlmProgressEvent> report) : IProgress<RlmProgressEvent>
+    private sealed class SyncProgress(Action<RlmEvent> report) : IProgress<RlmEvent>
     {
-        public void Report(RlmProgressEvent value) => report(value);
+        public void Report(RlmEvent value) => report(value);
     }
 }

@@ -56,7 +56,7 @@ public sealed class SecretRedactionTests
             },
         };
         var progress = new ConcurrentBag<string>();
-        var options = new RlmOptions { Progress = new SyncProgress(e => progress.Add(e.Message)), MaxModelRetries = 0 };
+        var options = new RlmOptions { Progress = new SyncProgress(e => progress.Add(e.Describe() + " " + e)), MaxModelRetries = 0 };
         options.RedactedValues.Add(PlainKey);
 
         var e = await Assert.ThrowsAsync<RlmModelException>(() => new RecursiveLanguageModel(root, worker, options).QueryAsync("q?", "some context"));
@@ -76,8 +76,8 @@ public sealed class SecretRedactionTests
 
     private static IEnumerable<RlmTraceNode> Flatten(RlmTraceNode node) => node.Children.SelectMany(Flatten).Prepend(node);
 
-    private sealed class SyncProgress(Action<RlmProgressEvent> report) : IProgress<RlmProgressEvent>
+    private sealed class SyncProgress(Action<RlmEvent> report) : IProgress<RlmEvent>
     {
-        public void Report(RlmProgressEvent value) => report(value);
+        public void Report(RlmEvent value) => report(value);
     }
 }
