@@ -24,6 +24,12 @@ public sealed class RlmStatistics
     /// <summary>Gets the sub-calls that ended in an error returned to their parent (a worker request that failed for good, an empty worker answer, a failed recursive session).</summary>
     public int FailedSubCalls { get; init; }
 
+    /// <summary>Gets the sub-calls answered from an identical earlier or concurrent sub-call of the run (<see cref="RlmOptions.MemoizeSubCalls"/>); they are not in <see cref="SubCalls"/>.</summary>
+    public int MemoizedSubCalls { get; init; }
+
+    /// <summary>Gets how many times a session's conversation was compacted (<see cref="RlmOptions.MaxConversationChars"/>), by a summary or, failing that, by cutting old tool results.</summary>
+    public int Compactions { get; init; }
+
     /// <summary>Gets the deepest depth any session or leaf ran at (0 when no sub-call ran).</summary>
     public int MaxDepthReached { get; init; }
 

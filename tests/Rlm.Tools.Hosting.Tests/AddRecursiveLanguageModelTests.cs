@@ -261,7 +261,7 @@ public sealed class AddRecursiveLanguageModelTests
         // Object-valued options are set in code; every number, time span, string or string list must be bindable.
         var bindable = typeof(RlmOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite)
-            .Where(p => p.PropertyType == typeof(int) || p.PropertyType == typeof(long) || p.PropertyType == typeof(TimeSpan)
+            .Where(p => p.PropertyType == typeof(int) || p.PropertyType == typeof(long) || p.PropertyType == typeof(bool) || p.PropertyType == typeof(TimeSpan)
                 || p.PropertyType == typeof(string) || p.PropertyType == typeof(IList<string>)
                 || p.PropertyType == typeof(long?) || p.PropertyType == typeof(decimal?) || p.PropertyType == typeof(TimeSpan?))
             .Select(p => p.Name)
