@@ -586,7 +586,7 @@ internal sealed class RlmSession
         var text = new StringBuilder();
         if (_conversation is not null)
         {
-            AppendHistory(text, _conversation);
+            AppendHistory(text, _conversation, _variables);
         }
 
         text.Append("<question>\n").Append(_query.Trim()).Append("\n</question>\n\n");
@@ -602,8 +602,12 @@ internal sealed class RlmSession
         return text.ToString();
     }
 
-    /// <summary>Earlier questions and answers of the conversation, the most recent kept first within <see cref="RlmConversation.MaxHistoryChars"/>.</summary>
-    private static void AppendHistory(StringBuilder text, ConversationState conversation)
+    /// <summary>
+    /// Earlier questions and answers of the conversation, the most recent kept first within
+    /// <see cref="RlmConversation.MaxHistoryChars"/>; when some do not fit, all of them are in the variable
+    /// <see cref="RlmConversation.EarlierTurnsVariable"/>.
+    /// </summary>
+    private static void AppendHistory(StringBuilder text, ConversationState conversation, VariableStore variables)
     {
         List<RlmConversationTurn> turns;
         lock (conversation.Turns)
@@ -633,7 +637,8 @@ internal sealed class RlmSession
         text.Append("<earlier_questions_and_answers>\n");
         if (kept.Count < turns.Count)
         {
-            text.Append(CultureInfo.InvariantCulture, $"({turns.Count - kept.Count} earlier turns omitted)\n");
+            variables.Set(RlmConversation.EarlierTurnsVariable, string.Concat(turns.Select((t, i) => $"Q{i + 1}: {t.Question.Trim()}\nA{i + 1}: {t.Answer.Trim()}\n")));
+            text.Append(CultureInfo.InvariantCulture, $"({turns.Count - kept.Count} earlier turns omitted here; every question and answer is in the variable '{RlmConversation.EarlierTurnsVariable}')\n");
         }
 
         text.Append(string.Concat(kept)).Append("</earlier_questions_and_answers>\nVariables and JavaScript globals from those turns are still set.\n\n");
