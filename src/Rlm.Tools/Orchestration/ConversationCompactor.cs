@@ -68,6 +68,9 @@ internal sealed class ConversationCompactor : IChatReducer
     /// <summary>Gets how the last compaction went, for the trace and tests: <see langword="null"/> before any.</summary>
     public string? LastOutcome { get; private set; }
 
+    /// <summary>Gets whether the last compaction was a summary (else a cut).</summary>
+    public bool LastSummarized { get; private set; }
+
     /// <summary>The most characters a summary may have.</summary>
     private int SummaryMaxChars => Math.Clamp(TargetChars / 4, 400, 20_000);
 
@@ -111,6 +114,7 @@ internal sealed class ConversationCompactor : IChatReducer
                 compacted.AddRange(list.Take(Protected));
                 compacted.Add(new ChatMessage(ChatRole.User, SummaryMessage(TextLimits.Cap(summary, SummaryMaxChars), keepFrom - Protected, transcript.Length)));
                 compacted.AddRange(list.Skip(keepFrom));
+                LastSummarized = true;
                 LastOutcome = string.Create(CultureInfo.InvariantCulture, $"summarized {keepFrom - Protected} messages: {total:N0} → {compacted.Sum(ConversationBudget.Size):N0} characters");
                 return compacted;
             }
@@ -122,6 +126,7 @@ internal sealed class ConversationCompactor : IChatReducer
             LastOutcome = "";
         }
 
+        LastSummarized = false;
         var cut = new List<ChatMessage>(list);
         int elided = ConversationBudget.Trim(cut, MaxChars, TargetChars);
         LastOutcome += string.Create(CultureInfo.InvariantCulture, $"cut {elided} old tool results: {total:N0} → {cut.Sum(ConversationBudget.Size):N0} characters");

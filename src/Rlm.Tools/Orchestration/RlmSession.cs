@@ -202,7 +202,8 @@ internal sealed class RlmSession
     /// <summary>Compacts the conversation in place when it is past <see cref="RlmOptions.MaxConversationChars"/> (see <see cref="ConversationCompactor"/>).</summary>
     private async Task CompactAsync(ConversationCompactor compactor, List<ChatMessage> messages, CancellationToken cancellationToken)
     {
-        if (messages.Sum(ConversationBudget.Size) <= compactor.MaxChars)
+        long before = messages.Sum(ConversationBudget.Size);
+        if (before <= compactor.MaxChars)
         {
             return;
         }
@@ -211,6 +212,7 @@ internal sealed class RlmSession
         messages.Clear();
         messages.AddRange(compacted);
         _run.RecordCompaction();
+        _run.Emit(new RlmConversationCompacted(_run.Elapsed, _depth, compactor.LastSummarized, before, compacted.Sum(ConversationBudget.Size)));
         _run.Report(RlmProgressKind.Iteration, _depth, $"conversation compacted ({Role}): {compactor.LastOutcome}");
     }
 
@@ -409,6 +411,7 @@ internal sealed class RlmSession
             int childDepth = _depth + 1;
             int chars = slice?.Length ?? query.Length;
             var node = parent.AddChild(RlmTraceKind.Leaf, $"memoized sub-call (depth={childDepth}, {chars:N0} chars): same model, query and slice as an earlier one", childDepth, _run.Elapsed);
+            _run.Emit(new RlmSubCallMemoized(_run.Elapsed, childDepth, chars));
             _run.Report(RlmProgressKind.SubCallStarted, childDepth, $"sub-call memoized (depth={childDepth}, {chars:N0} chars): answered by an identical sub-call");
             _ = first.ContinueWith(
                 t => node.Complete(_run.Elapsed, t.IsCompletedSuccessfully ? TextLimits.OneLine(t.Result.Text, 100) : "the identical sub-call failed", !t.IsCompletedSuccessfully || t.Result.IsError),

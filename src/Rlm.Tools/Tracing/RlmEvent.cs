@@ -57,6 +57,26 @@ public sealed record RlmSubCallStarted(TimeSpan Elapsed, int Depth, int Chars, b
 /// <param name="Excerpt">The first line of its answer or error, at most 200 characters.</param>
 public sealed record RlmSubCallEnded(TimeSpan Elapsed, int Depth, bool Failed, string Excerpt) : RlmEvent(Elapsed, Depth);
 
+/// <summary>
+/// A sub-call was answered by an identical sub-call of the run (same worker model, depth, query and slice;
+/// <see cref="RlmOptions.MemoizeSubCalls"/>): no request was sent. Counted in <see cref="RlmStatistics.MemoizedSubCalls"/>.
+/// </summary>
+/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="Depth">The sub-call's depth.</param>
+/// <param name="Chars">Characters of context (or of the prompt, for <c>llm_query</c>) it would have received.</param>
+public sealed record RlmSubCallMemoized(TimeSpan Elapsed, int Depth, int Chars) : RlmEvent(Elapsed, Depth);
+
+/// <summary>
+/// A session's conversation outgrew <see cref="RlmOptions.MaxConversationChars"/> and was compacted. Counted in
+/// <see cref="RlmStatistics.Compactions"/>.
+/// </summary>
+/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="Depth">The session's depth.</param>
+/// <param name="Summarized">Whether the oldest messages were replaced by a summary from the model; <see langword="false"/> when old tool results were cut to a note of their length instead (summaries off, or the summary request failed).</param>
+/// <param name="CharsBefore">Characters of the conversation before compaction.</param>
+/// <param name="CharsAfter">Characters after.</param>
+public sealed record RlmConversationCompacted(TimeSpan Elapsed, int Depth, bool Summarized, long CharsBefore, long CharsAfter) : RlmEvent(Elapsed, Depth);
+
 /// <summary>A budget of <see cref="RlmOptions"/> is nearly (90%) or wholly spent.</summary>
 /// <param name="Elapsed">Time since the run started.</param>
 /// <param name="Depth">Always 0: budgets are the run's.</param>

@@ -126,6 +126,24 @@ public class CompactionTests
     }
 
     [Fact]
+    public async Task Compaction_IsAnEventOfTheStream()
+    {
+        var root = Root(_ => TestChatClient.Text("SUMMARY"));
+        var options = new RlmOptions { MaxConversationChars = 20_000, RootSystemPrompt = "Short prompt." };
+        var events = new List<RlmEvent>();
+        await foreach (var e in new RecursiveLanguageModel(root, options: options).QueryStreamingAsync("What is in the parts?", s_context))
+        {
+            events.Add(e);
+        }
+
+        var compacted = Assert.Single(events.OfType<RlmConversationCompacted>());
+        Assert.True(compacted.Summarized);
+        Assert.Equal(0, compacted.Depth);
+        Assert.True(compacted.CharsBefore > 20_000);
+        Assert.True(compacted.CharsAfter <= 10_000 + 3_500, $"{compacted.CharsAfter}");
+    }
+
+    [Fact]
     public async Task Compactor_UnderTheLimit_ReturnsTheSameMessages()
     {
         var compactor = new ConversationCompactor(1_000, 50, (_, _) => throw new InvalidOperationException(), _ => { });

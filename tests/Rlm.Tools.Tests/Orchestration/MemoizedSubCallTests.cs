@@ -100,6 +100,25 @@ public class MemoizedSubCallTests
         Assert.Equal(1, result.Statistics.MemoizedSubCalls);
     }
 
+    [Fact]
+    public async Task MemoizedSubCall_IsAnEventOfTheStream()
+    {
+        var root = new ScriptedChatClient(
+            _ => TestChatClient.Calls(("sub_llm", new { query = "What is here?", start = 0, end = 500 }), ("sub_llm", new { query = "What is here?", start = 0, end = 500 })),
+            _ => TestChatClient.Calls(("final", new { answer = "done" })));
+        var events = new List<RlmEvent>();
+        await foreach (var e in new RecursiveLanguageModel(root, Worker()).QueryStreamingAsync("q", s_context))
+        {
+            events.Add(e);
+        }
+
+        var memoized = Assert.Single(events.OfType<RlmSubCallMemoized>());
+        Assert.Equal(1, memoized.Depth);
+        Assert.Equal(500, memoized.Chars);
+        Assert.Single(events.OfType<RlmSubCallStarted>());
+        Assert.Equal(1, events.OfType<RlmRunCompleted>().Single().Result.Statistics.MemoizedSubCalls);
+    }
+
     private static string TextLimitsOneLine(string text) => Rlm.Tools.Tools.TextLimits.OneLine(text, 100);
 
     private static IEnumerable<RlmTraceNode> Flatten(RlmTraceNode node) => new[] { node }.Concat(node.Children.SelectMany(Flatten));
