@@ -89,6 +89,11 @@ internal sealed class ConversationCompactor : IChatReducer
         }
 
         int keepFrom = Summaries ? SplitPoint(list) : -1;
+        if (keepFrom == Protected + 1 && list[Protected].Text.StartsWith(SummaryPrefix, StringComparison.Ordinal))
+        {
+            keepFrom = -1; // only the previous summary is old enough: summarizing it again would not shrink anything
+        }
+
         if (keepFrom > Protected)
         {
             string? summary = null;
