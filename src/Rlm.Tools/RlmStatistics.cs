@@ -18,7 +18,7 @@ public sealed class RlmStatistics
     /// <summary>Gets the model requests that failed for good (after their retries); a failed worker request fails its sub-call.</summary>
     public int FailedModelCalls { get; init; }
 
-    /// <summary>Gets the sub-calls started (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>).</summary>
+    /// <summary>Gets the sub-calls started (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>); a sub-call answered by an identical one is in <see cref="MemoizedSubCalls"/> instead.</summary>
     public int SubCalls { get; init; }
 
     /// <summary>Gets the sub-calls that ended in an error returned to their parent (a worker request that failed for good, an empty worker answer, a failed recursive session).</summary>
