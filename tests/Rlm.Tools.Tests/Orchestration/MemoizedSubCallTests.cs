@@ -119,6 +119,32 @@ public class MemoizedSubCallTests
         Assert.Equal(1, events.OfType<RlmRunCompleted>().Single().Result.Statistics.MemoizedSubCalls);
     }
 
+    [Fact]
+    public async Task RecursiveSession_AskingItsOwnQuestionAgain_IsNotItsOwnMemo()
+    {
+        // MaxDepth 2: the depth-1 session repeats the question and slice it was given. The depth is part of the key, so it
+        // runs a leaf at depth 2 instead of waiting on itself.
+        var root = new ScriptedChatClient(
+            _ => TestChatClient.Calls(("sub_llm", new { query = "What is here?", start = 0, end = 500 })),
+            _ => TestChatClient.Calls(("final", new { answer = "done" })));
+        int sessionSteps = 0;
+        var worker = new TestChatClient
+        {
+            GetResponseAsyncCallback = (messages, options, _) => Task.FromResult(TestChatClient.IsLeaf(options)
+                ? TestChatClient.Text("leaf answer")
+                : Interlocked.Increment(ref sessionSteps) == 1
+                    ? TestChatClient.Calls(("sub_llm", new { query = "What is here?", start = 0, end = 500 }))
+                    : TestChatClient.Calls(("final", new { answer = TestChatClient.LastToolResults(messages).Single() }))),
+        };
+        var run = new RecursiveLanguageModel(root, worker, new RlmOptions { MaxDepth = 2 }).QueryAsync("q", s_context);
+
+        Assert.Same(run, await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))));
+        var result = await run;
+        Assert.Equal("leaf answer", TestChatClient.LastToolResults(root.Requests[1]).Single());
+        Assert.Equal(2, result.Statistics.SubCalls);
+        Assert.Equal(0, result.Statistics.MemoizedSubCalls);
+    }
+
     private static string TextLimitsOneLine(string text) => Rlm.Tools.Tools.TextLimits.OneLine(text, 100);
 
     private static IEnumerable<RlmTraceNode> Flatten(RlmTraceNode node) => new[] { node }.Concat(node.Children.SelectMany(Flatten));
