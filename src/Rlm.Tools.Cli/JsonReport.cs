@@ -79,6 +79,8 @@ internal static class JsonReport
             json.WriteEndObject();
             json.WriteNumber("sub_calls", s.SubCalls);
             json.WriteNumber("failed_sub_calls", s.FailedSubCalls);
+            json.WriteNumber("memoized_sub_calls", s.MemoizedSubCalls);
+            json.WriteNumber("compactions", s.Compactions);
             json.WriteBoolean("all_sub_calls_failed", result.AllSubCallsFailed);
             json.WriteNumber("max_depth", s.MaxDepthReached);
             json.WriteNumber("peak_concurrency", s.PeakConcurrency);

@@ -173,7 +173,7 @@ ul.tree { padding-left: 0; }
     row("label / arguments", n.label);
     row("started", ms(n.started_ms) + " after the start; took " + ms(n.duration_ms));
     if (n.model != null) { row("model", n.model); }
-    if (n.usage) { row("tokens", "input " + n.usage.input_tokens + ", output " + n.usage.output_tokens + ", total " + tokens(n.usage)); }
+    if (n.usage) { row("tokens", "input " + n.usage.input_tokens + (n.usage.cached_input_tokens ? " (" + n.usage.cached_input_tokens + " cached)" : "") + ", output " + n.usage.output_tokens + ", total " + tokens(n.usage)); }
     if (n.cost_usd != null) { row("cost", "$" + String(n.cost_usd)); }
     row("result", n.summary != null ? n.summary : (run.sensitive ? "(none)" : "(not recorded: written without sensitive data)"));
     if (n.is_error) { row("error", "yes"); }

@@ -24,6 +24,9 @@ internal static class RlmConfigurationBinding
         Int(nameof(RlmOptions.MaxToolOutputChars), "a whole number of at least 200", (o, v) => o.MaxToolOutputChars = v),
         Int(nameof(RlmOptions.MaxLeafChars), "a whole number of at least 1", (o, v) => o.MaxLeafChars = v),
         Int(nameof(RlmOptions.MaxConversationChars), "a whole number of at least 1000", (o, v) => o.MaxConversationChars = v),
+        Bool(nameof(RlmOptions.CompactConversations), (o, v) => o.CompactConversations = v),
+        Int(nameof(RlmOptions.CompactionTargetPercent), "a whole number between 10 and 90", (o, v) => o.CompactionTargetPercent = v),
+        Bool(nameof(RlmOptions.MemoizeSubCalls), (o, v) => o.MemoizeSubCalls = v),
         Time(nameof(RlmOptions.RegexTimeout), PositiveTimeSpan, (o, v) => o.RegexTimeout = v),
         Time(nameof(RlmOptions.JavaScriptTimeout), PositiveTimeSpan, (o, v) => o.JavaScriptTimeout = v),
         Int(nameof(RlmOptions.JavaScriptMaxStatements), "a whole number of at least 1", (o, v) => o.JavaScriptMaxStatements = v),
@@ -89,6 +92,9 @@ internal static class RlmConfigurationBinding
 
     private static Setting Long(string name, string requirement, Action<RlmOptions, long> set) =>
         new(name, requirement, (o, c) => Scalar(c, text => long.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : (long?)null, v => set(o, v)));
+
+    private static Setting Bool(string name, Action<RlmOptions, bool> set) =>
+        new(name, "true or false", (o, c) => Scalar(c, text => bool.TryParse(text.Trim(), out var v) ? v : (bool?)null, v => set(o, v)));
 
     private static Setting Money(string name, string requirement, Action<RlmOptions, decimal> set) =>
         new(name, requirement, (o, c) => Scalar(c, text => decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) ? v : (decimal?)null, v => set(o, v)));

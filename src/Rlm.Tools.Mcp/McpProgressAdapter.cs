@@ -39,7 +39,7 @@ internal sealed class McpProgressAdapter(IProgress<ProgressNotificationValue> ta
         string text = value.Describe().ReplaceLineEndings(" ");
         return value switch
         {
-            RlmIterationStarted or RlmIterationsStopped or RlmSubCallStarted or RlmSubCallEnded => text,
+            RlmIterationStarted or RlmIterationsStopped or RlmSubCallStarted or RlmSubCallEnded or RlmSubCallMemoized or RlmConversationCompacted => text,
             RlmModelRetry => $"retry (depth {value.Depth}): {text}",
             RlmBudgetWarning => $"budget: {text}",
             _ => null,

@@ -260,6 +260,9 @@ public sealed class RecursiveLanguageModel
                 activity.SetTag("rlm.max_depth_reached", result.Statistics.MaxDepthReached);
                 activity.SetTag("gen_ai.usage.input_tokens", result.Usage.InputTokenCount);
                 activity.SetTag("gen_ai.usage.output_tokens", result.Usage.OutputTokenCount);
+                activity.SetTag("gen_ai.usage.cache_read.input_tokens", result.Usage.CachedInputTokenCount);
+                activity.SetTag("rlm.memoized_sub_calls", result.Statistics.MemoizedSubCalls);
+                activity.SetTag("rlm.compactions", result.Statistics.Compactions);
             }
 
             run.Emit(new RlmRunCompleted(result.Statistics.WallTime, 0, result.Answer, result));

@@ -11,12 +11,19 @@ public sealed record RlmConversationTurn(string Question, string Answer);
 /// <summary>
 /// Several questions over one corpus, as a conversation: variables (<c>set_variable</c>) and JavaScript globals persist
 /// from one question to the next, the root model sees the earlier questions and answers (the most recent first, up to
-/// 20,000 characters), and usage accumulates. Questions take turns; the context is never re-indexed.
+/// 20,000 characters; all of them are in the variable <see cref="EarlierTurnsVariable"/> once they outgrow that), and usage
+/// accumulates. Within one question, a long session is compacted (<see cref="RlmOptions.MaxConversationChars"/>). Questions take turns; the context is never re-indexed.
 /// </summary>
 public sealed class RlmConversation : IDisposable
 {
     /// <summary>Most characters of earlier questions and answers shown to the root model.</summary>
     public const int MaxHistoryChars = 20_000;
+
+    /// <summary>
+    /// The variable that holds every earlier question and answer (<c>Q1: …\nA1: …\n</c>, oldest first) once they no longer
+    /// fit in <see cref="MaxHistoryChars"/>; the root model reads it with <c>get_variable</c> or in <c>exec_js</c>.
+    /// </summary>
+    public const string EarlierTurnsVariable = "earlier_turns";
 
     private readonly RecursiveLanguageModel _rlm;
     private readonly RlmCorpus _corpus;

@@ -21,6 +21,7 @@ public sealed class RlmOptions
     private int _maxToolOutputChars = 20_000;
     private int _maxLeafChars = 400_000;
     private int _maxConversationChars = 400_000;
+    private int _compactionTargetPercent = 50;
     private TimeSpan _regexTimeout = TimeSpan.FromSeconds(2);
     private TimeSpan _javaScriptTimeout = TimeSpan.FromSeconds(10);
     private int _javaScriptMaxStatements = 50_000_000;
@@ -77,8 +78,11 @@ public sealed class RlmOptions
 
     /// <summary>
     /// Gets or sets the most characters a session's conversation (prompts, replies, call arguments and tool results) may
-    /// hold when it is sent. Past it, the oldest tool results are replaced by a short note saying how long they were, so a
-    /// long run does not overflow the model's window; the results of the latest iteration are always kept whole.
+    /// hold when it is sent. Past it, the conversation is compacted in one step down to
+    /// <see cref="CompactionTargetPercent"/> of this size: the oldest iterations are summarized by the session's model
+    /// (<see cref="CompactConversations"/>), or, when that is off or the summary request fails, the oldest tool results are
+    /// replaced by a note of their length. The system prompt, the task and the latest iteration are always kept whole, and a
+    /// function call is never separated from its result.
     /// </summary>
     /// <value>The default value is 400,000 characters (about 100,000 tokens at 4 characters a token).</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1,000.</exception>
@@ -91,6 +95,34 @@ public sealed class RlmOptions
             _maxConversationChars = value;
         }
     }
+
+    /// <summary>
+    /// Gets or sets whether a conversation past <see cref="MaxConversationChars"/> is compacted by a summary: one request
+    /// to the session's own model (counted in usage, cost and budgets, retried like any request) summarizes the oldest
+    /// iterations, and the full transcript stays readable by the model in the variable <c>history</c>. When
+    /// <see langword="false"/>, or when the summary request fails, the oldest tool results are cut to a note of their length
+    /// instead.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool CompactConversations { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the size, in percent of <see cref="MaxConversationChars"/>, a compaction brings the conversation down
+    /// to. Compaction rewrites the conversation rarely and in one step, so the requests after it extend one unchanged
+    /// prefix again (providers bill a cached prefix at a fraction of the input price).
+    /// </summary>
+    /// <value>The default value is 50 (percent).</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 10 or more than 90.</exception>
+    public int CompactionTargetPercent { get => _compactionTargetPercent; set => _compactionTargetPercent = InRange(value, 10, 90); }
+
+    /// <summary>
+    /// Gets or sets whether identical sub-calls of one run (same worker model, depth, query text and context slice) are
+    /// answered once: concurrent identical calls wait for the first, later ones reuse its answer. A memoized call spends no
+    /// sub-call of <see cref="MaxSubCalls"/> and is counted in <see cref="RlmStatistics.MemoizedSubCalls"/>. A failed
+    /// sub-call is not remembered: the next identical call runs again.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool MemoizeSubCalls { get; set; } = true;
 
     /// <summary>Gets or sets how long one regular-expression search (<c>grep</c>) may run before it is stopped as too slow.</summary>
     /// <value>The default value is 2 seconds.</value>

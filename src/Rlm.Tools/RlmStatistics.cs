@@ -18,11 +18,17 @@ public sealed class RlmStatistics
     /// <summary>Gets the model requests that failed for good (after their retries); a failed worker request fails its sub-call.</summary>
     public int FailedModelCalls { get; init; }
 
-    /// <summary>Gets the sub-calls started (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>).</summary>
+    /// <summary>Gets the sub-calls started (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>); a sub-call answered by an identical one is in <see cref="MemoizedSubCalls"/> instead.</summary>
     public int SubCalls { get; init; }
 
     /// <summary>Gets the sub-calls that ended in an error returned to their parent (a worker request that failed for good, an empty worker answer, a failed recursive session).</summary>
     public int FailedSubCalls { get; init; }
+
+    /// <summary>Gets the sub-calls answered from an identical earlier or concurrent sub-call of the run (<see cref="RlmOptions.MemoizeSubCalls"/>); they are not in <see cref="SubCalls"/>.</summary>
+    public int MemoizedSubCalls { get; init; }
+
+    /// <summary>Gets how many times a session's conversation was compacted (<see cref="RlmOptions.MaxConversationChars"/>), by a summary or, failing that, by cutting old tool results.</summary>
+    public int Compactions { get; init; }
 
     /// <summary>Gets the deepest depth any session or leaf ran at (0 when no sub-call ran).</summary>
     public int MaxDepthReached { get; init; }

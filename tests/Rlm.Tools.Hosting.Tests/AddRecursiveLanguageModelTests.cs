@@ -119,6 +119,9 @@ public sealed class AddRecursiveLanguageModelTests
             ["Rlm:MaxCostUsd"] = "0.75",
             ["Rlm:MaxWallTime"] = "00:02:00",
             ["Rlm:MaxTotalTokens"] = "500000",
+            ["Rlm:CompactConversations"] = "false",
+            ["Rlm:CompactionTargetPercent"] = "30",
+            ["Rlm:MemoizeSubCalls"] = " False ",
         });
         builder.Services.AddRecursiveLanguageModel(o => o.MaxIterations = 7).UseRootChatClient(new OfflineChatClient());
 
@@ -129,6 +132,9 @@ public sealed class AddRecursiveLanguageModelTests
 
         Assert.Equal(2, options.MaxDepth);
         Assert.Equal(7, options.MaxIterations);
+        Assert.False(options.CompactConversations);
+        Assert.Equal(30, options.CompactionTargetPercent);
+        Assert.False(options.MemoizeSubCalls);
         Assert.Equal(40, options.MaxSubCalls);
         Assert.Equal(3, options.MaxConcurrency);
         Assert.Equal(256L * 1024 * 1024, options.JavaScriptMemoryLimitBytes);
@@ -163,6 +169,8 @@ public sealed class AddRecursiveLanguageModelTests
     [InlineData("JavaScriptMemoryLimitBytes", "1000", "Rlm:JavaScriptMemoryLimitBytes must be a whole number of bytes of at least 1048576 (1 MiB) (got '1000').")]
     [InlineData("RegexTimeout", "00:00:00", "Rlm:RegexTimeout must be a positive time span such as 00:00:30 (hh:mm:ss) (got '00:00:00').")]
     [InlineData("JavaScriptTimeout", "30", "Rlm:JavaScriptTimeout must be a positive time span such as 00:00:30 (hh:mm:ss) (got '30').")]
+    [InlineData("CompactConversations", "yes", "Rlm:CompactConversations must be true or false (got 'yes').")]
+    [InlineData("CompactionTargetPercent", "95", "Rlm:CompactionTargetPercent must be a whole number between 10 and 90 (got '95').")]
     [InlineData("ModelRequestTimeout", "2.00:00:00", "Rlm:ModelRequestTimeout must be a time span between 00:00:00.010 and 1.00:00:00 (one day) (got '2.00:00:00').")]
     public async Task Invalid_configuration_fails_at_start_naming_the_setting(string key, string value, string message)
     {
@@ -261,7 +269,7 @@ public sealed class AddRecursiveLanguageModelTests
         // Object-valued options are set in code; every number, time span, string or string list must be bindable.
         var bindable = typeof(RlmOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite)
-            .Where(p => p.PropertyType == typeof(int) || p.PropertyType == typeof(long) || p.PropertyType == typeof(TimeSpan)
+            .Where(p => p.PropertyType == typeof(int) || p.PropertyType == typeof(long) || p.PropertyType == typeof(bool) || p.PropertyType == typeof(TimeSpan)
                 || p.PropertyType == typeof(string) || p.PropertyType == typeof(IList<string>)
                 || p.PropertyType == typeof(long?) || p.PropertyType == typeof(decimal?) || p.PropertyType == typeof(TimeSpan?))
             .Select(p => p.Name)

@@ -5,17 +5,22 @@ using Microsoft.Extensions.AI;
 namespace Rlm.Tools.Orchestration;
 
 /// <summary>
-/// Keeps a session's conversation under <see cref="RlmOptions.MaxConversationChars"/>: the oldest tool results are replaced,
-/// one by one, with a note of their length, until the conversation fits. The latest tool message (the results the model is
-/// about to read) and every other message are left whole.
+/// The cut that <see cref="ConversationCompactor"/> falls back on when summaries are off or fail: once a conversation is
+/// past <see cref="RlmOptions.MaxConversationChars"/>, the oldest tool results are replaced, one by one, with a note of their
+/// length, until it is down to the target size (in one step, so the following requests extend an unchanged prefix again).
+/// The latest tool message (the results the model is about to read) and every other message are left whole.
 /// </summary>
 internal static class ConversationBudget
 {
     /// <summary>Text that replaces an elided tool result.</summary>
     internal const string ElidedPrefix = "[elided: an older result of ";
 
-    /// <summary>Trims <paramref name="messages"/>, replacing (never editing) the tool messages it shortens; returns how many results were elided.</summary>
-    public static int Trim(List<ChatMessage> messages, int maxChars)
+    /// <summary>
+    /// Trims <paramref name="messages"/> when it holds more than <paramref name="maxChars"/> characters, down to
+    /// <paramref name="targetChars"/> (default: <paramref name="maxChars"/>), replacing (never editing) the tool messages it
+    /// shortens; returns how many results were elided.
+    /// </summary>
+    public static int Trim(List<ChatMessage> messages, int maxChars, int? targetChars = null)
     {
         long total = 0;
         foreach (var message in messages)
@@ -28,9 +33,10 @@ internal static class ConversationBudget
             return 0;
         }
 
+        long target = targetChars ?? maxChars;
         int lastTool = messages.FindLastIndex(m => m.Role == ChatRole.Tool);
         int elided = 0;
-        for (int i = 0; i < lastTool && total > maxChars; i++)
+        for (int i = 0; i < lastTool && total > target; i++)
         {
             if (messages[i].Role != ChatRole.Tool)
             {
@@ -40,7 +46,7 @@ internal static class ConversationBudget
             // A new message, not an edit: earlier requests (and any client that kept them) still hold the original.
             var contents = messages[i].Contents.ToList();
             bool changed = false;
-            for (int j = 0; j < contents.Count && total > maxChars; j++)
+            for (int j = 0; j < contents.Count && total > target; j++)
             {
                 if (contents[j] is not FunctionResultContent result || result.Result is not string text || text.StartsWith(ElidedPrefix, StringComparison.Ordinal))
                 {

@@ -19,6 +19,9 @@ internal sealed class RlmRun : IAsyncDisposable
     private int _subCallsReserved;
     private int _subCallsStarted;
     private int _failedSubCalls;
+    private int _memoizedSubCalls;
+    private int _compactions;
+    private readonly ConcurrentDictionary<SubCallKey, Lazy<Task<ToolResult>>> _subCallMemo = new();
     private int _iterations;
     private int _modelCalls;
     private int _modelRetries;
@@ -88,6 +91,42 @@ internal sealed class RlmRun : IAsyncDisposable
     }
 
     public void RecordFailedSubCall() => Interlocked.Increment(ref _failedSubCalls);
+
+    public void RecordCompaction() => Interlocked.Increment(ref _compactions);
+
+    /// <summary>
+    /// Runs the sub-call <paramref name="key"/> once per run (<see cref="RlmOptions.MemoizeSubCalls"/>): the first caller
+    /// runs <paramref name="run"/>; concurrent callers with the same key wait for it (single flight) and later ones reuse
+    /// its answer, each counted as memoized and told through <paramref name="onMemoized"/>. An error result or an exception
+    /// is not remembered: the next identical call runs again.
+    /// </summary>
+    public async Task<ToolResult> MemoizedSubCallAsync(SubCallKey key, Func<Task<ToolResult>> run, Action<Task<ToolResult>> onMemoized)
+    {
+        var mine = new Lazy<Task<ToolResult>>(run, LazyThreadSafetyMode.ExecutionAndPublication);
+        var entry = _subCallMemo.GetOrAdd(key, mine);
+        if (!ReferenceEquals(entry, mine))
+        {
+            Interlocked.Increment(ref _memoizedSubCalls);
+            onMemoized(entry.Value);
+            return await entry.Value.ConfigureAwait(false);
+        }
+
+        try
+        {
+            var result = await entry.Value.ConfigureAwait(false);
+            if (result.IsError)
+            {
+                _subCallMemo.TryRemove(new KeyValuePair<SubCallKey, Lazy<Task<ToolResult>>>(key, entry));
+            }
+
+            return result;
+        }
+        catch
+        {
+            _subCallMemo.TryRemove(new KeyValuePair<SubCallKey, Lazy<Task<ToolResult>>>(key, entry));
+            throw;
+        }
+    }
 
     public void RecordIteration() => Interlocked.Increment(ref _iterations);
 
@@ -390,6 +429,8 @@ internal sealed class RlmRun : IAsyncDisposable
                 FailedModelCalls = Volatile.Read(ref _failedModelCalls),
                 SubCalls = Volatile.Read(ref _subCallsStarted),
                 FailedSubCalls = Volatile.Read(ref _failedSubCalls),
+                MemoizedSubCalls = Volatile.Read(ref _memoizedSubCalls),
+                Compactions = Volatile.Read(ref _compactions),
                 MaxDepthReached = Volatile.Read(ref _maxDepthReached),
                 ToolCalls = new SortedDictionary<string, int>(_toolCalls, StringComparer.Ordinal),
                 PeakConcurrency = Dispatcher.PeakInFlight,
@@ -412,6 +453,10 @@ internal sealed class RlmRun : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Dispatcher.DisposeAsync();
 }
+
+/// <summary>What makes two sub-calls of a run identical: worker model, depth, query text and slice ([Start, End) of the context; -1 for a prompt without a slice).</summary>
+/// <remarks>The depth is part of the key so a session can never wait on the sub-call that is running it.</remarks>
+internal readonly record struct SubCallKey(string? Model, int Depth, string Query, int Start, int End);
 
 /// <summary>How a session ended: its answer and why.</summary>
 internal sealed record SessionOutcome(string Answer, RlmStopReason StopReason, int Iterations);

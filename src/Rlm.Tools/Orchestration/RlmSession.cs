@@ -96,6 +96,19 @@ internal sealed class RlmSession
             new(ChatRole.System, RenderSystemPrompt()),
             new(ChatRole.User, TaskMessage()),
         };
+
+        // Every request extends the previous one: messages are only appended (budget lines included, never edited later);
+        // only a compaction rewrites them, rarely and in one step. The compactor keeps the full transcript.
+        var compactor = new ConversationCompactor(options.MaxConversationChars, options.CompactionTargetPercent,
+            options.CompactConversations ? SummarizeAsync : null,
+            transcript => _variables.Set(ConversationCompactor.HistoryVariable, transcript));
+        compactor.Transcript.AddRange(messages.Skip(1));
+        void Append(ChatMessage message)
+        {
+            messages.Add(message);
+            compactor.Transcript.Add(message);
+        }
+
         var chatOptions = new ChatOptions
         {
             ModelId = IsWorker ? options.WorkerModelId : options.RootModelId,
@@ -123,8 +136,8 @@ internal sealed class RlmSession
             }
 
             _run.RecordIteration();
+            await CompactAsync(compactor, messages, cancellationToken).ConfigureAwait(false);
             var modelNode = _node.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({Role})", _depth, _run.Elapsed);
-            ConversationBudget.Trim(messages, options.MaxConversationChars);
             Iterations = iteration;
             RlmLog.Iteration(_run.Logger, iteration, Role, _depth);
             _run.Emit(new RlmIterationStarted(_run.Elapsed, _depth, iteration, Role, ModelId));
@@ -140,7 +153,10 @@ internal sealed class RlmSession
                 break;
             }
 
-            messages.AddRange(response.Messages);
+            foreach (var message in response.Messages)
+            {
+                Append(message);
+            }
 
             var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
             if (calls.Count == 0)
@@ -151,14 +167,14 @@ internal sealed class RlmSession
                 }
 
                 nudged = true;
-                messages.Add(new ChatMessage(ChatRole.User,
+                Append(new ChatMessage(ChatRole.User,
                     "You replied without calling a tool. The run ends only when you call final(answer) or final_var(name). " +
                     "If the text above is your answer, call final with it now; otherwise continue with the tools. " + BudgetLine(iteration)));
                 continue;
             }
 
             var results = await RunCallsAsync(calls, modelNode, cancellationToken).ConfigureAwait(false);
-            messages.Add(new ChatMessage(ChatRole.Tool, [.. calls.Select((call, i) => (AIContent)new FunctionResultContent(call.CallId, results[i].Text))]));
+            Append(new ChatMessage(ChatRole.Tool, [.. calls.Select((call, i) => (AIContent)new FunctionResultContent(call.CallId, results[i].Text))]));
 
             foreach (var result in results)
             {
@@ -175,10 +191,43 @@ internal sealed class RlmSession
                 break;
             }
 
-            messages.Add(new ChatMessage(ChatRole.User, BudgetLine(iteration)));
+            // A new trailing message, never edited afterwards, so the next request still extends this one.
+            Append(new ChatMessage(ChatRole.User, BudgetLine(iteration)));
         }
 
-        return await LastAnswerAsync(messages, chatOptions, stop, cancellationToken).ConfigureAwait(false);
+        return await LastAnswerAsync(compactor, messages, chatOptions, stop, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Compacts the conversation in place when it is past <see cref="RlmOptions.MaxConversationChars"/> (see <see cref="ConversationCompactor"/>).</summary>
+    private async Task CompactAsync(ConversationCompactor compactor, List<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        long before = messages.Sum(ConversationBudget.Size);
+        if (before <= compactor.MaxChars)
+        {
+            return;
+        }
+
+        var compacted = (await compactor.ReduceAsync(messages, cancellationToken).ConfigureAwait(false)).ToList();
+        messages.Clear();
+        messages.AddRange(compacted);
+        _run.RecordCompaction();
+        _run.Emit(new RlmConversationCompacted(_run.Elapsed, _depth, compactor.LastSummarized, before, compacted.Sum(ConversationBudget.Size)));
+    }
+
+    /// <summary>The summary request of a compaction: one request to this session's model, through the run's retry policy, budgets and usage.</summary>
+    private async Task<string> SummarizeAsync(IReadOnlyList<ChatMessage> request, CancellationToken cancellationToken)
+    {
+        var node = _node.AddChild(RlmTraceKind.ModelCall, $"compaction ({Role}): summary of older messages", _depth, _run.Elapsed);
+        try
+        {
+            var response = await _run.CallModelAsync(IsWorker, request, new ChatOptions { ModelId = IsWorker ? _run.Options.WorkerModelId : _run.Options.RootModelId }, node, requireText: true, cancellationToken).ConfigureAwait(false);
+            return response.Text;
+        }
+        catch (RlmBudgetExceededException e)
+        {
+            node.Complete(_run.Elapsed, e.Message, isError: true);
+            throw;
+        }
     }
 
     /// <summary>
@@ -186,7 +235,7 @@ internal sealed class RlmSession
     /// and error limits, and at a token or cost budget when the rest of the budget fits the call); otherwise, and when that
     /// call is refused, the best answer so far is the model's last text.
     /// </summary>
-    private async Task<SessionOutcome> LastAnswerAsync(List<ChatMessage> messages, ChatOptions chatOptions, RlmStopReason stop, CancellationToken cancellationToken)
+    private async Task<SessionOutcome> LastAnswerAsync(ConversationCompactor compactor, List<ChatMessage> messages, ChatOptions chatOptions, RlmStopReason stop, CancellationToken cancellationToken)
     {
         var options = _run.Options;
         string why = stop switch
@@ -198,10 +247,14 @@ internal sealed class RlmSession
             _ => "The run's time is up.",
         };
 
-        ConversationBudget.Trim(messages, options.MaxConversationChars);
         int estimatedTokens = messages.Sum(m => m.Text.Length) / 4 + 1_000;
         if (stop is RlmStopReason.IterationLimit or RlmStopReason.ErrorLimit || (stop is not RlmStopReason.TimeBudget && _run.FitsLastCall(IsWorker, estimatedTokens)))
         {
+            if (stop is not RlmStopReason.TimeBudget)
+            {
+                await CompactAsync(compactor, messages, cancellationToken).ConfigureAwait(false);
+            }
+
             messages.Add(new ChatMessage(ChatRole.User, $"{why} Tools are now disabled. Reply with your best final answer as plain text, using what you have found so far."));
             _run.Emit(new RlmIterationsStopped(_run.Elapsed, _depth, Role, ModelId, stop, AsksForAnswer: true));
             var lastNode = _node.AddChild(RlmTraceKind.ModelCall, $"last call ({Role}, no tools)", _depth, _run.Elapsed);
@@ -330,7 +383,29 @@ internal sealed class RlmSession
     /// completion at it, or (no slice: JavaScript's <c>llm_query</c>) a leaf completion over the prompt alone. Failures are
     /// error results for this session's model, never exceptions (caller cancellation excepted).
     /// </summary>
-    private async Task<ToolResult> RunSubCallAsync(string query, ContextView? slice, CancellationToken cancellationToken)
+    private Task<ToolResult> RunSubCallAsync(string query, ContextView? slice, CancellationToken cancellationToken)
+    {
+        if (!_run.Options.MemoizeSubCalls || _depth + 1 > _run.Options.MaxDepth)
+        {
+            return RunSubCallOnceAsync(query, slice, cancellationToken);
+        }
+
+        var key = new SubCallKey(_run.Options.WorkerModelId, _depth + 1, query, slice?.Start ?? -1, slice?.End ?? -1);
+        var parent = s_currentToolNode.Value ?? _node;
+        return _run.MemoizedSubCallAsync(key, () => RunSubCallOnceAsync(query, slice, cancellationToken), first =>
+        {
+            // Answered by an identical sub-call of this run: no request, no sub-call of the budget.
+            int childDepth = _depth + 1;
+            int chars = slice?.Length ?? query.Length;
+            var node = parent.AddChild(RlmTraceKind.Leaf, $"memoized sub-call (depth={childDepth}, {chars:N0} chars): same model, query and slice as an earlier one", childDepth, _run.Elapsed);
+            _run.Emit(new RlmSubCallMemoized(_run.Elapsed, childDepth, chars));
+            _ = first.ContinueWith(
+                t => node.Complete(_run.Elapsed, t.IsCompletedSuccessfully ? TextLimits.OneLine(t.Result.Text, 100) : "the identical sub-call failed", !t.IsCompletedSuccessfully || t.Result.IsError),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        });
+    }
+
+    private async Task<ToolResult> RunSubCallOnceAsync(string query, ContextView? slice, CancellationToken cancellationToken)
     {
         var options = _run.Options;
         int childDepth = _depth + 1;
@@ -495,7 +570,7 @@ internal sealed class RlmSession
         var text = new StringBuilder();
         if (_conversation is not null)
         {
-            AppendHistory(text, _conversation);
+            AppendHistory(text, _conversation, _variables);
         }
 
         text.Append("<question>\n").Append(_query.Trim()).Append("\n</question>\n\n");
@@ -511,8 +586,12 @@ internal sealed class RlmSession
         return text.ToString();
     }
 
-    /// <summary>Earlier questions and answers of the conversation, the most recent kept first within <see cref="RlmConversation.MaxHistoryChars"/>.</summary>
-    private static void AppendHistory(StringBuilder text, ConversationState conversation)
+    /// <summary>
+    /// Earlier questions and answers of the conversation, the most recent kept first within
+    /// <see cref="RlmConversation.MaxHistoryChars"/>; when some do not fit, all of them are in the variable
+    /// <see cref="RlmConversation.EarlierTurnsVariable"/>.
+    /// </summary>
+    private static void AppendHistory(StringBuilder text, ConversationState conversation, VariableStore variables)
     {
         List<RlmConversationTurn> turns;
         lock (conversation.Turns)
@@ -542,7 +621,8 @@ internal sealed class RlmSession
         text.Append("<earlier_questions_and_answers>\n");
         if (kept.Count < turns.Count)
         {
-            text.Append(CultureInfo.InvariantCulture, $"({turns.Count - kept.Count} earlier turns omitted)\n");
+            variables.Set(RlmConversation.EarlierTurnsVariable, string.Concat(turns.Select((t, i) => $"Q{i + 1}: {t.Question.Trim()}\nA{i + 1}: {t.Answer.Trim()}\n")));
+            text.Append(CultureInfo.InvariantCulture, $"({turns.Count - kept.Count} earlier turns omitted here; every question and answer is in the variable '{RlmConversation.EarlierTurnsVariable}')\n");
         }
 
         text.Append(string.Concat(kept)).Append("</earlier_questions_and_answers>\nVariables and JavaScript globals from those turns are still set.\n\n");

@@ -207,6 +207,35 @@ public sealed record RlmSessionCompleted(TimeSpan Elapsed, int Depth, int Iterat
     public override string Describe() => Invariant($"{(Depth > 0 ? "sub-call" : "query")} done at depth {Depth} after {Plural(Iterations, "iteration")} ({StopReason})");
 }
 
+/// <summary>
+/// A sub-call was answered by an identical sub-call of the run (same worker model, depth, query and slice;
+/// <see cref="RlmOptions.MemoizeSubCalls"/>): no request was sent. Counted in <see cref="RlmStatistics.MemoizedSubCalls"/>.
+/// </summary>
+/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="Depth">The sub-call's depth.</param>
+/// <param name="Chars">Characters of context (or of the prompt, for <c>llm_query</c>) it would have received.</param>
+public sealed record RlmSubCallMemoized(TimeSpan Elapsed, int Depth, int Chars) : RlmEvent(Elapsed, Depth)
+{
+    /// <inheritdoc />
+    public override string Describe() => Invariant($"sub-call memoized (depth={Depth}, {Chars:N0} chars): answered by an identical sub-call");
+}
+
+/// <summary>
+/// A session's conversation outgrew <see cref="RlmOptions.MaxConversationChars"/> and was compacted. Counted in
+/// <see cref="RlmStatistics.Compactions"/>.
+/// </summary>
+/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="Depth">The session's depth.</param>
+/// <param name="Summarized">Whether the oldest messages were replaced by a summary from the model; <see langword="false"/> when old tool results were cut to a note of their length instead (summaries off, or the summary request failed).</param>
+/// <param name="CharsBefore">Characters of the conversation before compaction.</param>
+/// <param name="CharsAfter">Characters after.</param>
+public sealed record RlmConversationCompacted(TimeSpan Elapsed, int Depth, bool Summarized, long CharsBefore, long CharsAfter) : RlmEvent(Elapsed, Depth)
+{
+    /// <inheritdoc />
+    public override string Describe() =>
+        Invariant($"conversation compacted at depth {Depth}: {CharsBefore:N0} -> {CharsAfter:N0} characters ({(Summarized ? "older messages summarized" : "old tool results cut")})");
+}
+
 /// <summary>A budget of <see cref="RlmOptions"/> is nearly (90%) or wholly spent.</summary>
 /// <param name="Elapsed">Time since the run started.</param>
 /// <param name="Depth">Always 0: budgets are the run's.</param>

@@ -101,6 +101,8 @@ public static class RlmTrajectoryWriter
             json.WriteNumber("failed_model_calls", s.FailedModelCalls);
             json.WriteNumber("sub_calls", s.SubCalls);
             json.WriteNumber("failed_sub_calls", s.FailedSubCalls);
+            json.WriteNumber("memoized_sub_calls", s.MemoizedSubCalls);
+            json.WriteNumber("compactions", s.Compactions);
             json.WriteNumber("max_depth_reached", s.MaxDepthReached);
             json.WriteNumber("peak_concurrency", s.PeakConcurrency);
             json.WriteNumber("wall_ms", Math.Round(s.WallTime.TotalMilliseconds, 1));
@@ -221,7 +223,11 @@ public static class RlmTrajectoryWriter
         json.WriteEndObject();
     }
 
-    /// <summary>Writes a usage object: <c>{"input_tokens":…,"output_tokens":…,"total_tokens":…}</c> (missing counts as 0).</summary>
+    /// <summary>
+    /// Writes a usage object: <c>{"input_tokens":…,"cached_input_tokens":…,"output_tokens":…,"total_tokens":…}</c> (missing
+    /// counts as 0). <c>cached_input_tokens</c> (<see cref="UsageDetails.CachedInputTokenCount"/>) is the part of
+    /// <c>input_tokens</c> the provider served from its prompt cache, billed at the cached-input price.
+    /// </summary>
     /// <param name="json">The writer, where a value may go.</param>
     /// <param name="usage">The usage.</param>
     public static void WriteUsage(Utf8JsonWriter json, UsageDetails usage)
@@ -232,6 +238,7 @@ public static class RlmTrajectoryWriter
         long output = usage.OutputTokenCount ?? 0;
         json.WriteStartObject();
         json.WriteNumber("input_tokens", input);
+        json.WriteNumber("cached_input_tokens", usage.CachedInputTokenCount ?? 0);
         json.WriteNumber("output_tokens", output);
         json.WriteNumber("total_tokens", usage.TotalTokenCount ?? input + output);
         json.WriteEndObject();

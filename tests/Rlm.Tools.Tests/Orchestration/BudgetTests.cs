@@ -8,9 +8,10 @@ public sealed class BudgetTests
 {
     private static readonly string s_context = string.Concat(Enumerable.Range(0, 400).Select(i => $"row {i:D3} some text\n"));
 
-    private static ChatResponse FanOut(int count) =>
+    // Distinct queries per step: identical sub-calls of a run are memoized (answered once, no budget spent).
+    private static ChatResponse FanOut(int count, int step = 0) =>
         TestChatClient.Calls(new UsageDetails { InputTokenCount = 100, OutputTokenCount = 10 },
-            [.. Enumerable.Range(0, count).Select(i => ("sub_llm", (object)new { query = $"part {i}", start = i * 100, end = i * 100 + 100 }))]);
+            [.. Enumerable.Range(0, count).Select(i => ("sub_llm", (object)new { query = $"part {i} (step {step})", start = i * 100, end = i * 100 + 100 }))]);
 
     private static TestChatClient Worker(int inputTokens, int delayMs = 5) => new()
     {
@@ -26,7 +27,7 @@ public sealed class BudgetTests
     {
         const int Concurrency = 3;
         var worker = Worker(1_000);
-        var root = new ScriptedChatClient(_ => FanOut(20), _ => FanOut(20), _ => FanOut(20));
+        var root = new ScriptedChatClient(_ => FanOut(20, 0), _ => FanOut(20, 1), _ => FanOut(20, 2));
         var options = new RlmOptions { MaxTotalTokens = 5_000, MaxConcurrency = Concurrency, MaxSubCalls = 100 };
 
         var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("q?", s_context);
@@ -55,7 +56,7 @@ public sealed class BudgetTests
                 Usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 0 }, // $0.10 each
             }),
         };
-        var root = new ScriptedChatClient(_ => FanOut(4), _ => FanOut(4), _ => FanOut(4), _ => FanOut(4));
+        var root = new ScriptedChatClient(_ => FanOut(4, 0), _ => FanOut(4, 1), _ => FanOut(4, 2), _ => FanOut(4, 3));
         var options = new RlmOptions { MaxCostUsd = 0.5m, MaxConcurrency = 1, Prices = prices, RootModelId = "root-m", WorkerModelId = "worker-m" };
 
         var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("q?", s_context);

@@ -16,7 +16,7 @@ public class ConversationBudgetTests
             _ => TestChatClient.Calls(("peek", new { start = 6_000, end = 9_000 })),
             _ => TestChatClient.Calls(("peek", new { start = 9_000, end = 12_000 })),
             _ => TestChatClient.Calls(("final", new { answer = "done" })));
-        var options = new RlmOptions { MaxConversationChars = 12_000, RootSystemPrompt = "Short prompt." };
+        var options = new RlmOptions { MaxConversationChars = 12_000, RootSystemPrompt = "Short prompt.", CompactConversations = false };
         await new RecursiveLanguageModel(root, options: options).QueryAsync("q", context);
 
         var last = root.Requests[^1];

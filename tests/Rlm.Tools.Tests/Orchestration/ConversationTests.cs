@@ -36,4 +36,33 @@ public sealed class ConversationTests
         Assert.Equal([new RlmConversationTurn("How many?", "forty-two"), new RlmConversationTurn("And now?", "still 42")], conversation.Turns);
         Assert.Equal(40, conversation.Usage.InputTokenCount);
     }
+
+    [Fact]
+    public async Task Conversation_EarlierTurnsThatNoLongerFit_AreAllInTheEarlierTurnsVariable()
+    {
+        string longAnswer = new('x', 6_000);
+        var plan = new List<Func<IReadOnlyList<ChatMessage>, ChatResponse>>();
+        for (int i = 0; i < 4; i++)
+        {
+            plan.Add(_ => TestChatClient.Calls(("final", new { answer = longAnswer })));
+        }
+
+        plan.Add(_ => TestChatClient.Calls(("exec_js", new { code = "const t = get_variable('earlier_turns'); [t.startsWith('Q1: question 1'), t.includes('Q4: question 4'), t.length].join(' ')" })));
+        plan.Add(_ => TestChatClient.Calls(("final", new { answer = "read" })));
+        var root = new ScriptedChatClient([.. plan]);
+        using var conversation = new RlmConversation(new RecursiveLanguageModel(root), RlmCorpus.FromText("some context\n"));
+
+        for (int i = 1; i <= 5; i++)
+        {
+            await conversation.AskAsync($"question {i}");
+        }
+
+        string task = root.Requests[4][1].Text;
+        Assert.Contains("earlier turns omitted", task);
+        Assert.Contains("'earlier_turns'", task);
+        Assert.DoesNotContain("Q1: question 1", task);
+        string js = TestChatClient.LastToolResults(root.Requests[5]).Single();
+        Assert.StartsWith("=> true true ", js);
+        Assert.True(int.Parse(js["=> true true ".Length..], System.Globalization.CultureInfo.InvariantCulture) > 24_000);
+    }
 }

@@ -13,6 +13,9 @@ public class RlmOptionsTests
         Assert.Equal(20_000, o.MaxToolOutputChars);
         Assert.Equal(400_000, o.MaxLeafChars);
         Assert.Equal(400_000, o.MaxConversationChars);
+        Assert.True(o.CompactConversations);
+        Assert.Equal(50, o.CompactionTargetPercent);
+        Assert.True(o.MemoizeSubCalls);
         Assert.Equal(TimeSpan.FromSeconds(2), o.RegexTimeout);
         Assert.Equal(TimeSpan.FromSeconds(10), o.JavaScriptTimeout);
         Assert.Equal(50_000_000, o.JavaScriptMaxStatements);
@@ -37,6 +40,8 @@ public class RlmOptionsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxIterations = 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxDepth = 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxDepth = 9);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.CompactionTargetPercent = 9);
+        Assert.Throws<ArgumentOutOfRangeException>(() => o.CompactionTargetPercent = 91);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxConcurrency = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxSubCalls = 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxToolOutputChars = 10);
