@@ -33,7 +33,8 @@ public sealed class EventStreamTests
         Assert.Equal(3, events.OfType<RlmToolCallStarted>().Count()); // sub_llm x2, final
         Assert.Contains(events.OfType<RlmToolCallEnded>(), e => e.Name == "sub_llm" && e.ResultExcerpt == "found it");
         Assert.True(events.IndexOf(events.OfType<RlmSubCallStarted>().First()) < events.IndexOf(events.OfType<RlmSubCallEnded>().First()));
-        Assert.True(events.Zip(events.Skip(1)).All(p => p.First.Elapsed <= p.Second.Elapsed + TimeSpan.FromMilliseconds(50)));
+        // Parallel sub-calls interleave, so only the run's end bounds every event's time (no wall-clock slack).
+        Assert.All(events, e => Assert.True(e.Elapsed <= completed.Elapsed));
     }
 
     [Fact]
