@@ -41,10 +41,12 @@ public sealed class EventStreamTests
     public async Task StoppingTheEnumerationEarly_CancelsTheRun()
     {
         var canceled = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
         var root = new TestChatClient
         {
             GetResponseAsyncCallback = async (_, _, ct) =>
             {
+                entered.TrySetResult();
                 try
                 {
                     await Task.Delay(Timeout.Infinite, ct);
@@ -62,6 +64,8 @@ public sealed class EventStreamTests
         await foreach (var e in new RecursiveLanguageModel(root).QueryStreamingAsync("q?", s_context))
         {
             Assert.IsType<RlmIterationStarted>(e);
+            // The event comes just before the request: stop once the request is in flight, so it is what gets canceled.
+            await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
             break;
         }
 
