@@ -30,6 +30,7 @@ internal static class RlmConfigurationBinding
         Int(nameof(RlmOptions.JavaScriptMaxRecursionDepth), "a whole number of at least 1", (o, v) => o.JavaScriptMaxRecursionDepth = v),
         Long(nameof(RlmOptions.JavaScriptMemoryLimitBytes), "a whole number of bytes of at least 1048576 (1 MiB)", (o, v) => o.JavaScriptMemoryLimitBytes = v),
         Time(nameof(RlmOptions.ModelRequestTimeout), "a time span between 00:00:00.010 and 1.00:00:00 (one day)", (o, v) => o.ModelRequestTimeout = v),
+        Bool(nameof(RlmOptions.StreamRootResponses), (o, v) => o.StreamRootResponses = v),
         Int(nameof(RlmOptions.MaxModelRetries), "a whole number between 0 and 20", (o, v) => o.MaxModelRetries = v),
         Int(nameof(RlmOptions.MaxConsecutiveErrors), "a whole number of at least 1", (o, v) => o.MaxConsecutiveErrors = v),
         Long(nameof(RlmOptions.MaxTotalTokens), "a whole number of at least 1", (o, v) => o.MaxTotalTokens = v),
@@ -89,6 +90,9 @@ internal static class RlmConfigurationBinding
 
     private static Setting Long(string name, string requirement, Action<RlmOptions, long> set) =>
         new(name, requirement, (o, c) => Scalar(c, text => long.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : (long?)null, v => set(o, v)));
+
+    private static Setting Bool(string name, Action<RlmOptions, bool> set) =>
+        new(name, "true or false", (o, c) => Scalar(c, text => bool.TryParse(text.Trim(), out var v) ? v : (bool?)null, v => set(o, v)));
 
     private static Setting Money(string name, string requirement, Action<RlmOptions, decimal> set) =>
         new(name, requirement, (o, c) => Scalar(c, text => decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) ? v : (decimal?)null, v => set(o, v)));

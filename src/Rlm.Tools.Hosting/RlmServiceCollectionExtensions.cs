@@ -21,11 +21,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <see cref="IConfiguration"/> unless another is given), then the container's <see cref="TimeProvider"/> if one is registered,
 /// then the <c>Configure</c> actions in the order they were added.</description></item>
 /// </list>
-/// <para>Configuration keys are the names of the <see cref="RlmOptions"/> properties with numbers, time spans
+/// <para>Configuration keys are the names of the <see cref="RlmOptions"/> properties with numbers, <c>true</c>/<c>false</c>, time spans
 /// (<c>"00:00:30"</c>, hh:mm:ss), strings or a list of strings (<see cref="RlmOptions.RedactedValues"/>): <c>MaxIterations</c>,
 /// <c>MaxDepth</c>, <c>MaxConcurrency</c>, <c>MaxSubCalls</c>, <c>MaxToolOutputChars</c>, <c>MaxLeafChars</c>,
 /// <c>MaxConversationChars</c>, <c>RegexTimeout</c>, <c>JavaScriptTimeout</c>, <c>JavaScriptMaxStatements</c>,
-/// <c>JavaScriptMaxRecursionDepth</c>, <c>JavaScriptMemoryLimitBytes</c>, <c>ModelRequestTimeout</c>, <c>MaxModelRetries</c>,
+/// <c>JavaScriptMaxRecursionDepth</c>, <c>JavaScriptMemoryLimitBytes</c>, <c>ModelRequestTimeout</c>, <c>StreamRootResponses</c>, <c>MaxModelRetries</c>,
 /// <c>ModelRetryBaseDelay</c>, <c>ModelRetryMaxDelay</c>, <c>RootModelId</c>, <c>WorkerModelId</c>, <c>RootSystemPrompt</c>,
 /// <c>WorkerSystemPrompt</c>, <c>LeafSystemPrompt</c>, <c>RedactedValues</c>. Other keys of the section are ignored; an empty
 /// value keeps the default. Objects (<see cref="RlmOptions.Progress"/>, <see cref="RlmOptions.ConcurrencyLimiter"/>, …) are

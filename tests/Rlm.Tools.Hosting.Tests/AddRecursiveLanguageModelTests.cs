@@ -258,10 +258,10 @@ public sealed class AddRecursiveLanguageModelTests
     [Fact]
     public void Every_plain_option_is_a_configuration_setting()
     {
-        // Object-valued options are set in code; every number, time span, string or string list must be bindable.
+        // Object-valued options are set in code; every number, switch, time span, string or string list must be bindable.
         var bindable = typeof(RlmOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite)
-            .Where(p => p.PropertyType == typeof(int) || p.PropertyType == typeof(long) || p.PropertyType == typeof(TimeSpan)
+            .Where(p => p.PropertyType == typeof(int) || p.PropertyType == typeof(long) || p.PropertyType == typeof(bool) || p.PropertyType == typeof(TimeSpan)
                 || p.PropertyType == typeof(string) || p.PropertyType == typeof(IList<string>)
                 || p.PropertyType == typeof(long?) || p.PropertyType == typeof(decimal?) || p.PropertyType == typeof(TimeSpan?))
             .Select(p => p.Name)
