@@ -1,3 +1,4 @@
+using System.ClientModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using OpenAI;
 using Rlm.Tools;
 using Rlm.Tools.OpenAI;
 
@@ -15,7 +17,8 @@ using Rlm.Tools.OpenAI;
 // (i + 1) × 500 ms; the reply ends with its last call), with RlmOptions.StreamRootResponses on (pipelined: each call
 // starts when it is complete in the stream) and off (the calls start after the whole reply), next to the ideal: the
 // lower bound when no call can start before it is complete in the stream. The root model is a streaming IChatClient
-// ("fake") or the OpenAI SDK through OpenAIChatClientFactory against a loopback server streaming SSE ("openai wire").
+// or the OpenAI SDK against a loopback server streaming SSE, through OpenAIChatClientFactory.Create (calls handed out as
+// soon as they are complete) and through Microsoft.Extensions.AI.OpenAI's AsIChatClient() alone (calls after the stream).
 // Workers are in-process fakes that take a known time. Each figure is the median of --runs runs, after one warm-up.
 // Usage: dotnet run --project benchmarks/Rlm.Tools.PipelineBench -c Release -- [--runs 5]
 int runs = 5;
@@ -29,6 +32,9 @@ for (int i = 0; i + 1 < args.Length; i += 2)
 }
 
 const int Calls = 4;
+const string FakeClient = "fake streaming IChatClient";
+const string FactoryClient = "OpenAI SDK over loopback SSE, OpenAIChatClientFactory.Create";
+const string PlainClient = "OpenAI SDK over loopback SSE, M.E.AI.OpenAI AsIChatClient() alone";
 const int SpacingMs = 500;
 string context = string.Concat(Enumerable.Range(0, 40).Select(i => $"line {i:D2} of the benchmark context\n"));
 
@@ -44,11 +50,15 @@ await using var wire = await SseRootServer.StartAsync(Calls, SpacingMs);
 var rows = new List<string>();
 foreach (var scenario in scenarios)
 {
-    foreach (string transport in new[] { "fake IChatClient", "OpenAI SDK over loopback SSE" })
+    foreach (string transport in new[] { FakeClient, FactoryClient, PlainClient })
     {
-        IChatClient Root() => transport.StartsWith("fake", StringComparison.Ordinal)
-            ? new StreamingRootClient(scenario, Calls, SpacingMs)
-            : OpenAIChatClientFactory.Create("root-model", endpoint: wire.Endpoint(scenario));
+        IChatClient Root() => transport switch
+        {
+            FakeClient => new StreamingRootClient(scenario, Calls, SpacingMs),
+            FactoryClient => OpenAIChatClientFactory.Create("root-model", endpoint: wire.Endpoint(scenario)),
+            // Microsoft.Extensions.AI.OpenAI alone: its streamed calls arrive only after the last chunk.
+            _ => new OpenAIClient(new ApiKeyCredential("no-key"), OpenAIChatClientFactory.CreateClientOptions(wire.Endpoint(scenario))).GetChatClient("root-model").AsIChatClient(),
+        };
 
         async Task<double> RunOnce(bool pipelined)
         {
