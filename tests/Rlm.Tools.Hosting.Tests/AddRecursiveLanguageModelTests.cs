@@ -119,6 +119,7 @@ public sealed class AddRecursiveLanguageModelTests
             ["Rlm:MaxCostUsd"] = "0.75",
             ["Rlm:MaxWallTime"] = "00:02:00",
             ["Rlm:MaxTotalTokens"] = "500000",
+            ["Rlm:StreamRootResponses"] = "False",
         });
         builder.Services.AddRecursiveLanguageModel(o => o.MaxIterations = 7).UseRootChatClient(new OfflineChatClient());
 
@@ -141,6 +142,7 @@ public sealed class AddRecursiveLanguageModelTests
         Assert.Equal(0.75m, options.MaxCostUsd);
         Assert.Equal(TimeSpan.FromMinutes(2), options.MaxWallTime);
         Assert.Equal(500_000L, options.MaxTotalTokens);
+        Assert.False(options.StreamRootResponses);
     }
 
     [Fact]
@@ -163,6 +165,7 @@ public sealed class AddRecursiveLanguageModelTests
     [InlineData("JavaScriptMemoryLimitBytes", "1000", "Rlm:JavaScriptMemoryLimitBytes must be a whole number of bytes of at least 1048576 (1 MiB) (got '1000').")]
     [InlineData("RegexTimeout", "00:00:00", "Rlm:RegexTimeout must be a positive time span such as 00:00:30 (hh:mm:ss) (got '00:00:00').")]
     [InlineData("JavaScriptTimeout", "30", "Rlm:JavaScriptTimeout must be a positive time span such as 00:00:30 (hh:mm:ss) (got '30').")]
+    [InlineData("StreamRootResponses", "yes", "Rlm:StreamRootResponses must be true or false (got 'yes').")]
     [InlineData("ModelRequestTimeout", "2.00:00:00", "Rlm:ModelRequestTimeout must be a time span between 00:00:00.010 and 1.00:00:00 (one day) (got '2.00:00:00').")]
     public async Task Invalid_configuration_fails_at_start_naming_the_setting(string key, string value, string message)
     {
