@@ -172,6 +172,11 @@ internal sealed class RlmRun : IAsyncDisposable
                     }
                     catch (Exception e) when (stream is not null)
                     {
+                        if (stream.FellBack)
+                        {
+                            Volatile.Write(ref _streamingRefused, 1);
+                        }
+
                         // Whatever an abandoned stream still yields is dropped from here on: no call of this attempt starts later.
                         var (soFar, started) = stream.Close();
                         if (started == 0 || e is RlmBudgetExceededException || context.CancellationToken.IsCancellationRequested)

@@ -21,7 +21,11 @@ internal sealed class StreamedReply(Action<FunctionCallContent> onCall)
     private bool _closed;
     private int _startedCalls;
 
-    /// <summary>Gets whether the client refused to stream and the attempt was a <see cref="IChatClient.GetResponseAsync"/> call instead.</summary>
+    /// <summary>
+    /// Gets whether the client did not stream (its streaming method threw <see cref="NotSupportedException"/> or
+    /// <see cref="NotImplementedException"/>, or its stream ended without a single update) and the attempt went on as a
+    /// <see cref="IChatClient.GetResponseAsync"/> call.
+    /// </summary>
     public bool FellBack { get; private set; }
 
     /// <summary>Streams the reply and returns it assembled.</summary>
@@ -38,6 +42,15 @@ internal sealed class StreamedReply(Action<FunctionCallContent> onCall)
         catch (Exception e) when (e is NotSupportedException or NotImplementedException)
         {
             // A client that does not stream at all (before its first update): the non-streaming request, as without streaming.
+            FellBack = true;
+            return await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!any)
+        {
+            // A stream without a single update: a client (or an OpenAI-compatible server answering "stream": true with a
+            // plain JSON body, which the OpenAI SDK reads as no events) that does not stream. Ask it the plain way.
+            await updates.DisposeAsync().ConfigureAwait(false);
             FellBack = true;
             return await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         }

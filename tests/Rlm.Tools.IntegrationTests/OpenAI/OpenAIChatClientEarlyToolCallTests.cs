@@ -144,4 +144,27 @@ public sealed class OpenAIChatClientEarlyToolCallTests(LoopbackOpenAIServer serv
         Assert.Equal(["probe p1", "probe q2"], toolMessage.Select(ContentText));
         Assert.True(scenario.Requests[0].Json.GetProperty("stream").GetBoolean());
     }
+
+    [Fact]
+    public async Task A_server_that_answers_stream_requests_with_plain_json_is_asked_without_streaming_from_then_on()
+    {
+        static string Completion(string id, string name, string arguments) => $$$"""
+            {"id":"chatcmpl-json","object":"chat.completion","created":1700000000,"model":"json-only",
+             "choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"{{{id}}}","type":"function","function":{"name":"{{{name}}}","arguments":{{{JsonSerializer.Serialize(arguments)}}}}}]},"finish_reason":"tool_calls"}],
+             "usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}
+            """;
+        int requests = 0;
+        Scenario scenario = server.NewScenario((context, request) => Interlocked.Increment(ref requests) <= 2
+            ? LoopbackOpenAIServer.Json(Completion("call_g", "grep", "{\"pattern\":\"needle\"}"))(context, request)
+            : LoopbackOpenAIServer.Json(Completion("call_f", "final", "{\"answer\":\"json ok\"}"))(context, request));
+        using var client = NewClient(scenario);
+
+        var result = await new RecursiveLanguageModel(client).QueryAsync("q?", "a needle here");
+
+        Assert.Equal("json ok", result.Answer);
+        bool[] streamed = [.. scenario.Requests.Select(r => r.Json.TryGetProperty("stream", out var s) && s.GetBoolean())];
+        Assert.Equal([true, false, false], streamed); // the streamed request read no events; then plain requests only
+        Assert.Equal(0, result.Statistics.ModelRetries);
+        Assert.Equal(1, result.Statistics.ToolCalls["grep"]);
+    }
 }

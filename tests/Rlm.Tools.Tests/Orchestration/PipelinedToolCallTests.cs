@@ -121,6 +121,22 @@ public sealed class PipelinedToolCallTests
     }
 
     [Fact]
+    public async Task A_client_whose_stream_is_empty_is_asked_the_plain_way_for_the_rest_of_the_run()
+    {
+        // As the OpenAI SDK reads a server that answers "stream": true with a plain JSON body: no updates at all.
+        var root = new EmptyStreamClient(
+            TestChatClient.Calls(("grep", new { pattern = "needle" })),
+            TestChatClient.Calls(("final", new { answer = "found" })));
+
+        var result = await new RecursiveLanguageModel(root).QueryAsync("q?", "a needle here");
+
+        Assert.Equal("found", result.Answer);
+        Assert.Equal(1, root.StreamingCalls); // once: the run remembers
+        Assert.Equal(2, root.PlainCalls);
+        Assert.Equal(0, result.Statistics.ModelRetries);
+    }
+
+    [Fact]
     public async Task A_stream_that_breaks_before_any_call_is_retried_and_each_call_runs_once()
     {
         var log = new ConcurrentQueue<string>();
@@ -225,6 +241,31 @@ public sealed class PipelinedToolCallTests
         Assert.Equal(RlmStopReason.Final, result.StopReason);
         Assert.Equal(["after", "before"], log.Order());
         Assert.Single(root.Requests);
+    }
+
+    private sealed class EmptyStreamClient(params ChatResponse[] replies) : IChatClient
+    {
+        private int _plain;
+        private int _streaming;
+
+        public int PlainCalls => Volatile.Read(ref _plain);
+
+        public int StreamingCalls => Volatile.Read(ref _streaming);
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(replies[Math.Min(Interlocked.Increment(ref _plain) - 1, replies.Length - 1)]);
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _streaming);
+            return StreamingScriptClient.Updates();
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
     }
 
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
