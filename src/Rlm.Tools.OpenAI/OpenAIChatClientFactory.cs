@@ -30,6 +30,9 @@ namespace Rlm.Tools.OpenAI;
 /// becomes <c>tool_calls</c> when the choice carries tool calls, <c>stop</c> otherwise. The server's original value is
 /// not kept: <see cref="ChatResponse.FinishReason"/> and <see cref="ChatResponse.RawRepresentation"/> show the
 /// rewritten one. Known values, other responses and other endpoints pass byte-for-byte unchanged.</item>
+/// <item><b>Servers that ignore <c>"stream": true</c>.</b> A streaming request answered with a plain JSON chat completion
+/// (the SDK would read no events from it) is turned into the equivalent event stream: one chunk per choice with the
+/// whole message as its delta, a usage chunk, <c>[DONE]</c>.</item>
 /// <item><b>No SDK retries by default.</b> The Rlm.Tools engine retries every model request itself, with exponential
 /// back-off, so the SDK's own retries (3 by default in the SDK) are off unless
 /// <see cref="OpenAIChatClientFactoryOptions.MaxRetries"/> says otherwise.</item>

@@ -145,25 +145,44 @@ public sealed class OpenAIChatClientEarlyToolCallTests(LoopbackOpenAIServer serv
         Assert.True(scenario.Requests[0].Json.GetProperty("stream").GetBoolean());
     }
 
+    private static string JsonCompletion(string id, string name, string arguments, string? content = null) => $$$"""
+        {"id":"chatcmpl-json","object":"chat.completion","created":1700000000,"model":"json-only","system_fingerprint":"fp_1",
+         "choices":[{"index":0,"message":{"role":"assistant","content":{{{JsonSerializer.Serialize(content)}}},"tool_calls":[{"id":"{{{id}}}","type":"function","function":{"name":"{{{name}}}","arguments":{{{JsonSerializer.Serialize(arguments)}}}}}]},"finish_reason":"tool_calls"}],
+         "usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}
+        """;
+
     [Fact]
-    public async Task A_server_that_answers_stream_requests_with_plain_json_is_asked_without_streaming_from_then_on()
+    public async Task A_plain_json_answer_to_a_streaming_request_is_read_as_the_equivalent_stream()
     {
-        static string Completion(string id, string name, string arguments) => $$$"""
-            {"id":"chatcmpl-json","object":"chat.completion","created":1700000000,"model":"json-only",
-             "choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"{{{id}}}","type":"function","function":{"name":"{{{name}}}","arguments":{{{JsonSerializer.Serialize(arguments)}}}}}]},"finish_reason":"tool_calls"}],
-             "usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}
-            """;
+        Scenario scenario = server.NewScenario(LoopbackOpenAIServer.Json(JsonCompletion("call_j", "lookup", "{\"key\":\"k1\"}", content: "Checking.")));
+        using var client = NewClient(scenario);
+
+        ChatResponse response = await client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "go")], new ChatOptions()).ToChatResponseAsync();
+
+        Assert.True(scenario.SingleRequest.Json.GetProperty("stream").GetBoolean());
+        Assert.Equal("Checking.", response.Text);
+        var call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+        Assert.Equal("call_j", call.CallId);
+        Assert.Equal("k1", Assert.IsType<JsonElement>(call.Arguments!["key"]).GetString());
+        Assert.Equal(ChatFinishReason.ToolCalls, response.FinishReason);
+        Assert.Equal(12, response.Usage?.TotalTokenCount);
+        Assert.Equal("json-only", response.ModelId);
+    }
+
+    [Fact]
+    public async Task The_engine_over_a_server_that_ignores_stream_sends_one_request_per_reply()
+    {
         int requests = 0;
-        Scenario scenario = server.NewScenario((context, request) => Interlocked.Increment(ref requests) <= 2
-            ? LoopbackOpenAIServer.Json(Completion("call_g", "grep", "{\"pattern\":\"needle\"}"))(context, request)
-            : LoopbackOpenAIServer.Json(Completion("call_f", "final", "{\"answer\":\"json ok\"}"))(context, request));
+        Scenario scenario = server.NewScenario((context, request) => Interlocked.Increment(ref requests) == 1
+            ? LoopbackOpenAIServer.Json(JsonCompletion("call_g", "grep", "{\"pattern\":\"needle\"}"))(context, request)
+            : LoopbackOpenAIServer.Json(JsonCompletion("call_f", "final", "{\"answer\":\"json ok\"}"))(context, request));
         using var client = NewClient(scenario);
 
         var result = await new RecursiveLanguageModel(client).QueryAsync("q?", "a needle here");
 
         Assert.Equal("json ok", result.Answer);
-        bool[] streamed = [.. scenario.Requests.Select(r => r.Json.TryGetProperty("stream", out var s) && s.GetBoolean())];
-        Assert.Equal([true, false, false], streamed); // the streamed request read no events; then plain requests only
+        Assert.Equal(2, scenario.Requests.Count);
+        Assert.Equal(20, result.Usage.InputTokenCount); // both replies' usage, read from the converted streams
         Assert.Equal(0, result.Statistics.ModelRetries);
         Assert.Equal(1, result.Statistics.ToolCalls["grep"]);
     }
