@@ -140,8 +140,7 @@ public sealed class RlmOptions
     /// messages and usage) is the one <c>ToChatResponse()</c> (Microsoft.Extensions.AI)
     /// builds from the updates. A client that does not stream calls incrementally (it sends them all at the end) behaves
     /// as before; a client whose streaming method throws <see cref="NotSupportedException"/> or
-    /// <see cref="NotImplementedException"/> before its first update, or whose stream ends without a single update (an
-    /// OpenAI-compatible server that answers <c>"stream": true</c> with a plain JSON body), is asked with
+    /// <see cref="NotImplementedException"/> before its first update, or whose stream ends without a single update, is asked with
     /// <see cref="Microsoft.Extensions.AI.IChatClient.GetResponseAsync"/> instead, for the rest of the run. Worker sessions, leaf sub-calls and the
     /// last call without tools are never streamed.
     /// </summary>

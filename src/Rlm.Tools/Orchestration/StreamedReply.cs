@@ -48,8 +48,8 @@ internal sealed class StreamedReply(Action<FunctionCallContent> onCall)
 
         if (!any)
         {
-            // A stream without a single update: a client (or an OpenAI-compatible server answering "stream": true with a
-            // plain JSON body, which the OpenAI SDK reads as no events) that does not stream. Ask it the plain way.
+            // A stream without a single update: a client that does not really stream (the OpenAI SDK used directly, say,
+            // reads no events from a server that answers "stream": true with plain JSON). Ask it the plain way.
             await updates.DisposeAsync().ConfigureAwait(false);
             FellBack = true;
             return await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
