@@ -33,6 +33,7 @@ internal static class RlmConfigurationBinding
         Int(nameof(RlmOptions.JavaScriptMaxRecursionDepth), "a whole number of at least 1", (o, v) => o.JavaScriptMaxRecursionDepth = v),
         Long(nameof(RlmOptions.JavaScriptMemoryLimitBytes), "a whole number of bytes of at least 1048576 (1 MiB)", (o, v) => o.JavaScriptMemoryLimitBytes = v),
         Time(nameof(RlmOptions.ModelRequestTimeout), "a time span between 00:00:00.010 and 1.00:00:00 (one day)", (o, v) => o.ModelRequestTimeout = v),
+        Bool(nameof(RlmOptions.StreamRootResponses), (o, v) => o.StreamRootResponses = v),
         Int(nameof(RlmOptions.MaxModelRetries), "a whole number between 0 and 20", (o, v) => o.MaxModelRetries = v),
         Int(nameof(RlmOptions.MaxConsecutiveErrors), "a whole number of at least 1", (o, v) => o.MaxConsecutiveErrors = v),
         Long(nameof(RlmOptions.MaxTotalTokens), "a whole number of at least 1", (o, v) => o.MaxTotalTokens = v),

@@ -23,6 +23,11 @@ namespace Rlm.Tools.OpenAI;
 /// SDK deserializes, holds the rewritten body. Streaming responses (the SDK turns buffering off): the network stream is
 /// wrapped in a <see cref="FinishReasonNormalizingStream"/>, which rewrites <c>data:</c> lines as they are read.
 /// </para>
+/// <para>
+/// A streaming request answered with a plain JSON body (a server that ignores <c>"stream": true</c>; the SDK would read
+/// no events from it and lose the reply) is buffered and replaced with the equivalent event stream
+/// (<see cref="JsonToEventStream"/>), its finish reasons normalized as for any non-streaming body.
+/// </para>
 /// </remarks>
 internal sealed class FinishReasonNormalizingPolicy : PipelinePolicy
 {
@@ -37,6 +42,13 @@ internal sealed class FinishReasonNormalizingPolicy : PipelinePolicy
     public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
     {
         ProcessNext(message, pipeline, currentIndex);
+        if (IsPlainJsonForStreamingRequest(message))
+        {
+            message.Response!.BufferContent(message.CancellationToken);
+            ReplaceWithEventStream(message.Response);
+            return;
+        }
+
         if (CreateReplacementContent(message) is { } replacement)
         {
             message.Response!.ContentStream = replacement;
@@ -51,6 +63,13 @@ internal sealed class FinishReasonNormalizingPolicy : PipelinePolicy
     public override async ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
     {
         await ProcessNextAsync(message, pipeline, currentIndex).ConfigureAwait(false);
+        if (IsPlainJsonForStreamingRequest(message))
+        {
+            await message.Response!.BufferContentAsync(message.CancellationToken).ConfigureAwait(false);
+            ReplaceWithEventStream(message.Response);
+            return;
+        }
+
         if (CreateReplacementContent(message) is { } replacement)
         {
             message.Response!.ContentStream = replacement;
@@ -91,6 +110,27 @@ internal sealed class FinishReasonNormalizingPolicy : PipelinePolicy
 
         byte[]? rewritten = FinishReasonNormalizer.TryNormalize(content.ToMemory().Span, streaming: false);
         return rewritten is null ? null : new MemoryStream(rewritten, writable: false);
+    }
+
+    /// <summary>A streaming request answered with a plain JSON body (a server that ignores <c>"stream": true</c>).</summary>
+    private static bool IsPlainJsonForStreamingRequest(PipelineMessage message)
+        => !message.BufferResponse
+            && message.Response is { IsError: false } response
+            && IsChatCompletionsRequest(message.Request)
+            && response.Headers.TryGetValue("Content-Type", out string? contentType)
+            && contentType is not null
+            && contentType.Contains("json", StringComparison.OrdinalIgnoreCase)
+            && !contentType.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Replaces a buffered chat completion with the equivalent event stream (<see cref="JsonToEventStream"/>); anything else is left as it is.</summary>
+    private static void ReplaceWithEventStream(PipelineResponse response)
+    {
+        // Not seekable, as the network stream it replaces: the transport's response buffers a seekable content stream
+        // again when it is disposed, which fails once the SDK has read it to the end.
+        BinaryData content = response.Content;
+        response.ContentStream = new FinishReasonNormalizingStream(JsonToEventStream.TryConvert(content.ToMemory().Span) is { } events
+            ? new MemoryStream(events, writable: false)
+            : content.ToStream());
     }
 
     private static bool IsChatCompletionsRequest(PipelineRequest request)

@@ -30,6 +30,9 @@ namespace Rlm.Tools.OpenAI;
 /// becomes <c>tool_calls</c> when the choice carries tool calls, <c>stop</c> otherwise. The server's original value is
 /// not kept: <see cref="ChatResponse.FinishReason"/> and <see cref="ChatResponse.RawRepresentation"/> show the
 /// rewritten one. Known values, other responses and other endpoints pass byte-for-byte unchanged.</item>
+/// <item><b>Servers that ignore <c>"stream": true</c>.</b> A streaming request answered with a plain JSON chat completion
+/// (the SDK would read no events from it) is turned into the equivalent event stream: one chunk per choice with the
+/// whole message as its delta, a usage chunk, <c>[DONE]</c>.</item>
 /// <item><b>No SDK retries by default.</b> The Rlm.Tools engine retries every model request itself, with exponential
 /// back-off, so the SDK's own retries (3 by default in the SDK) are off unless
 /// <see cref="OpenAIChatClientFactoryOptions.MaxRetries"/> says otherwise.</item>
@@ -54,8 +57,16 @@ public static class OpenAIChatClientFactory
 
     /// <summary>
     /// Creates a chat client for <paramref name="model"/> on an OpenAI-compatible endpoint:
-    /// <c>new OpenAIClient(new ApiKeyCredential(apiKey), CreateClientOptions(endpoint, options)).GetChatClient(model).AsIChatClient()</c>.
+    /// <c>new OpenAIClient(new ApiKeyCredential(apiKey), CreateClientOptions(endpoint, options)).GetChatClient(model).AsIChatClient()</c>,
+    /// whose streamed replies hand out each tool call as soon as its arguments are complete (see remarks).
     /// </summary>
+    /// <remarks>
+    /// Microsoft.Extensions.AI.OpenAI yields the <see cref="FunctionCallContent"/>s of a streamed reply only after its last
+    /// chunk. The client returned here adds each call to the update in which its argument JSON became a whole object (in
+    /// the order the calls appeared; each call exactly once; M.E.AI's closing update keeps only calls that never became
+    /// complete, such as malformed ones), so a caller can start it while the rest of the reply streams. Non-streaming
+    /// requests and everything else are M.E.AI's, unchanged.
+    /// </remarks>
     /// <param name="model">The default model id (a request's <see cref="ChatOptions.ModelId"/> overrides it).</param>
     /// <param name="apiKey">
     /// The API key, sent as a bearer token. When <see langword="null"/> or empty, <see cref="PlaceholderApiKey"/> is
@@ -67,7 +78,8 @@ public static class OpenAIChatClientFactory
     /// </param>
     /// <param name="options">Retries and network timeout; the defaults of <see cref="OpenAIChatClientFactoryOptions"/> when <see langword="null"/>.</param>
     /// <returns>
-    /// Microsoft.Extensions.AI.OpenAI's <see cref="IChatClient"/> over the SDK's chat client; its
+    /// Microsoft.Extensions.AI.OpenAI's <see cref="IChatClient"/> over the SDK's chat client, in a
+    /// <see cref="DelegatingChatClient"/> that hands out streamed tool calls early; its
     /// <see cref="ChatClientMetadata"/> reports provider <c>openai</c>, the endpoint and the model.
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="model"/> is null, empty or whitespace.</exception>
@@ -79,7 +91,7 @@ public static class OpenAIChatClientFactory
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         var credential = new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? PlaceholderApiKey : apiKey);
-        return new OpenAIClient(credential, CreateClientOptions(endpoint, options)).GetChatClient(model).AsIChatClient();
+        return new EarlyToolCallChatClient(new OpenAIClient(credential, CreateClientOptions(endpoint, options)).GetChatClient(model).AsIChatClient());
     }
 
     /// <summary>

@@ -166,6 +166,26 @@ public sealed class RlmOptions
     public TimeSpan ModelRequestTimeout { get => _modelRequestTimeout; set => _modelRequestTimeout = InRange(value, TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(1)); }
 
     /// <summary>
+    /// Gets or sets whether the root model's replies are streamed (<see cref="Microsoft.Extensions.AI.IChatClient.GetStreamingResponseAsync"/>) so that
+    /// each function call starts as soon as it is complete in the stream, while the rest of the reply is still arriving,
+    /// instead of after the whole reply. Results still go back to the model in call order, and the assembled reply (its
+    /// messages and usage) is the one <c>ToChatResponse()</c> (Microsoft.Extensions.AI)
+    /// builds from the updates. A client that does not stream calls incrementally (it sends them all at the end) behaves
+    /// as before; a client whose streaming method throws <see cref="NotSupportedException"/> or
+    /// <see cref="NotImplementedException"/> before its first update, or whose stream ends without a single update, is asked with
+    /// <see cref="Microsoft.Extensions.AI.IChatClient.GetResponseAsync"/> instead, for the rest of the run. Worker sessions, leaf sub-calls and the
+    /// last call without tools are never streamed.
+    /// </summary>
+    /// <remarks>
+    /// Retries: while no call of a reply has started, a failed stream is retried like any request
+    /// (<see cref="MaxModelRetries"/>). Once a call has started the reply is committed and is not asked again (that would
+    /// run its tools twice, or run tools of a reply the model never finished): if the stream then fails or times out, the
+    /// reply is cut after its last complete call, those calls run, and the model is told that the rest of its reply was lost.
+    /// </remarks>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool StreamRootResponses { get; set; } = true;
+
+    /// <summary>
     /// Gets or sets how many times a model request is retried after a transient failure: a timeout, HTTP 408, 409, 425,
     /// 429 or 5xx, a connection failure or reset, or a 200 response that cannot be used (malformed or truncated JSON, no
     /// choices, no text and no function calls). Other HTTP 4xx responses (a bad key, an unknown model) are not retried.

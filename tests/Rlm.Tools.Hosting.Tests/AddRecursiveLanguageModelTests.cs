@@ -122,6 +122,7 @@ public sealed class AddRecursiveLanguageModelTests
             ["Rlm:CompactConversations"] = "false",
             ["Rlm:CompactionTargetPercent"] = "30",
             ["Rlm:MemoizeSubCalls"] = " False ",
+            ["Rlm:StreamRootResponses"] = "False",
         });
         builder.Services.AddRecursiveLanguageModel(o => o.MaxIterations = 7).UseRootChatClient(new OfflineChatClient());
 
@@ -147,6 +148,7 @@ public sealed class AddRecursiveLanguageModelTests
         Assert.Equal(0.75m, options.MaxCostUsd);
         Assert.Equal(TimeSpan.FromMinutes(2), options.MaxWallTime);
         Assert.Equal(500_000L, options.MaxTotalTokens);
+        Assert.False(options.StreamRootResponses);
     }
 
     [Fact]
@@ -171,6 +173,7 @@ public sealed class AddRecursiveLanguageModelTests
     [InlineData("JavaScriptTimeout", "30", "Rlm:JavaScriptTimeout must be a positive time span such as 00:00:30 (hh:mm:ss) (got '30').")]
     [InlineData("CompactConversations", "yes", "Rlm:CompactConversations must be true or false (got 'yes').")]
     [InlineData("CompactionTargetPercent", "95", "Rlm:CompactionTargetPercent must be a whole number between 10 and 90 (got '95').")]
+    [InlineData("StreamRootResponses", "yes", "Rlm:StreamRootResponses must be true or false (got 'yes').")]
     [InlineData("ModelRequestTimeout", "2.00:00:00", "Rlm:ModelRequestTimeout must be a time span between 00:00:00.010 and 1.00:00:00 (one day) (got '2.00:00:00').")]
     public async Task Invalid_configuration_fails_at_start_naming_the_setting(string key, string value, string message)
     {
@@ -266,7 +269,7 @@ public sealed class AddRecursiveLanguageModelTests
     [Fact]
     public void Every_plain_option_is_a_configuration_setting()
     {
-        // Object-valued options are set in code; every number, time span, string or string list must be bindable.
+        // Object-valued options are set in code; every number, switch, time span, string or string list must be bindable.
         var bindable = typeof(RlmOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite)
             .Where(p => p.PropertyType == typeof(int) || p.PropertyType == typeof(long) || p.PropertyType == typeof(bool) || p.PropertyType == typeof(TimeSpan)

@@ -32,6 +32,7 @@ internal sealed class RlmRun : IAsyncDisposable
     private readonly IProgress<RlmEvent>? _progress;
     private object? _budgetStop;
     private int _softWarned;
+    private int _streamingRefused;
     private readonly ResiliencePipeline _retry;
     private static readonly ResiliencePropertyKey<int> s_depthKey = new("rlm.depth");
     private static readonly ResiliencePropertyKey<string> s_roleKey = new("rlm.role");
@@ -169,7 +170,24 @@ internal sealed class RlmRun : IAsyncDisposable
     /// <param name="requireText">Whether a reply without text is unusable (a request that allows no tools).</param>
     /// <param name="cancellationToken">The caller's token; its cancellation is never retried or wrapped.</param>
     /// <exception cref="RlmModelException">The request failed for good.</exception>
-    public async Task<ChatResponse> CallModelAsync(bool worker, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RlmTraceNode node, bool requireText, CancellationToken cancellationToken)
+    public async Task<ChatResponse> CallModelAsync(bool worker, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RlmTraceNode node, bool requireText, CancellationToken cancellationToken) =>
+        (await CallModelCoreAsync(worker, messages, chatOptions, node, requireText, onCall: null, cancellationToken).ConfigureAwait(false)).Response;
+
+    /// <summary>
+    /// Sends one root request streamed (<see cref="RlmOptions.StreamRootResponses"/>), handing each function call to
+    /// <paramref name="onCall"/> as soon as it is complete in the stream; otherwise as <see cref="CallModelAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// The retry rule: an attempt that fails before any call was handed out is retried as usual. Once a call was handed
+    /// out the reply is committed: a stream that then fails or times out is not retried (that would run its tools twice, or
+    /// run tools of a reply the model never finished); the reply is cut after its last complete call and returned with
+    /// <see cref="ModelReply.CutShort"/> set. Caller cancellation is never absorbed.
+    /// </remarks>
+    /// <exception cref="RlmModelException">The request failed for good before any call was handed out.</exception>
+    public Task<ModelReply> CallRootStreamingAsync(IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RlmTraceNode node, Action<FunctionCallContent> onCall, CancellationToken cancellationToken) =>
+        CallModelCoreAsync(worker: false, messages, chatOptions, node, requireText: false, onCall, cancellationToken);
+
+    private async Task<ModelReply> CallModelCoreAsync(bool worker, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RlmTraceNode node, bool requireText, Action<FunctionCallContent>? onCall, CancellationToken cancellationToken)
     {
         var client = worker ? WorkerClient : RootClient;
         string role = worker ? "worker" : "root";
@@ -179,20 +197,51 @@ internal sealed class RlmRun : IAsyncDisposable
         context.Properties.Set(s_roleKey, role);
         try
         {
-            var response = await _retry.ExecuteAsync(
+            var reply = await _retry.ExecuteAsync(
                 async (context, _) =>
                 {
                     CheckBudget();
                     Interlocked.Increment(ref attempts);
                     Interlocked.Increment(ref _modelCalls);
-                    var response = await Dispatcher.SendAsync(client, messages, chatOptions, context.CancellationToken,
-                        r => AddUsage(r.ModelId ?? chatOptions.ModelId ?? role, r.Usage)).ConfigureAwait(false);
-                    EnsureUsable(response, requireText);
-                    return response;
+                    var stream = onCall is not null && Volatile.Read(ref _streamingRefused) == 0 ? new StreamedReply(onCall) : null;
+                    try
+                    {
+                        var response = await Dispatcher.SendAsync(client, messages, chatOptions, context.CancellationToken,
+                            r => AddUsage(r.ModelId ?? chatOptions.ModelId ?? role, r.Usage), stream).ConfigureAwait(false);
+                        if (stream is { FellBack: true })
+                        {
+                            Volatile.Write(ref _streamingRefused, 1); // the client does not stream: ask it the plain way from now on
+                        }
+
+                        EnsureUsable(response, requireText);
+                        return new ModelReply(response, null);
+                    }
+                    catch (Exception e) when (stream is not null)
+                    {
+                        if (stream.FellBack)
+                        {
+                            Volatile.Write(ref _streamingRefused, 1);
+                        }
+
+                        // Whatever an abandoned stream still yields is dropped from here on: no call of this attempt starts later.
+                        var (soFar, started) = stream.Close();
+                        if (started == 0 || e is RlmBudgetExceededException || context.CancellationToken.IsCancellationRequested)
+                        {
+                            throw;
+                        }
+
+                        // Calls of this reply are running: the reply is committed, cut after its last complete call.
+                        AddUsage(soFar.ModelId ?? chatOptions.ModelId ?? role, soFar.Usage);
+                        string cause = $"{Describe(ModelFailure.Classify(e))}: {TextLimits.OneLine(Redactor.Redact(e.Message), 200)}";
+                        RlmLog.ReplyCut(Logger, role, started, cause);
+                        Emit(new RlmReplyCut(Elapsed, node.Depth, role, started, cause));
+                        return new ModelReply(soFar, cause);
+                    }
                 },
                 context,
                 state: 0).ConfigureAwait(false);
-            node.Complete(Elapsed, Summarize(response));
+            var response = reply.Response;
+            node.Complete(Elapsed, reply.CutShort is null ? Summarize(response) : $"{Summarize(response)} (cut: {reply.CutShort})");
             string model = response.ModelId ?? chatOptions.ModelId ?? role;
             node.SetModelUsage(model, response.Usage, response.Usage is { } used ? Options.Prices.Cost(model, used) : null);
             if (HasEventListener)
@@ -201,7 +250,7 @@ internal sealed class RlmRun : IAsyncDisposable
                     response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Count()));
             }
 
-            return response;
+            return reply;
         }
         catch (Exception e) when (e is not RlmBudgetExceededException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -457,6 +506,9 @@ internal sealed class RlmRun : IAsyncDisposable
 /// <summary>What makes two sub-calls of a run identical: worker model, depth, query text and slice ([Start, End) of the context; -1 for a prompt without a slice).</summary>
 /// <remarks>The depth is part of the key so a session can never wait on the sub-call that is running it.</remarks>
 internal readonly record struct SubCallKey(string? Model, int Depth, string Query, int Start, int End);
+
+/// <summary>A model reply; <see cref="CutShort"/> says why a streamed reply stopped early (after calls had started), else <see langword="null"/>.</summary>
+internal sealed record ModelReply(ChatResponse Response, string? CutShort);
 
 /// <summary>How a session ended: its answer and why.</summary>
 internal sealed record SessionOutcome(string Answer, RlmStopReason StopReason, int Iterations);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.Context;
 using Rlm.Tools.Sandbox;
@@ -142,15 +143,36 @@ internal sealed class RlmSession
             RlmLog.Iteration(_run.Logger, iteration, Role, _depth);
             _run.Emit(new RlmIterationStarted(_run.Elapsed, _depth, iteration, Role, ModelId));
             ChatResponse response;
+            string? cutShort = null;
+            // Root replies stream: each call starts as soon as it is complete in the stream (RlmOptions.StreamRootResponses).
+            var pipeline = !IsWorker && options.StreamRootResponses ? new PipelinedCalls(this, modelNode, cancellationToken) : null;
             try
             {
-                response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, requireText: false, cancellationToken).ConfigureAwait(false);
+                if (pipeline is null)
+                {
+                    response = await _run.CallModelAsync(IsWorker, [.. messages], chatOptions, modelNode, requireText: false, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    var reply = await _run.CallRootStreamingAsync([.. messages], chatOptions, modelNode, pipeline.Start, cancellationToken).ConfigureAwait(false);
+                    (response, cutShort) = (reply.Response, reply.CutShort);
+                }
             }
             catch (RlmBudgetExceededException e)
             {
                 modelNode.Complete(_run.Elapsed, e.Message, isError: true);
                 stop = e.Reason;
                 break;
+            }
+            catch when (pipeline is { Started: > 0 })
+            {
+                // Canceled with calls running (they share the token): wait for them as the non-streaming path does.
+                await pipeline.SettleAsync().ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                pipeline?.EndOfReply();
             }
 
             foreach (var message in response.Messages)
@@ -173,7 +195,9 @@ internal sealed class RlmSession
                 continue;
             }
 
-            var results = await RunCallsAsync(calls, modelNode, cancellationToken).ConfigureAwait(false);
+            var results = pipeline is null
+                ? await RunCallsAsync(calls, modelNode, cancellationToken).ConfigureAwait(false)
+                : await pipeline.FinishAsync(calls).ConfigureAwait(false);
             Append(new ChatMessage(ChatRole.Tool, [.. calls.Select((call, i) => (AIContent)new FunctionResultContent(call.CallId, results[i].Text))]));
 
             foreach (var result in results)
@@ -192,7 +216,9 @@ internal sealed class RlmSession
             }
 
             // A new trailing message, never edited afterwards, so the next request still extends this one.
-            Append(new ChatMessage(ChatRole.User, BudgetLine(iteration)));
+            Append(new ChatMessage(ChatRole.User, cutShort is null
+                ? BudgetLine(iteration)
+                : $"[note] Your last reply was cut off ({cutShort}) after the calls answered above; anything after them was lost. " + BudgetLine(iteration)));
         }
 
         return await LastAnswerAsync(compactor, messages, chatOptions, stop, cancellationToken).ConfigureAwait(false);
@@ -290,6 +316,97 @@ internal sealed class RlmSession
         // Task.Run so that tools which complete synchronously (grep over a large view) still overlap.
         var tasks = calls.Select(call => Task.Run(() => RunCallAsync(call, modelNode, cancellationToken), cancellationToken)).ToArray();
         return await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The calls of one streamed root reply. The stream reader hands each <see cref="FunctionCallContent"/> over as it
+    /// arrives (<see cref="Start"/>); a pump running in the session's own flow (so its async-local state, activity and
+    /// logging scopes apply) starts it at once on the thread pool with the same <see cref="RunCallAsync"/> as the
+    /// non-streaming path, so sub-call fan-out, the JavaScript gate and every limit apply alike. <see cref="FinishAsync"/>
+    /// starts any call the stream did not hand over (a client that sends its calls only at the end, or does not stream) and
+    /// returns the results in call order.
+    /// </summary>
+    private sealed class PipelinedCalls
+    {
+        private readonly RlmSession _session;
+        private readonly RlmTraceNode _modelNode;
+        private readonly CancellationToken _cancellationToken;
+        private readonly Channel<FunctionCallContent> _arrived = Channel.CreateUnbounded<FunctionCallContent>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Dictionary<FunctionCallContent, Task<ToolResult>> _running = new(ReferenceEqualityComparer.Instance);
+        private readonly Task _pump;
+        private int _handedOver;
+
+        public PipelinedCalls(RlmSession session, RlmTraceNode modelNode, CancellationToken cancellationToken)
+        {
+            _session = session;
+            _modelNode = modelNode;
+            _cancellationToken = cancellationToken;
+            _pump = PumpAsync();
+        }
+
+        /// <summary>Gets how many calls the stream has handed over.</summary>
+        public int Started => Volatile.Read(ref _handedOver);
+
+        /// <summary>Hands a call over to be started now (called by the stream reader; returns at once).</summary>
+        public void Start(FunctionCallContent call)
+        {
+            Interlocked.Increment(ref _handedOver);
+            _arrived.Writer.TryWrite(call);
+        }
+
+        /// <summary>Says that the reply is over (whether it arrived, failed or was canceled): no call is handed over after this.</summary>
+        public void EndOfReply() => _arrived.Writer.TryComplete();
+
+        /// <summary>Starts the calls of the assembled reply that have not started and waits for all; results in call order.</summary>
+        public async Task<ToolResult[]> FinishAsync(List<FunctionCallContent> calls)
+        {
+            EndOfReply();
+            await _pump.ConfigureAwait(false);
+            if (calls.Count > 1)
+            {
+                _session._run.Emit(new RlmParallelCalls(_session._run.Elapsed, _session._depth, [.. calls.Select(c => c.Name ?? string.Empty)]));
+            }
+
+            foreach (var call in calls)
+            {
+                Run(call);
+            }
+
+            return await Task.WhenAll(calls.Select(c => _running[c])).ConfigureAwait(false);
+        }
+
+        /// <summary>Waits for the started calls to end, whatever their outcome (the reply itself failed or was canceled).</summary>
+        public async Task SettleAsync()
+        {
+            EndOfReply();
+            await _pump.ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(_running.Values).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Their outcome is moot: the reply's own exception is what the caller gets.
+            }
+        }
+
+        private async Task PumpAsync()
+        {
+            await foreach (var call in _arrived.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                Run(call);
+            }
+        }
+
+        // Only the pump, then (after it ended) FinishAsync, touch _running: no lock is needed.
+        private void Run(FunctionCallContent call)
+        {
+            if (!_running.ContainsKey(call))
+            {
+                // Task.Run: a tool that completes synchronously (grep over a large view) must not hold up the next call.
+                _running[call] = Task.Run(() => _session.RunCallAsync(call, _modelNode, _cancellationToken), _cancellationToken);
+            }
+        }
     }
 
     private async Task<ToolResult> RunCallAsync(FunctionCallContent call, RlmTraceNode modelNode, CancellationToken cancellationToken)

@@ -53,9 +53,10 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
     /// <param name="options">The request options.</param>
     /// <param name="cancellationToken">The caller's token.</param>
     /// <param name="onResponse">Runs on the worker with the response before its slot is freed (the run records usage there, so a budget check of the next request sees it).</param>
-    public Task<ChatResponse> SendAsync(IChatClient client, IReadOnlyList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken, Action<ChatResponse>? onResponse = null)
+    /// <param name="stream">When given, the reply is streamed through it (the slot is held until the stream ends); otherwise one <see cref="IChatClient.GetResponseAsync"/> call.</param>
+    public Task<ChatResponse> SendAsync(IChatClient client, IReadOnlyList<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken, Action<ChatResponse>? onResponse = null, StreamedReply? stream = null)
     {
-        var request = new ModelRequest(client, messages, options, cancellationToken) { OnResponse = onResponse };
+        var request = new ModelRequest(client, messages, options, cancellationToken) { OnResponse = onResponse, Stream = stream };
         if (!_requests.Writer.TryWrite(request))
         {
             return Task.FromException<ChatResponse>(new ObjectDisposedException(nameof(SubCallDispatcher)));
@@ -97,7 +98,9 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
                 var response = await _timeout.ExecuteAsync(
                     static async (request, token) =>
                         // WaitAsync: a client that ignores its token is abandoned when the timeout fires, not waited for.
-                        await request.Client.GetResponseAsync(request.Messages, request.Options, token).WaitAsync(token).ConfigureAwait(false),
+                        await (request.Stream is { } stream
+                            ? stream.ReadAsync(request.Client, request.Messages, request.Options, token)
+                            : request.Client.GetResponseAsync(request.Messages, request.Options, token)).WaitAsync(token).ConfigureAwait(false),
                     request,
                     request.CancellationToken).ConfigureAwait(false);
                 request.OnResponse?.Invoke(response);
@@ -146,5 +149,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
         public Activity? Activity { get; } = Activity.Current;
 
         public Action<ChatResponse>? OnResponse { get; init; }
+
+        public StreamedReply? Stream { get; init; }
     }
 }

@@ -236,6 +236,25 @@ public sealed record RlmConversationCompacted(TimeSpan Elapsed, int Depth, bool 
         Invariant($"conversation compacted at depth {Depth}: {CharsBefore:N0} -> {CharsAfter:N0} characters ({(Summarized ? "older messages summarized" : "old tool results cut")})");
 }
 
+/// <summary>
+/// A streamed root reply broke off after some of its function calls had started (see
+/// <see cref="RlmOptions.StreamRootResponses"/>): it is not asked for again, since its tools would run twice; it is cut after
+/// its last complete call, those calls run, and the model is told the rest was lost.
+/// </summary>
+/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="Depth">The session's depth.</param>
+/// <param name="Role"><c>root</c> or <c>worker</c>.</param>
+/// <param name="StartedCalls">Function calls of the reply that had started.</param>
+/// <param name="Cause">What broke the stream, on one line, redacted.</param>
+public sealed record RlmReplyCut(TimeSpan Elapsed, int Depth, string Role, int StartedCalls, string Cause) : RlmEvent(Elapsed, Depth)
+{
+    /// <inheritdoc />
+    public override string Describe() =>
+        Invariant($"{Role} reply broke off after {Plural(StartedCalls, "started call")} ({Cause}); it is cut there and not asked again");
+
+    internal override RlmEvent Redact(SecretRedactor redactor) => this with { Cause = redactor.Redact(Cause) };
+}
+
 /// <summary>A budget of <see cref="RlmOptions"/> is nearly (90%) or wholly spent.</summary>
 /// <param name="Elapsed">Time since the run started.</param>
 /// <param name="Depth">Always 0: budgets are the run's.</param>

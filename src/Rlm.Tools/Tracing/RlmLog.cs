@@ -41,4 +41,7 @@ internal static partial class RlmLog
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "Model request failed for good: {Error}")]
     public static partial void ModelFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "{Role} reply stream broke off after {StartedCalls} started calls ({Failure}); the reply is cut there and not retried")]
+    public static partial void ReplyCut(ILogger logger, string role, int startedCalls, string failure);
 }

@@ -50,11 +50,15 @@ public sealed class OpenAIChatClientStreamingTests(LoopbackOpenAIServer server)
         // Text deltas arrive as separate updates, in order.
         Assert.Equal(["Let me ", "check."], updates.Where(u => u.Text.Length > 0).Select(u => u.Text));
 
-        // Tool calls are emitted exactly once, complete, in one final update.
+        // Tool calls are emitted exactly once, complete, as soon as their arguments are whole and in index order: call_two
+        // is complete first but waits for call_one, so both come in the update that completed call_one.
         FunctionCallContent[] calls = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ToArray();
         Assert.Equal(2, calls.Length);
+        ChatResponseUpdate withCalls = Assert.Single(updates, u => u.Contents.OfType<FunctionCallContent>().Any());
+        Assert.Equal(calls, withCalls.Contents.OfType<FunctionCallContent>());
+        Assert.IsType<global::OpenAI.Chat.StreamingChatCompletionUpdate>(withCalls.RawRepresentation);
         ChatResponseUpdate last = updates[^1];
-        Assert.Equal(calls, last.Contents.OfType<FunctionCallContent>());
+        Assert.Empty(last.Contents.OfType<FunctionCallContent>());
         Assert.Equal(["call_one", "call_two"], calls.Select(c => c.CallId));
         Assert.Equal(["get_weather", "get_time"], calls.Select(c => c.Name));
         Assert.All(calls, c => Assert.Null(c.Exception));
