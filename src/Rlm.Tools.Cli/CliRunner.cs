@@ -116,13 +116,11 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 return ExitCodes.Canceled;
             }
 
-            Finish(Redact(models, e.Message));
-            return ExitCodes.UsageError;
+            return Finish(Redact(models, e.Message)) ? ExitCodes.UsageError : ExitCodes.Canceled;
         }
         catch (AnswerNotWrittenException e)
         {
-            Finish(e.Message);
-            return ExitCodes.NoFinalAnswer;
+            return Finish(e.Message) ? ExitCodes.NoFinalAnswer : ExitCodes.Canceled;
         }
         catch (RlmModelException e)
         {
@@ -377,13 +375,20 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         }
     }
 
-    /// <summary>Writes the run's one closing error line; a Ctrl+C arriving after it adds no second verdict.</summary>
-    private void Finish(string message)
+    /// <summary>
+    /// Writes the run's one closing error line and returns <see langword="true"/>; returns <see langword="false"/> when
+    /// Ctrl+C came first and "canceled." is already said (the run then ends as canceled). A Ctrl+C arriving after the
+    /// line adds no second verdict.
+    /// </summary>
+    private bool Finish(string message)
     {
-        if (Interlocked.Exchange(ref _canceledNoted, 1) == 0)
+        if (Interlocked.Exchange(ref _canceledNoted, 1) != 0)
         {
-            Note(message);
+            return false;
         }
+
+        Note(message);
+        return true;
     }
 
     private void Note(string message)
