@@ -54,7 +54,8 @@ internal sealed class RlmCommand
         Files = new Option<string[]>("--file", "-f")
         {
             Description = "Text file(s) to read. One file is one context; several (--file a b, or --file a --file b) are " +
-                          "separate documents named by their paths as given. Binary files (NUL byte in the first 8 KB) are rejected.",
+                          "separate documents named by their paths as given. Binary files (NUL byte in the first 8 KB) are rejected, and so is an " +
+                          "input of more than 1,073,741,791 characters (the longest .NET string, document header lines included).",
             HelpName = "PATH",
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = true,
@@ -63,14 +64,16 @@ internal sealed class RlmCommand
         Dir = new Option<string>("--dir", "-d")
         {
             Description = "Read every text file under this directory, recursively, as documents named by relative path " +
-                          "(sorted ordinally). bin, obj and .git directories, binary and empty files are skipped.",
+                          "(sorted ordinally). bin, obj and .git directories, binary and empty files are skipped; unreadable files and folders are " +
+                          "skipped and listed by -v.",
             HelpName = "PATH",
         };
 
         Globs = new Option<string[]>("--glob", "-g")
         {
             Description = $"With --dir: only files matching this glob (repeatable). Default {InputLoader.DefaultGlob} (all files). " +
-                          "A pattern without '/' matches at any depth: \"*.cs\" means \"**/*.cs\".",
+                          "A pattern without '/' matches at any depth: \"*.cs\" means \"**/*.cs\". A pattern with a '..' segment is refused: only " +
+                          "files under --dir are read.",
             HelpName = "PATTERN",
             Arity = ArgumentArity.OneOrMore,
         };
