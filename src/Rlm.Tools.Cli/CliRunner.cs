@@ -339,11 +339,19 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         return await Task.Run(
             () =>
             {
-                var input = files.Length > 0 ? InputLoader.LoadFiles(files, cancellationToken)
-                    : dir is not null ? InputLoader.LoadDirectory(dir, globs, cancellationToken)
-                    : InputLoader.LoadStdin(cancellationToken);
-                _ = input.Corpus;
-                return input;
+                try
+                {
+                    var input = files.Length > 0 ? InputLoader.LoadFiles(files, cancellationToken)
+                        : dir is not null ? InputLoader.LoadDirectory(dir, globs, cancellationToken)
+                        : InputLoader.LoadStdin(cancellationToken);
+                    _ = input.Corpus;
+                    return input;
+                }
+                catch (OutOfMemoryException)
+                {
+                    // Under the one-string limit, yet more than this machine's memory holds (the text, then the joined context).
+                    throw new CliUsageException("not enough memory to hold the input: give less of it (fewer files, a --glob)");
+                }
             },
             cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -149,6 +149,25 @@ public sealed class CliUnixToolTests(LoopbackOpenAIServer server, ITestOutputHel
     }
 
     [Fact]
+    public async Task InputUnderTheLimit_ButOverTheMemory_ClearError_ExitCode2_NoOutOfMemoryException()
+    {
+        // 300 million characters (600 MB as UTF-16) under a 256 MiB GC heap limit: within the one-string limit, beyond memory.
+        using var temp = new TempDirectory();
+        string path = Path.Combine(temp.Path, "big.txt");
+        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        {
+            file.Write(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("The launch code for the blue rocket is TANGO-4471.\n", 200))));
+            file.SetLength(300_000_000);
+        }
+
+        var result = await RlmProcess.RunAsync([Question, "--file", path],
+            environment: new Dictionary<string, string?> { ["DOTNET_GCHeapHardLimit"] = "0x10000000" });
+
+        output.WriteLine(result.ToString());
+        RlmProcess.AssertUsageError(result, "not enough memory to hold the input");
+    }
+
+    [Fact]
     public async Task Dir_UnreadableSubfolder_IsSkippedAndReported_TheRestIsRead()
     {
         if (!OperatingSystem.IsLinux())
