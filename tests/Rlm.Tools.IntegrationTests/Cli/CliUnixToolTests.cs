@@ -426,6 +426,9 @@ public sealed class CliUnixToolTests(LoopbackOpenAIServer server, ITestOutputHel
         Assert.True(header.Success && trace.Success, result.StdErr);
         Assert.Equal(trace.Groups[1].Value, header.Groups[1].Value);
 
+        // The trace says how to read the tools' numbers (0-based, as the model sees them).
+        Assert.Contains("line numbers and offsets are 0-based, document:line is 1-based", result.StdErr, StringComparison.Ordinal);
+
         // The text plus one "==> name <==" line per document.
         int expected = "==> a.txt <==\n".Length + "Nothing about rockets here.\n".Length + "==> b.txt <==\n".Length + Haystack.Length;
         Assert.Equal(expected.ToString("N0", CultureInfo.InvariantCulture), header.Groups[1].Value);
