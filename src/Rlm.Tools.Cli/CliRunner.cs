@@ -31,9 +31,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         {
             var settings = ReadSettings();
             models = ModelSetup.Create(parseResult.GetValue(command.Offline), parseResult.GetValue(command.BaseUrl), parseResult.GetValue(command.Model), parseResult.GetValue(command.WorkerModel));
-            string question = settings.Question ?? await ReadQuestionFileAsync(cancellationToken).ConfigureAwait(false);
-
+            // The input first: its mistakes (none given, two given) are found before --question-file - waits on stdin.
             var input = await LoadInputAsync(cancellationToken).ConfigureAwait(false);
+            string question = settings.Question ?? await ReadQuestionFileAsync(cancellationToken).ConfigureAwait(false);
             if (models.IsOffline)
             {
                 Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
@@ -175,6 +175,12 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             if (questionFile == "-" && parseResult.GetValue(command.Stdin))
             {
                 throw new CliUsageException("--question-file - and --stdin both read standard input: give the input with --file or --dir");
+            }
+
+            if (questionFile != "-" && !File.Exists(questionFile))
+            {
+                // Checked now, before the input is loaded (it may be large); read after it.
+                throw new CliUsageException(Directory.Exists(questionFile) ? $"--question-file {questionFile} is a directory" : $"file not found: {questionFile}");
             }
         }
         else if (string.IsNullOrEmpty(question))

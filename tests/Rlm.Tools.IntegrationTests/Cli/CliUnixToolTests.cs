@@ -355,7 +355,7 @@ public sealed class CliUnixToolTests(LoopbackOpenAIServer server, ITestOutputHel
         Assert.Contains(Question, result.StdOut, StringComparison.Ordinal);
     }
 
-    public static TheoryData<string> QuestionFileErrors => new() { "dash with --stdin", "both question and file", "missing file", "empty file" };
+    public static TheoryData<string> QuestionFileErrors => new() { "dash with --stdin", "both question and file", "missing file", "empty file", "dash without input" };
 
     [Theory]
     [MemberData(nameof(QuestionFileErrors))]
@@ -371,6 +371,7 @@ public sealed class CliUnixToolTests(LoopbackOpenAIServer server, ITestOutputHel
             "both question and file" => (new[] { Question, "--question-file", empty, "--file", text }, "not both"),
             "missing file" => (new[] { "--question-file", missing, "--file", text }, $"file not found: {missing}"),
             "empty file" => (new[] { "--question-file", empty, "--file", text }, "the question is empty"),
+            "dash without input" => (new[] { "--question-file", "-" }, "no input"), // found before stdin is read for the question
             _ => throw new ArgumentOutOfRangeException(nameof(scenario)),
         };
 
