@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 using Rlm.Tools.OpenAI;
 using Spectre.Console;
 
@@ -30,7 +31,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         {
             var settings = ReadSettings();
             models = ModelSetup.Create(parseResult.GetValue(command.Offline), parseResult.GetValue(command.BaseUrl), parseResult.GetValue(command.Model), parseResult.GetValue(command.WorkerModel));
+            // The input first: its mistakes (none given, two given) are found before --question-file - waits on stdin.
             var input = await LoadInputAsync(cancellationToken).ConfigureAwait(false);
+            string question = settings.Question ?? await ReadQuestionFileAsync(cancellationToken).ConfigureAwait(false);
             if (models.IsOffline)
             {
                 Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
@@ -46,6 +49,11 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 WorkerModelId = models.WorkerModel,
                 Progress = verbose ? printer : null,
             };
+            if (settings.Timeout is { } timeout)
+            {
+                options.ModelRequestTimeout = timeout;
+            }
+
             if (models.ApiKey is { } apiKey)
             {
                 options.RedactedValues.Add(apiKey); // never in a prompt, the trace, progress or an error message
@@ -57,11 +65,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             }
 
             var rlm = new RecursiveLanguageModel(models.RootClient, models.WorkerClient, options);
-            var result = input.Context is not null
-                ? await rlm.QueryAsync(settings.Question, input.Context, cancellationToken).ConfigureAwait(false)
-                : await rlm.QueryAsync(settings.Question, input.Documents!, cancellationToken).ConfigureAwait(false);
+            var result = await rlm.QueryAsync(question, input.Corpus, cancellationToken).ConfigureAwait(false);
             printer.Enabled = false;
-            WriteTrajectory(result, settings.Question);
+            WriteTrajectory(result, question);
 
             if (verbose)
             {
@@ -73,16 +79,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 await _stderr.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            if (parseResult.GetValue(command.Json))
-            {
-                using var stdout = Console.OpenStandardOutput();
-                JsonReport.Write(stdout, result, models, input);
-            }
-            else
-            {
-                await Console.Out.WriteLineAsync(result.Answer.AsMemory(), cancellationToken).ConfigureAwait(false);
-                await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
+            WriteAnswer(result, models, input);
 
             if (!result.IsFinal)
             {
@@ -113,8 +110,17 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         }
         catch (CliUsageException e)
         {
-            Note(Redact(models, e.Message));
-            return ExitCodes.UsageError;
+            if (e.FromStream && await CanceledWithinAsync(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false))
+            {
+                NoteCanceled();
+                return ExitCodes.Canceled;
+            }
+
+            return Finish(Redact(models, e.Message)) ? ExitCodes.UsageError : ExitCodes.Canceled;
+        }
+        catch (AnswerNotWrittenException e)
+        {
+            return Finish(e.Message) ? ExitCodes.NoFinalAnswer : ExitCodes.Canceled;
         }
         catch (RlmModelException e)
         {
@@ -146,16 +152,54 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
     private Settings ReadSettings()
     {
-        string question = parseResult.GetValue(command.Question)?.Trim() ?? string.Empty;
-        if (question.Length == 0)
-        {
-            throw new CliUsageException("the question is empty (see rlm --help)");
-        }
-
-        if (question.StartsWith("--", StringComparison.Ordinal) && !question.Contains(' ', StringComparison.Ordinal))
+        string? question = parseResult.GetValue(command.Question)?.Trim();
+        string? questionFile = parseResult.GetValue(command.QuestionFile);
+        if (question is not null && question.StartsWith("--", StringComparison.Ordinal) && !question.Contains(' ', StringComparison.Ordinal))
         {
             // An unknown option before the question is taken for the question.
             throw new CliUsageException($"unrecognized option {question} (see rlm --help)");
+        }
+
+        if (parseResult.GetResult(command.QuestionFile) is not null)
+        {
+            if (parseResult.GetResult(command.Question) is { Tokens.Count: > 0 })
+            {
+                throw new CliUsageException("give the question either as an argument or with --question-file, not both");
+            }
+
+            if (string.IsNullOrWhiteSpace(questionFile))
+            {
+                throw new CliUsageException("--question-file needs a path (- for standard input)");
+            }
+
+            if (questionFile == "-" && parseResult.GetValue(command.Stdin))
+            {
+                throw new CliUsageException("--question-file - and --stdin both read standard input: give the input with --file or --dir");
+            }
+
+            if (questionFile != "-" && !File.Exists(questionFile))
+            {
+                // Checked now, before the input is loaded (it may be large); read after it.
+                throw new CliUsageException(Directory.Exists(questionFile) ? $"--question-file {questionFile} is a directory" : $"file not found: {questionFile}");
+            }
+        }
+        else if (string.IsNullOrEmpty(question))
+        {
+            throw new CliUsageException(parseResult.GetResult(command.Question) is { Tokens.Count: > 0 }
+                ? "the question is empty (see rlm --help)"
+                : "the question is missing: rlm \"<question>\" (--file PATH... | --dir PATH | --stdin), or --question-file PATH");
+        }
+
+        TimeSpan? timeout = null;
+        if (parseResult.GetResult(command.Timeout) is not null)
+        {
+            double seconds = parseResult.GetValue(command.Timeout);
+            if (!double.IsFinite(seconds) || seconds < 0.01 || seconds > TimeSpan.FromDays(1).TotalSeconds)
+            {
+                throw new CliUsageException(Invariant($"--timeout must be a number of seconds from 0.01 to 86400 (got {seconds})"));
+            }
+
+            timeout = TimeSpan.FromSeconds(seconds);
         }
 
         int maxIterations = parseResult.GetValue(command.MaxIterations);
@@ -168,7 +212,66 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             throw new CliUsageException("--trajectory-sensitive needs --trajectory PATH");
         }
 
-        return new Settings(question, maxIterations, maxDepth, maxConcurrency);
+        return new Settings(question, maxIterations, maxDepth, maxConcurrency, timeout);
+    }
+
+    /// <summary>Reads <c>--question-file</c> on a worker thread: a FIFO or a terminal blocks, and Ctrl+C must still end the wait.</summary>
+    private async Task<string> ReadQuestionFileAsync(CancellationToken cancellationToken)
+    {
+        string path = parseResult.GetValue(command.QuestionFile)!;
+        string question = (await Task.Run(() => InputLoader.ReadQuestionFile(path, cancellationToken), cancellationToken)
+            .WaitAsync(cancellationToken).ConfigureAwait(false)).Trim();
+        if (question.Length == 0)
+        {
+            throw new CliUsageException($"the question is empty: {(path == "-" ? "nothing on standard input" : path)}") { FromStream = path == "-" };
+        }
+
+        return question;
+    }
+
+    /// <summary>Writes the answer (or the <c>--json</c> report) to stdout; a failed write (a full device, a closed stdout) says what failed.</summary>
+    private void WriteAnswer(RlmResult result, ModelSetup models, CliInput input)
+    {
+        try
+        {
+            using var stdout = Console.OpenStandardOutput();
+            if (parseResult.GetValue(command.Json))
+            {
+                JsonReport.Write(stdout, result, models, input);
+            }
+            else
+            {
+                byte[] answer = new UTF8Encoding(false).GetBytes(result.Answer + Environment.NewLine);
+                stdout.Write(answer);
+            }
+
+            stdout.Flush();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ObjectDisposedException)
+        {
+            // A closed stdout (>&-) fails with EBADF, which .NET reports as "Access to the path is denied".
+            string why = e is UnauthorizedAccessException ? "it is closed or not writable" : OneLine(e.Message);
+            throw new AnswerNotWrittenException($"cannot write the answer to standard output: {why}");
+        }
+    }
+
+    /// <summary>Whether <paramref name="cancellationToken"/> is canceled now or within <paramref name="grace"/>.</summary>
+    /// <remarks>
+    /// Ctrl+C signals the whole foreground process group at once: the process writing to our stdin may die and close the
+    /// pipe before the runtime has turned SIGINT into a cancellation, so an input that "ended empty" may be a Ctrl+C
+    /// still on its way. A short wait settles the race in favour of the cancellation.
+    /// </remarks>
+    private static async Task<bool> CanceledWithinAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(grace, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
     }
 
     private void WriteTrajectory(RlmResult result, string question)
@@ -232,33 +335,43 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             throw new CliUsageException("--glob works only with --dir");
         }
 
-        if (files.Length > 0)
+        if (dir is not null && string.IsNullOrWhiteSpace(dir))
         {
-            return InputLoader.LoadFiles(files);
+            throw new CliUsageException("--dir needs a directory path");
         }
 
-        if (dir is not null)
-        {
-            if (string.IsNullOrWhiteSpace(dir))
+        // On a worker thread, awaited with the token: opening a FIFO with no writer, or reading a pipe or terminal, blocks
+        // in the operating system and does not observe the token; Ctrl+C must still end the command (the blocked thread is a
+        // pool thread and does not keep the process alive). Building the corpus (the joined context) happens there too.
+        return await Task.Run(
+            () =>
             {
-                throw new CliUsageException("--dir needs a directory path");
-            }
-
-            return InputLoader.LoadDirectory(dir, globs);
-        }
-
-        return await InputLoader.LoadStdinAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var input = files.Length > 0 ? InputLoader.LoadFiles(files, cancellationToken)
+                        : dir is not null ? InputLoader.LoadDirectory(dir, globs, cancellationToken)
+                        : InputLoader.LoadStdin(cancellationToken);
+                    _ = input.Corpus;
+                    return input;
+                }
+                catch (OutOfMemoryException)
+                {
+                    // Under the one-string limit, yet more than this machine's memory holds (the text, then the joined context).
+                    throw new CliUsageException("not enough memory to hold the input: give less of it (fewer files, a --glob)");
+                }
+            },
+            cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static void WriteHeader(ProgressPrinter printer, CliInput input, ModelSetup models, Settings settings)
     {
-        string documents = input.Documents is { } docs ? ", " + Count(docs.Count, "document") : string.Empty;
+        string documents = input.Documents is { } docs ? $", {Count(docs.Count, "document")} (header lines included)" : string.Empty;
         printer.WriteLine(Invariant($"Input: {input.Source}"));
         if (input.Skipped.Count > 0)
         {
             const int Shown = 5;
             string more = input.Skipped.Count > Shown ? Invariant($", … {input.Skipped.Count - Shown} more") : string.Empty;
-            printer.WriteLine(Invariant($"Skipped: {input.Skipped.Count} files ({string.Join(", ", input.Skipped.Take(Shown))}{more})"));
+            printer.WriteLine(Invariant($"Skipped: {input.Skipped.Count} ({string.Join(", ", input.Skipped.Take(Shown))}{more})"));
         }
 
         printer.WriteLine($"Context: {Count(input.Chars, "char")}, {Count(input.Lines, "line")}{documents}");
@@ -275,6 +388,22 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         {
             Note("canceled.");
         }
+    }
+
+    /// <summary>
+    /// Writes the run's one closing error line and returns <see langword="true"/>; returns <see langword="false"/> when
+    /// Ctrl+C came first and "canceled." is already said (the run then ends as canceled). A Ctrl+C arriving after the
+    /// line adds no second verdict.
+    /// </summary>
+    private bool Finish(string message)
+    {
+        if (Interlocked.Exchange(ref _canceledNoted, 1) != 0)
+        {
+            return false;
+        }
+
+        Note(message);
+        return true;
     }
 
     private void Note(string message)
@@ -294,5 +423,8 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record Settings(string Question, int MaxIterations, int MaxDepth, int MaxConcurrency);
+    private sealed record Settings(string? Question, int MaxIterations, int MaxDepth, int MaxConcurrency, TimeSpan? Timeout);
+
+    /// <summary>The answer could not be written to stdout (exit code 1, one line naming what failed).</summary>
+    private sealed class AnswerNotWrittenException(string message) : Exception(message);
 }

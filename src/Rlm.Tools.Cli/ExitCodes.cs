@@ -17,4 +17,11 @@ internal static class ExitCodes
 }
 
 /// <summary>A user mistake (usage or input) reported as one line on stderr with exit code 2; never a stack trace.</summary>
-internal sealed class CliUsageException(string message) : Exception(message);
+internal sealed class CliUsageException(string message) : Exception(message)
+{
+    /// <summary>
+    /// Gets whether the error came from reading a stream (standard input, a pipe, a FIFO) that ended: Ctrl+C ends the
+    /// process feeding it at the same moment, so the command first gives a pending cancellation a moment to arrive.
+    /// </summary>
+    public bool FromStream { get; init; }
+}

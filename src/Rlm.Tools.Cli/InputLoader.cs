@@ -7,6 +7,8 @@ namespace Rlm.Tools.Cli;
 /// <summary>The loaded input of one run: one context string, or several named documents.</summary>
 internal sealed class CliInput
 {
+    private RlmCorpus? _corpus;
+
     /// <summary>Gets the single context string (<c>--stdin</c>, one <c>--file</c>), or <see langword="null"/>.</summary>
     public string? Context { get; init; }
 
@@ -16,72 +18,91 @@ internal sealed class CliInput
     /// <summary>Gets a short description of where the input came from, for the verbose header.</summary>
     public required string Source { get; init; }
 
-    /// <summary>Gets the files skipped under <c>--dir</c> (binary, unreadable or empty), with the reason.</summary>
+    /// <summary>Gets the files and folders skipped under <c>--dir</c> (binary, unreadable or empty files; unreadable folders), with the reason.</summary>
     public IReadOnlyList<string> Skipped { get; init; } = [];
 
-    /// <summary>Gets the characters of text (document headers not counted).</summary>
-    public long Chars => Context?.Length ?? Documents!.Sum(d => (long)d.Text.Length);
+    /// <summary>
+    /// Gets the context exactly as the engine holds it (documents joined with their <c>==&gt; name &lt;==</c> header lines),
+    /// prepared once: the run queries it, and the sizes shown to people (<c>-v</c>, <c>--json</c>) are its sizes, the
+    /// ones the trace shows too.
+    /// </summary>
+    public RlmCorpus Corpus => _corpus ??= Context is not null ? RlmCorpus.FromText(Context) : RlmCorpus.FromDocuments(Documents!);
 
-    /// <summary>Gets the lines of text.</summary>
-    public long Lines => Context is not null ? CountLines(Context) : Documents!.Sum(d => CountLines(d.Text));
+    /// <summary>Gets the characters of the context, document header lines included.</summary>
+    public long Chars => Corpus.Length;
 
-    private static long CountLines(string text)
-    {
-        if (text.Length == 0)
-        {
-            return 0;
-        }
-
-        long lines = text.AsSpan().Count('\n');
-        return text[^1] == '\n' ? lines : lines + 1;
-    }
+    /// <summary>Gets the lines of the context, document header lines included.</summary>
+    public long Lines => Corpus.LineCount;
 }
 
 /// <summary>Reads the input sources of the command; every user mistake becomes a <see cref="CliUsageException"/>.</summary>
+/// <remarks>
+/// Files are read as streams, never by seeking back: <c>--file /dev/stdin</c>, <c>--file &lt;(cmd)</c> and named pipes
+/// (FIFOs) work like regular files. Opening a FIFO waits for a writer, as <c>cat</c> does; the caller runs the loading
+/// on a worker thread so that Ctrl+C ends that wait.
+/// </remarks>
 internal static class InputLoader
 {
     /// <summary>The glob used when <c>--dir</c> has no <c>--glob</c>.</summary>
     public const string DefaultGlob = "**/*";
 
+    /// <summary>
+    /// The most characters one context can hold: the longest .NET string (0x3FFFFFDF = 1,073,741,791 UTF-16 code units on
+    /// 64-bit runtimes). Several documents are joined into one such string, their <c>==&gt; name &lt;==</c> header lines included.
+    /// </summary>
+    public const long MaxContextChars = 0x3FFFFFDF;
+
     /// <summary>Directories never read under <c>--dir</c> (build output and version control), at any depth.</summary>
     public static readonly string[] ExcludedDirectories = ["bin", "obj", ".git"];
 
-    private const int BinarySniffBytes = 8192;
-
-    /// <summary>The most characters the engine can hold in one context (one .NET string, headers included), with a margin.</summary>
-    private static readonly long s_maxChars = Array.MaxLength - (64L * 1024 * 1024);
+    private const int BinarySniffChars = 8192;
+    private const int ReadBlockChars = 64 * 1024;
 
     /// <summary>Reads one <c>--file</c>: one file is a single context; several are documents named by the paths as given.</summary>
-    public static CliInput LoadFiles(IReadOnlyList<string> paths)
+    public static CliInput LoadFiles(IReadOnlyList<string> paths, CancellationToken cancellationToken = default)
     {
         if (paths.Count == 1)
         {
-            string text = ReadTextFile(paths[0]);
+            string text = ReadTextFile(paths[0], MaxContextChars, out bool streamed, cancellationToken);
             if (string.IsNullOrWhiteSpace(text))
             {
-                throw new CliUsageException($"the input is empty: {paths[0]}");
+                throw new CliUsageException($"the input is empty: {paths[0]}") { FromStream = streamed };
             }
 
             return new CliInput { Context = text, Source = $"file {paths[0]}" };
         }
 
         var documents = new List<RlmDocument>(paths.Count);
+        long total = 0;
+        bool anyStreamed = false;
         foreach (var path in paths)
         {
-            documents.Add(new RlmDocument(DocumentName(path), ReadTextFile(path)));
+            string name = DocumentName(path);
+            long budget = MaxContextChars - total - HeaderChars(name);
+            if (budget < 0)
+            {
+                throw TooLarge($"the {paths.Count} files");
+            }
+
+            string text = ReadTextFile(path, budget, out bool streamed, cancellationToken, totalOf: $"the {paths.Count} files");
+            anyStreamed |= streamed;
+            total += HeaderChars(name) + text.Length;
+            documents.Add(new RlmDocument(name, text));
         }
 
         if (documents.All(d => string.IsNullOrWhiteSpace(d.Text)))
         {
-            throw new CliUsageException($"the input is empty: all {paths.Count} files are empty");
+            throw new CliUsageException($"the input is empty: all {paths.Count} files are empty") { FromStream = anyStreamed };
         }
 
-        CheckSize(documents.Sum(d => (long)d.Text.Length + d.Name.Length + 10));
         return new CliInput { Documents = documents, Source = $"{paths.Count} files" };
     }
 
-    /// <summary>Reads every text file under <paramref name="directory"/> that matches the globs, sorted ordinally by relative path.</summary>
-    public static CliInput LoadDirectory(string directory, IReadOnlyList<string> globs)
+    /// <summary>
+    /// Reads every text file under <paramref name="directory"/> that matches the globs, sorted ordinally by relative path.
+    /// Binary, empty and unreadable files and unreadable folders are skipped and listed in <see cref="CliInput.Skipped"/>.
+    /// </summary>
+    public static CliInput LoadDirectory(string directory, IReadOnlyList<string> globs, CancellationToken cancellationToken = default)
     {
         if (!Directory.Exists(directory))
         {
@@ -98,7 +119,13 @@ internal static class InputLoader
                 throw new CliUsageException("--glob needs a pattern, e.g. --glob \"*.cs\"");
             }
 
-            matcher.AddInclude(NormalizeGlob(glob));
+            string pattern = NormalizeGlob(glob);
+            if (pattern.Split('/').Contains(".."))
+            {
+                throw new CliUsageException($"--glob {glob}: a pattern may not contain '..'; it matches files under --dir only");
+            }
+
+            matcher.AddInclude(pattern);
         }
 
         foreach (var excluded in ExcludedDirectories)
@@ -106,27 +133,48 @@ internal static class InputLoader
             matcher.AddExclude($"**/{excluded}/**");
         }
 
+        var skipped = new List<string>();
+        var root = new DirectoryInfo(directory);
         List<string> relativePaths;
         try
         {
-            relativePaths = [.. matcher.Execute(new DirectoryInfoWrapper(new DirectoryInfo(directory))).Files.Select(f => f.Path)];
+            relativePaths = [.. matcher.Execute(new SkippingDirectoryInfo(root, root.FullName, skipped)).Files.Select(f => f.Path)];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
             throw new CliUsageException($"cannot read directory {directory}: {OneLine(e.Message)}");
         }
+        catch (ArgumentException e)
+        {
+            // Microsoft.Extensions.FileSystemGlobbing rejects some patterns only when it runs them.
+            throw new CliUsageException($"--glob: invalid pattern: {OneLine(e.Message)}");
+        }
 
+        string rootPath = Path.TrimEndingDirectorySeparator(root.FullName) + Path.DirectorySeparatorChar;
         relativePaths.Sort(StringComparer.Ordinal);
         var documents = new List<RlmDocument>(relativePaths.Count);
-        var skipped = new List<string>();
         long total = 0;
         foreach (var relative in relativePaths)
         {
-            string full = Path.Combine(directory, relative);
+            cancellationToken.ThrowIfCancellationRequested();
+            string full = Path.GetFullPath(Path.Combine(root.FullName, relative));
+            if (!full.StartsWith(rootPath, StringComparison.Ordinal))
+            {
+                continue; // defence in depth: nothing outside --dir is read, whatever a pattern resolves to
+            }
+
+            string name = DocumentName(relative);
+            long budget = MaxContextChars - total - HeaderChars(name);
+            if (budget < 0)
+            {
+                throw TooLarge($"the files under {directory}");
+            }
+
             string? text;
             try
             {
-                text = TryReadText(full);
+                using var stream = OpenRead(full);
+                text = ReadText(stream, full, budget, cancellationToken, totalOf: $"the files under {directory}");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
             {
@@ -146,48 +194,45 @@ internal static class InputLoader
                 continue;
             }
 
-            total += text.Length + relative.Length + 10;
-            CheckSize(total);
-            documents.Add(new RlmDocument(DocumentName(relative), text));
+            total += HeaderChars(name) + text.Length;
+            documents.Add(new RlmDocument(name, text));
         }
 
         if (documents.Count == 0)
         {
             string globText = string.Join(", ", globs.Count == 0 ? [DefaultGlob] : globs);
             throw new CliUsageException(relativePaths.Count == 0
-                ? $"no files under {directory} match {globText}"
-                : $"no readable text file under {directory} matches {globText} ({relativePaths.Count} skipped: binary, unreadable or empty)");
+                ? $"no files under {directory} match {globText}{(skipped.Count > 0 ? $" ({skipped.Count} unreadable folder{(skipped.Count == 1 ? "" : "s")} skipped)" : "")}"
+                : $"no readable text file under {directory} matches {globText} ({skipped.Count} skipped: binary, unreadable or empty)");
         }
 
         return new CliInput { Documents = documents, Source = $"{documents.Count} files under {directory}", Skipped = skipped };
     }
 
-    /// <summary>Reads all of standard input as UTF-8.</summary>
-    public static async Task<CliInput> LoadStdinAsync(CancellationToken cancellationToken)
+    /// <summary>Reads all of standard input as text (UTF-8 unless a byte order mark says otherwise).</summary>
+    public static CliInput LoadStdin(CancellationToken cancellationToken)
     {
-        string text;
+        string? text;
         try
         {
-            // WaitAsync: a read blocked on a pipe or terminal does not observe the token; Ctrl+C must still end the command.
-            var reader = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
-            text = await reader.ReadToEndAsync(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+            using var stdin = Console.OpenStandardInput();
+            text = ReadText(stdin, "standard input", MaxContextChars, cancellationToken);
         }
         catch (IOException e)
         {
-            throw new CliUsageException($"cannot read standard input: {OneLine(e.Message)}");
+            throw new CliUsageException($"cannot read standard input: {OneLine(e.Message)}") { FromStream = true };
         }
 
-        if (text.AsSpan(0, Math.Min(text.Length, BinarySniffBytes)).Contains('\0'))
+        if (text is null)
         {
-            throw new CliUsageException("standard input is not text (it holds NUL bytes)");
+            throw new CliUsageException("standard input is not text (it holds NUL bytes)") { FromStream = true };
         }
 
         if (string.IsNullOrWhiteSpace(text))
         {
-            throw new CliUsageException("the input is empty: nothing on standard input");
+            throw new CliUsageException("the input is empty: nothing on standard input") { FromStream = true };
         }
 
-        CheckSize(text.Length);
         return new CliInput { Context = text, Source = "standard input" };
     }
 
@@ -206,7 +251,45 @@ internal static class InputLoader
         return pattern.Contains('/', StringComparison.Ordinal) ? pattern.TrimStart('/') : "**/" + pattern;
     }
 
-    private static string ReadTextFile(string path)
+    /// <summary>Reads a <c>--question-file</c> (<c>-</c>: standard input) as UTF-8 text.</summary>
+    public static string ReadQuestionFile(string path, CancellationToken cancellationToken)
+    {
+        // A question is sent to the model with every root request: a megabyte is far beyond any sensible question.
+        const long MaxQuestionChars = 1024 * 1024;
+        string? text;
+        try
+        {
+            using var stream = path == "-" ? Console.OpenStandardInput() : OpenExistingFile(path, "--question-file");
+            text = ReadText(stream, path == "-" ? "standard input" : path, MaxQuestionChars, cancellationToken, what: "question");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+        {
+            throw new CliUsageException($"cannot read the question from {(path == "-" ? "standard input" : path)}: {OneLine(e.Message)}") { FromStream = path == "-" };
+        }
+
+        if (text is null)
+        {
+            throw new CliUsageException($"--question-file {path}: not text (binary content)");
+        }
+
+        return text;
+    }
+
+    private static string ReadTextFile(string path, long budget, out bool streamed, CancellationToken cancellationToken, string? totalOf = null)
+    {
+        try
+        {
+            using var stream = OpenExistingFile(path, "--file");
+            streamed = !stream.CanSeek;
+            return ReadText(stream, path, budget, cancellationToken, totalOf) ?? throw new CliUsageException($"not a text file (binary content): {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+        {
+            throw new CliUsageException($"cannot read {path}: {OneLine(e.Message)}");
+        }
+    }
+
+    private static FileStream OpenExistingFile(string path, string option)
     {
         if (!File.Exists(path))
         {
@@ -216,53 +299,126 @@ internal static class InputLoader
                 throw new CliUsageException($"unrecognized option {path} (see rlm --help)");
             }
 
-            throw new CliUsageException(Directory.Exists(path) ? $"{path} is a directory (use --dir for a directory)" : $"file not found: {path}");
+            throw new CliUsageException(Directory.Exists(path)
+                ? $"{path} is a directory{(option == "--file" ? " (use --dir for a directory)" : "")}"
+                : $"file not found: {path}");
         }
 
-        try
-        {
-            return TryReadText(path) ?? throw new CliUsageException($"not a text file (binary content): {path}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
-        {
-            throw new CliUsageException($"cannot read {path}: {OneLine(e.Message)}");
-        }
+        return OpenRead(path);
     }
 
-    /// <summary>Reads a file as text (UTF-8 unless a byte order mark says otherwise), or <see langword="null"/> when it is binary (a NUL byte in its first 8 KB).</summary>
-    private static string? TryReadText(string path)
+    /// <summary>Opens a file to read; a FIFO blocks here until a writer opens it (as <c>cat</c> does).</summary>
+    private static FileStream OpenRead(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.None);
+
+    /// <summary>
+    /// Reads a stream to its end as text (UTF-8 unless a byte order mark says otherwise), or returns <see langword="null"/>
+    /// when it is binary (a NUL character in its first 8,192 characters). Throws a <see cref="CliUsageException"/> as soon
+    /// as the text passes <paramref name="budget"/> characters, so that an oversized input never has to fit in memory.
+    /// The stream is read forward only: pipes, FIFOs and character devices work as files do.
+    /// </summary>
+    private static string? ReadText(Stream stream, string display, long budget, CancellationToken cancellationToken, string? totalOf = null, string what = "input")
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, FileOptions.SequentialScan);
-        var head = new byte[BinarySniffBytes];
-        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        var span = head.AsSpan(0, read);
-        bool unicodeBom = span.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || span.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]);
-        if (!unicodeBom && span.Contains((byte)0))
+        var encoding = new UTF8Encoding(false);
+        if (stream.CanSeek && stream.Length > budget)
         {
-            return null;
+            // A UTF-8 file holds at most as many characters as bytes, so only a file larger than the budget needs this
+            // counting pass (one forward read, nothing kept), which refuses it before any of it has to fit in memory.
+            using (var counter = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: true, ReadBlockChars, leaveOpen: true))
+            {
+                var block = new char[ReadBlockChars];
+                long count = 0;
+                int n;
+                while ((n = counter.Read(block, 0, block.Length)) > 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    count += n;
+                    if (count > budget)
+                    {
+                        throw TooLarge(totalOf ?? display, what);
+                    }
+                }
+            }
+
+            stream.Position = 0;
         }
 
-        if (stream.Length > s_maxChars * 4)
+        using var reader = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: true, ReadBlockChars, leaveOpen: true);
+        var text = new StringBuilder(stream.CanSeek ? (int)Math.Min(stream.Length, Math.Min(budget, 64L * 1024 * 1024)) : ReadBlockChars);
+        var buffer = new char[ReadBlockChars];
+        long total = 0;
+        int read;
+        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
         {
-            throw new CliUsageException($"the input is too large for one context: {path} ({stream.Length:N0} bytes)");
+            cancellationToken.ThrowIfCancellationRequested();
+            if (total < BinarySniffChars && buffer.AsSpan(0, (int)Math.Min(read, BinarySniffChars - total)).Contains('\0'))
+            {
+                return null;
+            }
+
+            total += read;
+            if (total > budget)
+            {
+                throw TooLarge(totalOf ?? display, what);
+            }
+
+            text.Append(buffer, 0, read);
         }
 
-        stream.Position = 0;
-        using var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
-        return reader.ReadToEnd();
+        return text.ToString();
     }
 
-    private static void CheckSize(long chars)
-    {
-        if (chars > s_maxChars)
-        {
-            throw new CliUsageException($"the input is too large for one context (more than {s_maxChars:N0} characters)");
-        }
-    }
+    private static CliUsageException TooLarge(string what, string kind = "input") => kind == "question"
+        ? new CliUsageException($"the question is too long: {what} holds more than 1,048,576 characters")
+        : new CliUsageException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the input is too large for one context: {what} hold{(what.StartsWith("the ", StringComparison.Ordinal) ? "" : "s")} more than {MaxContextChars:N0} characters (the longest .NET string, document headers included)"));
+
+    /// <summary>The characters a document adds to the joined context besides its text: its header line and, at most, one line break.</summary>
+    private static long HeaderChars(string name) => "==> ".Length + name.Length + " <==\n".Length + 1;
 
     /// <summary>A document name may not hold a line break; such (rare) characters in a path become <c>?</c>.</summary>
     private static string DocumentName(string path) =>
         path.AsSpan().IndexOfAny('\r', '\n') >= 0 ? path.Replace('\r', '?').Replace('\n', '?') : path;
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>
+    /// A directory for Microsoft.Extensions.FileSystemGlobbing that skips a subfolder it cannot list and records it, instead
+    /// of letting the <see cref="UnauthorizedAccessException"/> abort the whole match (what <see cref="DirectoryInfoWrapper"/>
+    /// does). Hand-written because the library offers no error hook; everything else is delegated to the wrappers.
+    /// </summary>
+    private sealed class SkippingDirectoryInfo(DirectoryInfo directory, string rootPath, List<string> skipped, bool isRoot = true) : DirectoryInfoBase
+    {
+        private readonly DirectoryInfoWrapper _inner = new(directory);
+
+        public override string Name => _inner.Name;
+
+        public override string FullName => _inner.FullName;
+
+        public override DirectoryInfoBase? ParentDirectory => _inner.ParentDirectory;
+
+        public override IEnumerable<FileSystemInfoBase> EnumerateFileSystemInfos()
+        {
+            List<FileSystemInfo> entries;
+            try
+            {
+                entries = [.. directory.EnumerateFileSystemInfos()];
+            }
+            catch (Exception e) when (!isRoot && e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+            {
+                string relative = Path.GetRelativePath(rootPath, directory.FullName).Replace('\\', '/');
+                skipped.Add($"{relative}/ (unreadable folder: {OneLine(e.Message)})");
+                return [];
+            }
+
+            return entries.Select(e => e is DirectoryInfo sub
+                ? new SkippingDirectoryInfo(sub, rootPath, skipped, isRoot: false)
+                : (FileSystemInfoBase)new FileInfoWrapper((FileInfo)e));
+        }
+
+        public override DirectoryInfoBase? GetDirectory(string path) =>
+            _inner.GetDirectory(path) is { } found ? new SkippingDirectoryInfo(new DirectoryInfo(found.FullName), rootPath, skipped, isRoot: false) : null;
+
+        public override FileInfoBase? GetFile(string path) => _inner.GetFile(path);
+    }
 }

@@ -115,7 +115,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         var loaded = InputLoader.LoadDirectory(dir, globs);
         if (loaded.Skipped.Count > 0)
         {
-            Note($"skipped {loaded.Skipped.Count} file{(loaded.Skipped.Count == 1 ? "" : "s")} (binary, unreadable or empty): {string.Join(", ", loaded.Skipped.Take(5))}{(loaded.Skipped.Count > 5 ? ", …" : "")}");
+            Note($"skipped {loaded.Skipped.Count} (binary, unreadable or empty files; unreadable folders): {string.Join(", ", loaded.Skipped.Take(5))}{(loaded.Skipped.Count > 5 ? ", …" : "")}");
         }
 
         return (loaded.Documents!, loaded.Source);

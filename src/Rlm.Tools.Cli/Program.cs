@@ -52,7 +52,12 @@ internal static class Program
                 return ExitCodes.UsageError;
             }
 
-            if (parseResult.GetResult(command.Question) is not { Tokens.Count: > 0 })
+            if (UnknownOption(parseResult, command) is { } unknown)
+            {
+                // An unknown option before the question is taken for the question, and the question for an extra argument.
+                message = $"unrecognized option {unknown}";
+            }
+            else if (parseResult.GetResult(command.Question) is not { Tokens.Count: > 0 } && parseResult.GetResult(command.QuestionFile) is null)
             {
                 // --file takes several paths: a question placed after it is read as one more path.
                 message = "the question is missing: rlm \"<question>\" (--file PATH... | --dir PATH | --stdin), question first";
@@ -74,4 +79,14 @@ internal static class Program
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>The first token that looks like an option but is none of <c>rlm</c>'s (taken for the question or left over).</summary>
+    private static string? UnknownOption(ParseResult parseResult, RlmCommand command)
+    {
+        var question = parseResult.GetResult(command.Question)?.Tokens.Select(t => t.Value) ?? [];
+        return question.Concat(parseResult.UnmatchedTokens).FirstOrDefault(LooksLikeOption);
+
+        static bool LooksLikeOption(string token) =>
+            token.Length > 1 && token[0] == '-' && !token.Any(char.IsWhiteSpace) && !double.TryParse(token, System.Globalization.CultureInfo.InvariantCulture, out _);
+    }
 }

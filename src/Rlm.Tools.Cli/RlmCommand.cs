@@ -10,7 +10,8 @@ internal sealed class RlmCommand
         Answer a question over large files with a Recursive Language Model (arXiv 2512.24601): the input is never put in
         a prompt; a root model explores it with tools (grep, peek, chunk, JavaScript) and parallel sub-calls to a worker model.
 
-        Input: exactly one of --file, --dir or --stdin.
+        Input: exactly one of --file, --dir or --stdin. --file reads pipes too (--file /dev/stdin, --file <(cmd)); a named pipe
+        (FIFO) is waited on until a writer opens it, as cat does (Ctrl+C ends the wait).
 
         Model: an OpenAI-compatible endpoint is used when one is configured: --base-url, or the OPENAI_BASE_URL environment
         variable, or the OPENAI_API_KEY environment variable alone (then https://api.openai.com/v1). The API key is read only
@@ -18,12 +19,14 @@ internal sealed class RlmCommand
         answers (deterministic keyword retrieval, not an LLM; a note on stderr says so).
 
         Output: the answer on stdout (or one JSON object with --json); notes, progress (-v), the trace and statistics on stderr.
+        Line numbers in answers are 1-based (as grep -n and editors count); in -v, tool calls and their results are shown as
+        the model sent and received them, with the tools' 0-based positions.
 
         Model requests are retried on transient failures (429, 5xx, resets, timeouts, unreadable responses) with exponential
-        back-off and jitter, honouring Retry-After: up to 4 retries, each attempt bounded at 120 s.
+        back-off and jitter, honouring Retry-After: up to 4 retries, each attempt bounded at 120 s (--timeout).
 
         Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got),
-        every sub-call failed, or the model endpoint failed; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
+        every sub-call failed, the model endpoint failed, or the answer could not be written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
         130 canceled (Ctrl+C).
 
         MCP server: rlm mcp (--file PATH... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
@@ -40,13 +43,22 @@ internal sealed class RlmCommand
     {
         Question = new Argument<string>("question")
         {
-            Description = "The question to answer, in quotes.",
+            Description = "The question to answer, in quotes (or give --question-file instead).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+
+        QuestionFile = new Option<string>("--question-file")
+        {
+            Description = "Read the question from this file (UTF-8) instead of the command line, e.g. a question longer than the " +
+                          "system's argument limit; - reads it from standard input (then the input must come from --file or --dir).",
+            HelpName = "PATH",
         };
 
         Files = new Option<string[]>("--file", "-f")
         {
             Description = "Text file(s) to read. One file is one context; several (--file a b, or --file a --file b) are " +
-                          "separate documents named by their paths as given. Binary files (NUL byte in the first 8 KB) are rejected.",
+                          "separate documents named by their paths as given. Binary files (NUL byte in the first 8 KB) are rejected, and so is an " +
+                          "input of more than 1,073,741,791 characters (the longest .NET string, document header lines included).",
             HelpName = "PATH",
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = true,
@@ -55,14 +67,16 @@ internal sealed class RlmCommand
         Dir = new Option<string>("--dir", "-d")
         {
             Description = "Read every text file under this directory, recursively, as documents named by relative path " +
-                          "(sorted ordinally). bin, obj and .git directories, binary and empty files are skipped.",
+                          "(sorted ordinally). bin, obj and .git directories, binary and empty files are skipped; unreadable files and folders are " +
+                          "skipped and listed by -v.",
             HelpName = "PATH",
         };
 
         Globs = new Option<string[]>("--glob", "-g")
         {
             Description = $"With --dir: only files matching this glob (repeatable). Default {InputLoader.DefaultGlob} (all files). " +
-                          "A pattern without '/' matches at any depth: \"*.cs\" means \"**/*.cs\".",
+                          "A pattern without '/' matches at any depth: \"*.cs\" means \"**/*.cs\". A pattern with a '..' segment is refused: only " +
+                          "files under --dir are read.",
             HelpName = "PATTERN",
             Arity = ArgumentArity.OneOrMore,
         };
@@ -70,6 +84,14 @@ internal sealed class RlmCommand
         Stdin = new Option<bool>("--stdin")
         {
             Description = "Read the input from standard input (UTF-8) until end of file.",
+        };
+
+        Timeout = new Option<double>("--timeout")
+        {
+            Description = "Longest wait for one model request attempt, in seconds (default 120; fractions allowed). A request is " +
+                          "tried at most 5 times (4 retries, back-off of about 1, 2, 4, 8 s, each at most 30 s), so an endpoint that " +
+                          "never answers ends the run after about 5 x SECONDS plus the back-off (at most 5 x SECONDS + 120 s).",
+            HelpName = "SECONDS",
         };
 
         Model = new Option<string>("--model", "-m")
@@ -147,7 +169,7 @@ internal sealed class RlmCommand
 
         Root = new RootCommand(Description)
         {
-            Question, Files, Dir, Globs, Stdin, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Verbose, Json,
+            Question, QuestionFile, Files, Dir, Globs, Stdin, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Timeout, Verbose, Json,
             Trajectory, TrajectorySensitive,
         };
 
@@ -158,6 +180,8 @@ internal sealed class RlmCommand
     public RootCommand Root { get; }
 
     public Argument<string> Question { get; }
+
+    public Option<string> QuestionFile { get; }
 
     public Option<string[]> Files { get; }
 
@@ -180,6 +204,8 @@ internal sealed class RlmCommand
     public Option<int> MaxDepth { get; }
 
     public Option<int> MaxConcurrency { get; }
+
+    public Option<double> Timeout { get; }
 
     public Option<bool> Verbose { get; }
 

@@ -40,6 +40,9 @@ internal static class TraceRenderer
     public static void WriteTrace(IAnsiConsole console, RlmTraceNode trajectory)
     {
         console.WriteLine("Execution trace:");
+
+        // The tool calls and results below are the model-facing contract, shown verbatim; say how to read their numbers.
+        console.MarkupLine("[grey](tool calls and results as the model sent and received them: line numbers and offsets are 0-based, document:line is 1-based)[/]");
         var tree = new Tree(NodeMarkup(trajectory));
         AddChildren(tree, trajectory);
         console.Write(tree);

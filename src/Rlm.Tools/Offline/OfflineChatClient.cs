@@ -179,13 +179,19 @@ public sealed class OfflineChatClient : IChatClient
         text.Append(CultureInfo.InvariantCulture, $"Best-matching lines for \"{TextLimits.OneLine(question, 200)}\":\n");
         foreach (var hit in evidence.Take(EvidenceLines))
         {
+            // Line numbers for people are 1-based, as grep -n and editors count: document:line as the grep tool gives it,
+            // else the context line grep gave (0-based, the tools' convention) plus one.
             text.Append("- ");
             if (hit.Document is not null)
             {
-                text.Append(hit.Document).Append(':').Append(hit.DocumentLine).Append(' ');
+                text.Append(CultureInfo.InvariantCulture, $"{hit.Document}:{hit.DocumentLine}: ");
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"(line {hit.Line + 1}): ");
             }
 
-            text.Append(CultureInfo.InvariantCulture, $"(line {hit.Line}): {TextLimits.OneLine(hit.Text, 300)}\n");
+            text.Append(TextLimits.OneLine(hit.Text, 300)).Append('\n');
         }
 
         var useful = findings.Where(f => !IsNotFound(f.Text)).ToList();

@@ -147,7 +147,7 @@ public sealed class CliRealInputTests(ITestOutputHelper output)
         Assert.True(size > 1_000_000);
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains(single.line.Trim(), result.StdOut, StringComparison.Ordinal);
-        Assert.Contains($"(line {single.index})", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"(line {single.index + 1})", result.StdOut, StringComparison.Ordinal); // 1-based, as grep -n counts
         RlmProcess.AssertNoStackTrace(result);
     }
 

@@ -66,7 +66,8 @@ public static class RlmProcess
 
     /// <summary>
     /// Runs <c>rlm</c> with <paramref name="args"/>; <paramref name="stdin"/> is written and closed (empty when null), after
-    /// <paramref name="whileStdinOpen"/> has run.
+    /// <paramref name="whileStdinOpen"/> has run. <paramref name="commandPrefix"/>, when given, runs first and is handed
+    /// <c>dotnet rlm.dll args...</c> as its arguments.
     /// </summary>
     public static async Task<RlmProcessResult> RunAsync(
         IEnumerable<string> args,
@@ -74,9 +75,11 @@ public static class RlmProcess
         IReadOnlyDictionary<string, string?>? environment = null,
         TimeSpan? timeout = null,
         string? workingDirectory = null,
-        Func<Process, Task>? whileStdinOpen = null)
+        Func<Process, Task>? whileStdinOpen = null,
+        IReadOnlyList<string>? commandPrefix = null)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet")
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var info = new ProcessStartInfo(commandPrefix is { Count: > 0 } ? commandPrefix[0] : dotnet)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -86,6 +89,17 @@ public static class RlmProcess
             StandardErrorEncoding = new UTF8Encoding(false),
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
+        if (commandPrefix is { Count: > 0 })
+        {
+            // A wrapper that ends by exec-ing "$@" (a shell redirecting stdout, setpriv dropping root): the process id stays rlm's.
+            foreach (var part in commandPrefix.Skip(1))
+            {
+                info.ArgumentList.Add(part);
+            }
+
+            info.ArgumentList.Add(dotnet);
+        }
+
         info.ArgumentList.Add(RlmDll);
         foreach (var arg in args)
         {
