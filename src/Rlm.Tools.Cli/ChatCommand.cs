@@ -21,7 +21,7 @@ internal sealed class ChatCommand
         Commands: /help, /usage (turns, tokens and cost so far, on stderr), /reset (a new conversation over the same corpus),
         /exit or /quit. After each answer one line on stderr gives that question's iterations, tokens, cost and time.
 
-        Per question: --max-iterations, --max-depth, --max-concurrency and -v (progress, trace and statistics) apply to each
+        Per question: --max-iterations, --max-depth, --max-concurrency, --timeout (each model request) and -v (progress, trace and statistics) apply to each
         question separately. A question that fails (the model endpoint failed, no final answer) gets a one-line note on
         stderr and the next question is read; the conversation is kept.
 
@@ -43,7 +43,7 @@ internal sealed class ChatCommand
         Command = new Command("chat", Description)
         {
             rlm.Files, rlm.Dir, rlm.Globs, rlm.Model, rlm.WorkerModel, rlm.BaseUrl, rlm.Offline,
-            rlm.MaxIterations, rlm.MaxDepth, rlm.MaxConcurrency, rlm.Verbose, Stdin,
+            rlm.MaxIterations, rlm.MaxDepth, rlm.MaxConcurrency, rlm.Timeout, rlm.Verbose, Stdin,
         };
     }
 

@@ -368,7 +368,13 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
         int maxDepth = parseResult.GetValue(rlmCommand.MaxDepth);
         int maxConcurrency = parseResult.GetValue(rlmCommand.MaxConcurrency);
         CliLimits.Validate(maxIterations, maxDepth, maxConcurrency);
-        return new RlmOptions { MaxIterations = maxIterations, MaxDepth = maxDepth, MaxConcurrency = maxConcurrency };
+        var options = new RlmOptions { MaxIterations = maxIterations, MaxDepth = maxDepth, MaxConcurrency = maxConcurrency };
+        if (CliLimits.ReadTimeout(parseResult, rlmCommand.Timeout) is { } timeout)
+        {
+            options.ModelRequestTimeout = timeout;
+        }
+
+        return options;
     }
 
     /// <summary>Loads --file or --dir exactly as <c>rlm</c> does (the same options, checks and messages).</summary>

@@ -190,17 +190,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 : "the question is missing: rlm \"<question>\" (--file PATH... | --dir PATH | --stdin), or --question-file PATH");
         }
 
-        TimeSpan? timeout = null;
-        if (parseResult.GetResult(command.Timeout) is not null)
-        {
-            double seconds = parseResult.GetValue(command.Timeout);
-            if (!double.IsFinite(seconds) || seconds < 0.01 || seconds > TimeSpan.FromDays(1).TotalSeconds)
-            {
-                throw new CliUsageException(Invariant($"--timeout must be a number of seconds from 0.01 to 86400 (got {seconds})"));
-            }
-
-            timeout = TimeSpan.FromSeconds(seconds);
-        }
+        TimeSpan? timeout = CliLimits.ReadTimeout(parseResult, command.Timeout);
 
         int maxIterations = parseResult.GetValue(command.MaxIterations);
         int maxDepth = parseResult.GetValue(command.MaxDepth);

@@ -32,6 +32,7 @@ internal sealed class McpCommand
         MaxIterations = new Option<int>("--max-iterations") { Description = rlm.MaxIterations.Description, HelpName = "N", DefaultValueFactory = _ => 30 };
         MaxDepth = new Option<int>("--max-depth") { Description = rlm.MaxDepth.Description, HelpName = "N", DefaultValueFactory = _ => 1 };
         MaxConcurrency = new Option<int>("--max-concurrency") { Description = rlm.MaxConcurrency.Description, HelpName = "N", DefaultValueFactory = _ => 8 };
+        Timeout = new Option<double>("--timeout") { Description = rlm.Timeout.Description, HelpName = "SECONDS" };
         Verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Debug logs on stderr (the question text at trace level is never logged). Default: one line per query.",
@@ -39,7 +40,7 @@ internal sealed class McpCommand
 
         Command = new Command("mcp", Description)
         {
-            Files, Dir, Globs, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Verbose,
+            Files, Dir, Globs, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Timeout, Verbose,
         };
     }
 
@@ -64,6 +65,9 @@ internal sealed class McpCommand
     public Option<int> MaxDepth { get; }
 
     public Option<int> MaxConcurrency { get; }
+
+    /// <summary>Gets <c>--timeout</c>: seconds per model request attempt (as for <c>rlm</c>).</summary>
+    public Option<double> Timeout { get; }
 
     public Option<bool> Verbose { get; }
 }

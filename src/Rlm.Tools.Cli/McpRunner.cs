@@ -74,8 +74,13 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         int maxDepth = parseResult.GetValue(command.MaxDepth);
         int maxConcurrency = parseResult.GetValue(command.MaxConcurrency);
         CliLimits.Validate(maxIterations, maxDepth, maxConcurrency);
+        var options = new RlmOptions { MaxIterations = maxIterations, MaxDepth = maxDepth, MaxConcurrency = maxConcurrency };
+        if (CliLimits.ReadTimeout(parseResult, command.Timeout) is { } timeout)
+        {
+            options.ModelRequestTimeout = timeout;
+        }
 
-        return new RlmOptions { MaxIterations = maxIterations, MaxDepth = maxDepth, MaxConcurrency = maxConcurrency };
+        return options;
     }
 
     /// <summary>Loads <c>--file</c> or <c>--dir</c> as named documents (one file too: answers cite it by its path).</summary>

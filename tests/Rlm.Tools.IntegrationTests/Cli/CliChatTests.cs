@@ -286,6 +286,7 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
     [InlineData(new[] { "chat" }, "no input: give --file PATH... or --dir PATH (see rlm chat --help)")]
     [InlineData(new[] { "chat", "--file", "/no/such/file.txt" }, "file not found")]
     [InlineData(new[] { "chat", "--dir", ".", "--max-depth", "9" }, "--max-depth must be between 1 and 8")]
+    [InlineData(new[] { "chat", "--dir", ".", "--timeout", "0" }, "--timeout must be a number of seconds from 0.01 to 86400 (got 0)")]
     [InlineData(new[] { "chat", "--json" }, "(see rlm chat --help)")]
     [InlineData(new[] { "chat", "What is the launch code?", "--dir", "." }, "rlm chat takes no question argument ('What is the launch code?')")]
     public async Task BadArguments_OneLine_ExitCode2(string[] args, string expected)

@@ -264,6 +264,7 @@ public sealed class McpServerTests(LoopbackOpenAIServer server, ITestOutputHelpe
     [InlineData("directory not found", "--dir", "/no/such/directory/for-rlm-mcp")]
     [InlineData("--glob works only with --dir", "--file", "x.txt", "--glob", "*.md")]
     [InlineData("--max-depth must be between 1 and 8", "--dir", ".", "--max-depth", "9")]
+    [InlineData("--timeout must be a number of seconds from 0.01 to 86400 (got -3)", "--dir", ".", "--timeout", "-3")]
     [InlineData("unrecognized", "--dir", ".", "--stdin")]
     public async Task BadInput_IsAUsageError_BeforeServing(string expected, params string[] args)
     {
