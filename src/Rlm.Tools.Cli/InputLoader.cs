@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.FileSystemGlobbing;
 using Microsoft.Extensions.FileSystemGlobbing.Abstractions;
 
@@ -47,9 +46,6 @@ internal static class InputLoader
     public static readonly string[] ExcludedDirectories = ["bin", "obj", ".git"];
 
     private const int BinarySniffBytes = 8192;
-
-    /// <summary>The most characters the engine can hold in one context (one .NET string, headers included), with a margin.</summary>
-    private static readonly long s_maxChars = Array.MaxLength - (64L * 1024 * 1024);
 
     /// <summary>Reads one <c>--file</c>: one file is a single context; several are documents named by the paths as given.</summary>
     public static CliInput LoadFiles(IReadOnlyList<string> paths)
@@ -169,12 +165,17 @@ internal static class InputLoader
         try
         {
             // WaitAsync: a read blocked on a pipe or terminal does not observe the token; Ctrl+C must still end the command.
-            var reader = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
-            text = await reader.ReadToEndAsync(cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // RlmTextLoader decodes into the one string the context is, with at most one copy in memory at the peak.
+            using var stdin = Console.OpenStandardInput();
+            text = await RlmTextLoader.ReadStreamAsync(stdin, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (IOException e)
         {
             throw new CliUsageException($"cannot read standard input: {OneLine(e.Message)}");
+        }
+        catch (ArgumentException)
+        {
+            throw TooLarge("standard input");
         }
 
         if (text.AsSpan(0, Math.Min(text.Length, BinarySniffBytes)).Contains('\0'))
@@ -187,7 +188,6 @@ internal static class InputLoader
             throw new CliUsageException("the input is empty: nothing on standard input");
         }
 
-        CheckSize(text.Length);
         return new CliInput { Context = text, Source = "standard input" };
     }
 
@@ -242,23 +242,28 @@ internal static class InputLoader
             return null;
         }
 
-        if (stream.Length > s_maxChars * 4)
-        {
-            throw new CliUsageException($"the input is too large for one context: {path} ({stream.Length:N0} bytes)");
-        }
-
         stream.Position = 0;
-        using var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
-        return reader.ReadToEnd();
+        try
+        {
+            return RlmTextLoader.ReadStreamAsync(stream).GetAwaiter().GetResult(); // a FileStream can seek: read synchronously
+        }
+        catch (ArgumentException)
+        {
+            throw TooLarge(path);
+        }
     }
 
     private static void CheckSize(long chars)
     {
-        if (chars > s_maxChars)
+        if (chars > RlmCorpus.MaxLength)
         {
-            throw new CliUsageException($"the input is too large for one context (more than {s_maxChars:N0} characters)");
+            throw TooLarge("the input");
         }
     }
+
+    /// <summary>The one-line message for input beyond <see cref="RlmCorpus.MaxLength"/>.</summary>
+    private static CliUsageException TooLarge(string what) =>
+        new($"the input is too large for one context: {what} holds more than {RlmCorpus.MaxLength:N0} characters, the most one context can hold (about 1 GB of ASCII text)");
 
     /// <summary>A document name may not hold a line break; such (rare) characters in a path become <c>?</c>.</summary>
     private static string DocumentName(string path) =>
