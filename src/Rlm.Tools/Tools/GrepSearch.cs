@@ -55,7 +55,7 @@ internal static class GrepSearch
     /// <summary>Segments one parallel work item covers (1 M characters).</summary>
     internal const int BlockSegments = 16;
 
-    /// <summary>Views at least this long are searched by every core, with a compiled regex.</summary>
+    /// <summary>Views at least this long are searched by every core (and with a compiled regex given a budget of 1 s or more).</summary>
     internal const int ParallelMinChars = 1 << 20;
 
     /// <summary>
@@ -86,7 +86,10 @@ internal static class GrepSearch
     public static (List<GrepHit> Hits, int TotalLines) Search(ContextView view, string pattern, bool ignoreCase, TimeSpan budget, int maxResults, CancellationToken cancellationToken = default)
     {
         bool large = view.Length >= ParallelMinChars;
-        return Search(view, pattern, ignoreCase, budget, maxResults, large ? Environment.ProcessorCount : 1, SegmentChars, BlockSegments, compiled: large, cancellationToken);
+
+        // A compiled regex is JIT-compiled on its first match, inside the match timeout: only with a budget far above that.
+        bool compiled = large && budget >= TimeSpan.FromSeconds(1);
+        return Search(view, pattern, ignoreCase, budget, maxResults, large ? Environment.ProcessorCount : 1, SegmentChars, BlockSegments, compiled, cancellationToken);
     }
 
     /// <summary>The search with its partitioning given (tests compare every partitioning with one thread).</summary>
@@ -278,8 +281,10 @@ internal static class GrepSearch
                 }
                 catch (RegexMatchTimeoutException)
                 {
+                    // One match that ran for half the budget or more is the pattern's fault; a timeout shortened to
+                    // what was left of the budget is the whole scan's.
                     var spent = System.Diagnostics.Stopwatch.GetElapsedTime(segmentStarted);
-                    throw spent >= budget / 2
+                    throw spent >= budget / 2 && local.MatchTimeout >= budget / 2
                         ? GrepTimeoutException.Backtracking(budget)
                         : GrepTimeoutException.Overall(budget, segmentStart, view.Length);
                 }
