@@ -15,6 +15,7 @@ public static class Program
     {
         "load" => LoadBench.Run(args[1..]),
         "grep" => GrepBench.Run(args[1..]),
+        "load-floor" or "load-loader" => LoadBench.RunOnce(args[0]["load-".Length..], args[1]),
         _ => Run(args),
     };
 
