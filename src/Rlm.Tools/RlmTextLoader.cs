@@ -23,7 +23,7 @@ namespace Rlm.Tools;
 /// copy plus one chunk.
 /// </para>
 /// </remarks>
-public static class RlmTextLoader
+public static partial class RlmTextLoader
 {
     /// <summary>Bytes read per call to the underlying stream.</summary>
     private const int BufferBytes = 1 << 20;
@@ -142,6 +142,7 @@ public static class RlmTextLoader
         var state = new SeekableState(stream, buffer, decoder, cancellationToken);
         string text = string.Create((int)length, state, static (destination, s) =>
         {
+            HugePages.Advise(destination);
             int written = 0;
             while (true)
             {
@@ -268,6 +269,7 @@ public static class RlmTextLoader
         {
             string text = string.Create((int)_length, _chunks, static (destination, chunks) =>
             {
+                HugePages.Advise(destination);
                 int written = 0;
                 for (int i = 0; i < chunks.Count; i++)
                 {
@@ -296,5 +298,37 @@ public static class RlmTextLoader
         }
 
         private static unsafe Span<char> Chars(IntPtr pointer, int count) => new((void*)pointer, count);
+    }
+
+    /// <summary>
+    /// On Linux, asks for transparent huge pages (2 MB) for the string's memory before it is first written: a 2 GB
+    /// string then takes 1,000 page faults instead of 500,000, which on a virtual machine are most of the load time.
+    /// A hint only: where it is not honored (other systems, THP off) nothing changes.
+    /// </summary>
+    private static partial class HugePages
+    {
+        private const int MadviseHugePage = 14; // MADV_HUGEPAGE
+        private const long HugePageBytes = 2 << 20;
+
+        public static unsafe void Advise(Span<char> memory)
+        {
+            if (!OperatingSystem.IsLinux() || memory.Length * 2L < 4 * HugePageBytes)
+            {
+                return;
+            }
+
+            fixed (char* start = memory)
+            {
+                long first = ((long)start + HugePageBytes - 1) & ~(HugePageBytes - 1);
+                long end = ((long)start + (memory.Length * 2L)) & ~(HugePageBytes - 1);
+                if (end > first)
+                {
+                    _ = Madvise((nint)first, (nuint)(end - first), MadviseHugePage);
+                }
+            }
+        }
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise")]
+        private static partial int Madvise(nint address, nuint length, int advice);
     }
 }
