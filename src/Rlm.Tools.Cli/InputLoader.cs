@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.FileSystemGlobbing;
 using Microsoft.Extensions.FileSystemGlobbing.Abstractions;
 
@@ -50,13 +49,12 @@ internal static class InputLoader
     /// The most characters one context can hold: the longest .NET string (0x3FFFFFDF = 1,073,741,791 UTF-16 code units on
     /// 64-bit runtimes). Several documents are joined into one such string, their <c>==&gt; name &lt;==</c> header lines included.
     /// </summary>
-    public const long MaxContextChars = 0x3FFFFFDF;
+    public const long MaxContextChars = RlmCorpus.MaxLength;
 
     /// <summary>Directories never read under <c>--dir</c> (build output and version control), at any depth.</summary>
     public static readonly string[] ExcludedDirectories = ["bin", "obj", ".git"];
 
-    private const int BinarySniffChars = 8192;
-    private const int ReadBlockChars = 64 * 1024;
+    private const int BinarySniffBytes = 8192;
 
     /// <summary>Reads one <c>--file</c>: one file is a single context; several are documents named by the paths as given.</summary>
     public static CliInput LoadFiles(IReadOnlyList<string> paths, CancellationToken cancellationToken = default)
@@ -312,60 +310,102 @@ internal static class InputLoader
         new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.None);
 
     /// <summary>
-    /// Reads a stream to its end as text (UTF-8 unless a byte order mark says otherwise), or returns <see langword="null"/>
-    /// when it is binary (a NUL character in its first 8,192 characters). Throws a <see cref="CliUsageException"/> as soon
-    /// as the text passes <paramref name="budget"/> characters, so that an oversized input never has to fit in memory.
-    /// The stream is read forward only: pipes, FIFOs and character devices work as files do.
+    /// Reads a stream to its end as text (UTF-8 unless a byte order mark says UTF-16 or UTF-32), or returns
+    /// <see langword="null"/> when it is binary (a NUL byte in its first 8,192 bytes, unless a UTF-16/32 byte order mark
+    /// says NULs belong to the text). Throws a <see cref="CliUsageException"/> as soon as the text passes
+    /// <paramref name="budget"/> characters, so that an oversized input never has to fit in memory.
     /// </summary>
+    /// <remarks>
+    /// <see cref="RlmTextLoader"/> decodes into one string of exact length (one copy of the text at the peak, issue 10).
+    /// A regular file is sniffed, then read from its start in two passes (count, decode); a pipe, FIFO or character device
+    /// is read forward only: its sniffed head is handed back in front of the rest.
+    /// </remarks>
     private static string? ReadText(Stream stream, string display, long budget, CancellationToken cancellationToken, string? totalOf = null, string what = "input")
     {
-        var encoding = new UTF8Encoding(false);
-        if (stream.CanSeek && stream.Length > budget)
+        long start = stream.CanSeek ? stream.Position : 0;
+        var head = new byte[BinarySniffBytes];
+        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var span = head.AsSpan(0, read);
+        bool wideBom = span.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || span.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) || span.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF]);
+        if (!wideBom && span.Contains((byte)0))
         {
-            // A UTF-8 file holds at most as many characters as bytes, so only a file larger than the budget needs this
-            // counting pass (one forward read, nothing kept), which refuses it before any of it has to fit in memory.
-            using (var counter = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: true, ReadBlockChars, leaveOpen: true))
-            {
-                var block = new char[ReadBlockChars];
-                long count = 0;
-                int n;
-                while ((n = counter.Read(block, 0, block.Length)) > 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    count += n;
-                    if (count > budget)
-                    {
-                        throw TooLarge(totalOf ?? display, what);
-                    }
-                }
-            }
-
-            stream.Position = 0;
+            return null;
         }
 
-        using var reader = new StreamReader(stream, encoding, detectEncodingFromByteOrderMarks: true, ReadBlockChars, leaveOpen: true);
-        var text = new StringBuilder(stream.CanSeek ? (int)Math.Min(stream.Length, Math.Min(budget, 64L * 1024 * 1024)) : ReadBlockChars);
-        var buffer = new char[ReadBlockChars];
-        long total = 0;
-        int read;
-        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+        int maxLength = (int)Math.Clamp(budget, 0, RlmCorpus.MaxLength);
+        Stream source = stream;
+        if (stream.CanSeek)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (total < BinarySniffChars && buffer.AsSpan(0, (int)Math.Min(read, BinarySniffChars - total)).Contains('\0'))
-            {
-                return null;
-            }
-
-            total += read;
-            if (total > budget)
-            {
-                throw TooLarge(totalOf ?? display, what);
-            }
-
-            text.Append(buffer, 0, read);
+            stream.Position = start;
+        }
+        else
+        {
+            source = new HeadThenRest(head.AsMemory(0, read), stream);
         }
 
-        return text.ToString();
+        try
+        {
+            // Synchronously: the caller runs the loading on a worker thread, and a blocked read on a pipe ignores the token anyway.
+            return RlmTextLoader.ReadStreamAsync(source, maxLength, cancellationToken).GetAwaiter().GetResult();
+        }
+        catch (ArgumentException)
+        {
+            throw TooLarge(totalOf ?? display, what);
+        }
+    }
+
+    /// <summary>A forward-only stream: bytes already read from a pipe, then the rest of the pipe.</summary>
+    private sealed class HeadThenRest(ReadOnlyMemory<byte> head, Stream rest) : Stream
+    {
+        private ReadOnlyMemory<byte> _head = head;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_head.IsEmpty)
+            {
+                return rest.Read(buffer);
+            }
+
+            int n = Math.Min(buffer.Length, _head.Length);
+            _head.Span[..n].CopyTo(buffer);
+            _head = _head[n..];
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_head.IsEmpty)
+            {
+                return await rest.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+
+            return Read(buffer.Span);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static CliUsageException TooLarge(string what, string kind = "input") => kind == "question"

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.FileSystemGlobbing;
 using Rlm.Tools.Context;
 
@@ -12,6 +11,13 @@ namespace Rlm.Tools;
 /// </summary>
 public sealed class RlmCorpus
 {
+    /// <summary>
+    /// The most characters (UTF-16 code units) one context can hold, document headers included: 1,073,741,791, the
+    /// longest string .NET allows (a 2 GB object). A 1 GB ASCII file fits; 1.1 GB does not. Larger inputs are refused with
+    /// an <see cref="ArgumentException"/> that gives this limit (<see cref="FromDocuments"/>, <see cref="RlmTextLoader"/>).
+    /// </summary>
+    public const int MaxLength = 0x3FFFFFDF;
+
     private readonly IReadOnlyList<RlmDocument> _documents;
 
     private RlmCorpus(ContextText text, IReadOnlyList<RlmDocument> documents)
@@ -46,7 +52,7 @@ public sealed class RlmCorpus
     /// <summary>Prepares a corpus from named documents, joined in order.</summary>
     /// <param name="documents">The documents; at least one.</param>
     /// <exception cref="ArgumentNullException"><paramref name="documents"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">There are no documents, or they are too large for one context.</exception>
+    /// <exception cref="ArgumentException">There are no documents, or joined with their headers they hold more than <see cref="MaxLength"/> characters.</exception>
     public static RlmCorpus FromDocuments(IReadOnlyList<RlmDocument> documents)
     {
         ArgumentNullException.ThrowIfNull(documents);
@@ -66,7 +72,7 @@ public sealed class RlmCorpus
     /// <param name="directory">The directory.</param>
     /// <param name="globs">Glob patterns of the files to read (Microsoft.Extensions.FileSystemGlobbing); none means <c>**/*</c>.</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="ArgumentException">No text file matched.</exception>
+    /// <exception cref="ArgumentException">No text file matched, or the files hold more than <see cref="MaxLength"/> characters.</exception>
     /// <exception cref="IOException">A file could not be read.</exception>
     public static RlmCorpus FromDirectory(string directory, params string[] globs)
     {
@@ -82,7 +88,7 @@ public sealed class RlmCorpus
         var documents = new List<RlmDocument>();
         foreach (string relative in matcher.GetResultsInFullPath(root.FullName).Select(p => Path.GetRelativePath(root.FullName, p)).Order(StringComparer.Ordinal))
         {
-            string text = File.ReadAllText(Path.Combine(root.FullName, relative), Encoding.UTF8);
+            string text = RlmTextLoader.ReadFile(Path.Combine(root.FullName, relative));
             if (text.AsSpan(0, Math.Min(text.Length, 8_192)).Contains('\0'))
             {
                 continue;

@@ -49,9 +49,9 @@ internal sealed class ContextText
             length += HeaderPrefix.Length + d.Name.Length + HeaderSuffix.Length;
             long textStart = length;
             length += d.Text.Length;
-            if (length > Array.MaxLength)
+            if (length > RlmCorpus.MaxLength)
             {
-                throw new ArgumentException($"The documents hold more than {Array.MaxLength:N0} characters, more than one context can.", nameof(documents));
+                throw new ArgumentException($"The documents are too large for one context: {length:N0} characters or more with their headers; one context holds at most {RlmCorpus.MaxLength:N0} characters (the longest .NET string).", nameof(documents));
             }
 
             spans[i] = new DocumentSpan(d.Name, (int)headerStart, (int)textStart, (int)length);

@@ -1,0 +1,352 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Rlm.Tools;
+
+/// <summary>
+/// Reads text (UTF-8 unless a byte order mark says UTF-16 or UTF-32) into one string of exactly its length, holding
+/// nothing but that string at the end: about 2 bytes per character, the least one .NET string can take. Invalid bytes
+/// become U+FFFD; a leading byte order mark is dropped.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="File.ReadAllText(string)"/> and <see cref="StreamReader.ReadToEnd"/> build the text in a
+/// <see cref="StringBuilder"/> and then copy it into the string: two copies (4 bytes per character) at the peak, and with
+/// <c>File.ReadAllBytes</c> + <c>GetString</c> the bytes as well. This loader is hand-written because no library offers a
+/// single-copy decode into a string of unknown length.
+/// </para>
+/// <para>
+/// A file (or any seekable stream) is read twice through one 1 MB buffer: the first pass counts the characters, the
+/// second decodes straight into the string (<see cref="string.Create{TState}(int, TState, System.Buffers.SpanAction{char, TState})"/>).
+/// A stream that cannot seek (a pipe, standard input) is decoded once into native 2 MB chunks, which are copied into
+/// the string and freed one by one, so the pages of the string replace those of the chunks and the peak stays at one
+/// copy plus one chunk.
+/// </para>
+/// </remarks>
+public static partial class RlmTextLoader
+{
+    /// <summary>Bytes read per call to the underlying stream.</summary>
+    private const int BufferBytes = 1 << 20;
+
+    /// <summary>Characters per native chunk when the length is not known in advance (2 MB).</summary>
+    private const int ChunkChars = 1 << 20;
+
+    /// <summary>
+    /// Reads a whole file as text.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="cancellationToken">Checked between reads of 1 MB.</param>
+    /// <returns>The text, without a byte order mark.</returns>
+    /// <exception cref="ArgumentException">The text is longer than <see cref="RlmCorpus.MaxLength"/> characters (the message gives the limit); nothing large is allocated before this is known.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The file could not be read, or it changed while it was read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public static string ReadFile(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.SequentialScan);
+        return ReadSeekable(stream, RlmCorpus.MaxLength, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads a stream to its end as text. A seekable stream is read from its current position.
+    /// </summary>
+    /// <param name="stream">The stream; not disposed.</param>
+    /// <param name="cancellationToken">Checked between reads (a read that blocks, on a pipe or a terminal, is not interrupted).</param>
+    /// <returns>The text, without a byte order mark.</returns>
+    /// <exception cref="ArgumentException">The text is longer than <see cref="RlmCorpus.MaxLength"/> characters (the message gives the limit).</exception>
+    /// <exception cref="IOException">The stream could not be read.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public static Task<string> ReadStreamAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ReadStreamAsync(stream, RlmCorpus.MaxLength, cancellationToken);
+
+    /// <summary>
+    /// Reads a stream to its end as text, refusing more than <paramref name="maxLength"/> characters (for example what is
+    /// left of a context when several documents share it). A seekable stream is read from its current position.
+    /// </summary>
+    /// <param name="stream">The stream; not disposed.</param>
+    /// <param name="maxLength">The most characters accepted, from 0 to <see cref="RlmCorpus.MaxLength"/>.</param>
+    /// <param name="cancellationToken">Checked between reads (a read that blocks, on a pipe or a terminal, is not interrupted).</param>
+    /// <returns>The text, without a byte order mark.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is negative or above <see cref="RlmCorpus.MaxLength"/>.</exception>
+    /// <exception cref="ArgumentException">The text is longer than <paramref name="maxLength"/> characters (found before the whole text is held in memory).</exception>
+    /// <exception cref="IOException">The stream could not be read.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public static async Task<string> ReadStreamAsync(Stream stream, int maxLength, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxLength, RlmCorpus.MaxLength);
+        if (stream.CanSeek)
+        {
+            return ReadSeekable(stream, maxLength, cancellationToken);
+        }
+
+        var buffer = new byte[BufferBytes];
+        using var chunks = new NativeCharChunks(maxLength);
+        Decoder? decoder = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var bytes = new ReadOnlyMemory<byte>(buffer, 0, read);
+            if (decoder is null)
+            {
+                if (read > 0 && read < 4)
+                {
+                    // A byte order mark may need up to 4 bytes: read on until there are 4 or the stream ends.
+                    read += await stream.ReadAtLeastAsync(buffer.AsMemory(read), 4 - read, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                    bytes = new ReadOnlyMemory<byte>(buffer, 0, read);
+                }
+
+                var (encoding, bom) = DetectEncoding(bytes.Span);
+                decoder = encoding.GetDecoder();
+                bytes = bytes[bom..];
+            }
+
+            chunks.Decode(decoder, bytes.Span, flush: read == 0);
+            if (read == 0)
+            {
+                return chunks.ToStringAndFree();
+            }
+        }
+    }
+
+    /// <summary>Two passes over a seekable stream: count, then decode into the string. Only the 1 MB buffer besides the string.</summary>
+    private static string ReadSeekable(Stream stream, int maxLength, CancellationToken cancellationToken)
+    {
+        long start = stream.Position;
+        var buffer = new byte[BufferBytes];
+        int headLength = stream.ReadAtLeast(buffer.AsSpan(0, 4), 4, throwOnEndOfStream: false);
+        var (encoding, bom) = DetectEncoding(buffer.AsSpan(0, headLength));
+        long textStart = start + bom;
+
+        // Pass 1: count the characters, decoding into a small scratch buffer that stays in the cache.
+        stream.Position = textStart;
+        var decoder = encoding.GetDecoder();
+        var scratch = new char[64 * 1024];
+        long length = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int read = stream.Read(buffer);
+            var bytes = buffer.AsSpan(0, read);
+            bool flush = read == 0;
+            bool completed;
+            do
+            {
+                decoder.Convert(bytes, scratch, flush, out int used, out int chars, out completed);
+                bytes = bytes[used..];
+                length += chars;
+            }
+            while (bytes.Length > 0 || (flush && !completed));
+
+            if (length > maxLength)
+            {
+                throw TooLarge(length, maxLength);
+            }
+
+            if (flush)
+            {
+                break;
+            }
+        }
+
+        // Pass 2: decode into the string itself.
+        stream.Position = textStart;
+        decoder = encoding.GetDecoder();
+        var state = new SeekableState(stream, buffer, decoder, cancellationToken);
+        string text = string.Create((int)length, state, static (destination, s) =>
+        {
+            HugePages.Advise(destination);
+            int written = 0;
+            while (true)
+            {
+                s.CancellationToken.ThrowIfCancellationRequested();
+                int read = s.Stream.Read(s.Buffer);
+                var bytes = s.Buffer.AsSpan(0, read);
+                bool flush = read == 0;
+                bool completed;
+                do
+                {
+                    // Past the counted length, decode into scratch: anything more means the file grew or changed.
+                    bool past = written == destination.Length;
+                    int bytesUsed, chars;
+                    try
+                    {
+                        s.Decoder.Convert(bytes, past ? s.Scratch : destination[written..], flush, out bytesUsed, out chars, out completed);
+                    }
+                    catch (ArgumentException)
+                    {
+                        throw Changed(); // no room for a surrogate pair at the end: the text is longer than counted
+                    }
+
+                    if (past && chars > 0)
+                    {
+                        throw Changed();
+                    }
+
+                    bytes = bytes[bytesUsed..];
+                    written += chars;
+                }
+                while (bytes.Length > 0 || (flush && !completed));
+
+                if (flush)
+                {
+                    if (written != destination.Length)
+                    {
+                        throw Changed();
+                    }
+
+                    return;
+                }
+            }
+        });
+
+        return text;
+    }
+
+    private static IOException Changed() => new("The file changed while it was read: its text has a different length from one pass to the next.");
+
+    internal static ArgumentException TooLarge(long atLeast, int maxLength = RlmCorpus.MaxLength) => maxLength == RlmCorpus.MaxLength
+        ? new($"The text is too large for one context: {atLeast:N0} characters or more; one context holds at most {RlmCorpus.MaxLength:N0} characters (the longest .NET string).")
+        : new($"The text is too large: {atLeast:N0} characters or more; at most {maxLength:N0} are accepted here.");
+
+    /// <summary>The encoding a byte order mark names (UTF-8 without one), and the mark's length in bytes.</summary>
+    internal static (Encoding Encoding, int BomLength) DetectEncoding(ReadOnlySpan<byte> head)
+    {
+        // Like StreamReader's detection; the encodings replace invalid bytes with U+FFFD and emit no mark themselves.
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            return (s_utf8, 3);
+        }
+
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE, 0x00, 0x00]))
+        {
+            return (new UTF32Encoding(bigEndian: false, byteOrderMark: false), 4);
+        }
+
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]))
+        {
+            return (new UnicodeEncoding(bigEndian: false, byteOrderMark: false), 2);
+        }
+
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        {
+            return (new UnicodeEncoding(bigEndian: true, byteOrderMark: false), 2);
+        }
+
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF]))
+        {
+            return (new UTF32Encoding(bigEndian: true, byteOrderMark: false), 4);
+        }
+
+        return (s_utf8, 0);
+    }
+
+    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    private sealed record SeekableState(Stream Stream, byte[] Buffer, Decoder Decoder, CancellationToken CancellationToken)
+    {
+        public char[] Scratch { get; } = new char[4096];
+    }
+
+    /// <summary>Decoded text in native memory chunks of <see cref="ChunkChars"/>, each freed as soon as it is copied out.</summary>
+    private sealed class NativeCharChunks(int maxLength) : IDisposable
+    {
+        private readonly List<(IntPtr Pointer, int Count)> _chunks = [];
+        private long _length;
+
+        public void Decode(Decoder decoder, ReadOnlySpan<byte> bytes, bool flush)
+        {
+            bool completed;
+            do
+            {
+                // A surrogate pair needs two characters; start a new chunk rather than leave the decoder no room.
+                if (_chunks.Count == 0 || _chunks[^1].Count > ChunkChars - 2)
+                {
+                    _chunks.Add((Marshal.AllocHGlobal(ChunkChars * sizeof(char)), 0));
+                }
+
+                var (pointer, count) = _chunks[^1];
+                var destination = Chars(pointer, ChunkChars)[count..];
+                decoder.Convert(bytes, destination, flush, out int used, out int chars, out completed);
+                bytes = bytes[used..];
+                _chunks[^1] = (pointer, count + chars);
+                _length += chars;
+                if (_length > maxLength)
+                {
+                    throw TooLarge(_length, maxLength);
+                }
+            }
+            while (bytes.Length > 0 || (flush && !completed));
+        }
+
+        public string ToStringAndFree()
+        {
+            string text = string.Create((int)_length, _chunks, static (destination, chunks) =>
+            {
+                HugePages.Advise(destination);
+                int written = 0;
+                for (int i = 0; i < chunks.Count; i++)
+                {
+                    var (pointer, count) = chunks[i];
+                    Chars(pointer, count).CopyTo(destination[written..]);
+                    written += count;
+                    Marshal.FreeHGlobal(pointer);
+                    chunks[i] = (IntPtr.Zero, 0);
+                }
+            });
+            _chunks.Clear();
+            return text;
+        }
+
+        public void Dispose()
+        {
+            foreach (var (pointer, _) in _chunks)
+            {
+                if (pointer != IntPtr.Zero)
+                {
+                    Marshal.FreeHGlobal(pointer);
+                }
+            }
+
+            _chunks.Clear();
+        }
+
+        private static unsafe Span<char> Chars(IntPtr pointer, int count) => new((void*)pointer, count);
+    }
+
+    /// <summary>
+    /// On Linux, asks for transparent huge pages (2 MB) for the string's memory before it is first written: a 2 GB
+    /// string then takes 1,000 page faults instead of 500,000, which on a virtual machine are most of the load time.
+    /// A hint only: where it is not honored (other systems, THP off) nothing changes.
+    /// </summary>
+    private static partial class HugePages
+    {
+        private const int MadviseHugePage = 14; // MADV_HUGEPAGE
+        private const long HugePageBytes = 2 << 20;
+
+        public static unsafe void Advise(Span<char> memory)
+        {
+            if (!OperatingSystem.IsLinux() || memory.Length * 2L < 4 * HugePageBytes)
+            {
+                return;
+            }
+
+            fixed (char* start = memory)
+            {
+                long first = ((long)start + HugePageBytes - 1) & ~(HugePageBytes - 1);
+                long end = ((long)start + (memory.Length * 2L)) & ~(HugePageBytes - 1);
+                if (end > first)
+                {
+                    _ = Madvise((nint)first, (nuint)(end - first), MadviseHugePage);
+                }
+            }
+        }
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise")]
+        private static partial int Madvise(nint address, nuint length, int advice);
+    }
+}
