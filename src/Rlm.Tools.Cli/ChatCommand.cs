@@ -21,9 +21,10 @@ internal sealed class ChatCommand
         Commands: /help, /usage (turns, tokens and cost so far, on stderr), /reset (a new conversation over the same corpus),
         /exit or /quit. After each answer one line on stderr gives that question's iterations, tokens, cost and time.
 
-        Per question: --max-iterations, --max-depth, --max-concurrency, --timeout (each model request) and -v (progress, trace and statistics) apply to each
-        question separately. A question that fails (the model endpoint failed, no final answer) gets a one-line note on
-        stderr and the next question is read; the conversation is kept.
+        Per question: --max-iterations, --max-depth, --max-concurrency, --timeout (each model request), the budgets
+        --max-tokens, --max-cost and --max-time, and -v (progress, trace and statistics) apply to each question separately.
+        A question that fails (the model endpoint failed, no final answer, a budget spent) gets a one-line note on stderr
+        (e.g. "stopped: token budget of 5,000 tokens spent") and the next question is read; the conversation is kept.
 
         Model: as for rlm (offline model unless an endpoint is configured; the API key is read only from OPENAI_API_KEY and
         never printed).
@@ -43,7 +44,8 @@ internal sealed class ChatCommand
         Command = new Command("chat", Description)
         {
             rlm.Files, rlm.Dir, rlm.Globs, rlm.Model, rlm.WorkerModel, rlm.BaseUrl, rlm.Offline,
-            rlm.MaxIterations, rlm.MaxDepth, rlm.MaxConcurrency, rlm.Timeout, rlm.Verbose, Stdin,
+            rlm.MaxIterations, rlm.MaxDepth, rlm.MaxConcurrency, rlm.Timeout,
+            rlm.MaxTokens, rlm.MaxCost, rlm.MaxTime, rlm.Verbose, Stdin,
         };
     }
 

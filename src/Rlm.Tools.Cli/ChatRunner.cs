@@ -58,17 +58,18 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
         bool quit = false;
         try
         {
-            var options = ReadOptions();
+            var (options, budgets) = ReadOptions();
             _models = ModelSetup.Create(parseResult.GetValue(rlmCommand.Offline), parseResult.GetValue(rlmCommand.BaseUrl), parseResult.GetValue(rlmCommand.Model), parseResult.GetValue(rlmCommand.WorkerModel));
+            options.RootModelId = _models.RootModel;
+            options.WorkerModelId = _models.WorkerModel;
+            budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
             var input = await LoadInputAsync(cancellationToken).ConfigureAwait(false);
+            var printer = new ProgressPrinter(_stderr) { Enabled = false };
             if (_models.IsOffline)
             {
                 Note($"{_models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
             }
 
-            var printer = new ProgressPrinter(_stderr) { Enabled = false };
-            options.RootModelId = _models.RootModel;
-            options.WorkerModelId = _models.WorkerModel;
             options.Progress = verbose ? printer : null;
             if (_models.ApiKey is { } apiKey)
             {
@@ -152,7 +153,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
                     continue;
                 }
 
-                if (!await AskAsync(conversation, line, printer, verbose).ConfigureAwait(false))
+                if (!await AskAsync(conversation, options, line, printer, verbose).ConfigureAwait(false))
                 {
                     quit = true;
                     return Quit(interactive);
@@ -191,7 +192,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
     /// Answers one question. Returns <see langword="false"/> when the chat must end (Ctrl+C again while the question was
     /// being canceled); every other outcome, failures included, is reported on stderr and the chat goes on.
     /// </summary>
-    private async Task<bool> AskAsync(RlmConversation conversation, string question, ProgressPrinter printer, bool verbose)
+    private async Task<bool> AskAsync(RlmConversation conversation, RlmOptions options, string question, ProgressPrinter printer, bool verbose)
     {
         using var cts = new CancellationTokenSource();
         lock (_lock)
@@ -237,7 +238,16 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
             }
 
             Note(StatusLine(conversation.Turns.Count, result));
-            if (!result.IsFinal)
+            if (CliLimits.DescribeUnpricedModels(result, options) is { } unpriced)
+            {
+                Note(unpriced);
+            }
+
+            if (CliLimits.DescribeBudgetStop(result, options) is { } stopped)
+            {
+                Note($"{stopped}; no final answer: the answer above is the best this question got.");
+            }
+            else if (!result.IsFinal)
             {
                 Note($"no final answer ({JsonReport.StopReasonName(result.StopReason).Replace('_', ' ')}): the answer above is the best this question got.");
             }
@@ -352,7 +362,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
         return first == "/?" || (first.Length > 1 && first[0] == '/' && name.AsSpan(1).IndexOfAnyExceptInRange('a', 'z') < 0);
     }
 
-    private RlmOptions ReadOptions()
+    private (RlmOptions Options, CliBudgets Budgets) ReadOptions()
     {
         if (parseResult.GetValue(command.Stdin))
         {
@@ -374,7 +384,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
             options.ModelRequestTimeout = timeout;
         }
 
-        return options;
+        return (options, CliLimits.ReadBudgets(parseResult, rlmCommand.MaxTokens, rlmCommand.MaxCost, rlmCommand.MaxTime));
     }
 
     /// <summary>Loads --file or --dir exactly as <c>rlm</c> does (the same options, checks and messages).</summary>

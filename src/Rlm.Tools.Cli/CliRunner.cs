@@ -31,14 +31,6 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         {
             var settings = ReadSettings();
             models = ModelSetup.Create(parseResult.GetValue(command.Offline), parseResult.GetValue(command.BaseUrl), parseResult.GetValue(command.Model), parseResult.GetValue(command.WorkerModel));
-            // The input first: its mistakes (none given, two given) are found before --question-file - waits on stdin.
-            var input = await LoadInputAsync(cancellationToken).ConfigureAwait(false);
-            string question = settings.Question ?? await ReadQuestionFileAsync(cancellationToken).ConfigureAwait(false);
-            if (models.IsOffline)
-            {
-                Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
-            }
-
             var printer = new ProgressPrinter(_stderr);
             var options = new RlmOptions
             {
@@ -49,6 +41,18 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 WorkerModelId = models.WorkerModel,
                 Progress = verbose ? printer : null,
             };
+
+            // Before the input is loaded: a --max-cost without prices for the models is a usage error.
+            settings.Budgets.ApplyTo(options);
+
+            // The input first: its mistakes (none given, two given) are found before --question-file - waits on stdin.
+            var input = await LoadInputAsync(cancellationToken).ConfigureAwait(false);
+            string question = settings.Question ?? await ReadQuestionFileAsync(cancellationToken).ConfigureAwait(false);
+            if (models.IsOffline)
+            {
+                Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
+            }
+
             if (settings.Timeout is { } timeout)
             {
                 options.ModelRequestTimeout = timeout;
@@ -81,13 +85,18 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
             WriteAnswer(result, models, input);
 
+            if (CliLimits.DescribeUnpricedModels(result, options) is { } unpriced)
+            {
+                Note(unpriced);
+            }
+
             if (!result.IsFinal)
             {
                 Note(result.StopReason switch
                 {
                     RlmStopReason.IterationLimit => $"no final answer: the model used all {settings.MaxIterations} iterations; the answer above is its last reply.",
                     RlmStopReason.TokenBudget or RlmStopReason.CostBudget or RlmStopReason.TimeBudget =>
-                        $"no final answer: the run reached its {JsonReport.StopReasonName(result.StopReason).Replace('_', ' ')}; the answer above is the best it had.",
+                        $"{CliLimits.DescribeBudgetStop(result, options)}; no final answer: the answer above is the best the run had.",
                     RlmStopReason.ErrorLimit => "no final answer: too many iterations in a row ended in tool errors; the answer above is the model's last reply.",
                     _ => "no final answer: the model replied in plain text instead of calling final; the answer above is that text.",
                 });
@@ -191,6 +200,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         }
 
         TimeSpan? timeout = CliLimits.ReadTimeout(parseResult, command.Timeout);
+        var budgets = CliLimits.ReadBudgets(parseResult, command.MaxTokens, command.MaxCost, command.MaxTime);
 
         int maxIterations = parseResult.GetValue(command.MaxIterations);
         int maxDepth = parseResult.GetValue(command.MaxDepth);
@@ -202,7 +212,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             throw new CliUsageException("--trajectory-sensitive needs --trajectory PATH");
         }
 
-        return new Settings(question, maxIterations, maxDepth, maxConcurrency, timeout);
+        return new Settings(question, maxIterations, maxDepth, maxConcurrency, timeout, budgets);
     }
 
     /// <summary>Reads <c>--question-file</c> on a worker thread: a FIFO or a terminal blocks, and Ctrl+C must still end the wait.</summary>
@@ -369,6 +379,27 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         printer.WriteLine($"Root model: {models.Provider}/{models.RootModel}{where}");
         printer.WriteLine($"Worker model: {models.Provider}/{models.WorkerModel}");
         printer.WriteLine(Invariant($"Limits: {settings.MaxIterations} iterations, depth {settings.MaxDepth}, {settings.MaxConcurrency} concurrent requests"));
+        if (settings.Budgets is not { MaxTokens: null, MaxCostUsd: null, MaxWallTime: null })
+        {
+            var budgets = new List<string>();
+            if (settings.Budgets.MaxTokens is { } tokens)
+            {
+                budgets.Add(Invariant($"{tokens:N0} tokens"));
+            }
+
+            if (settings.Budgets.MaxCostUsd is { } usd)
+            {
+                budgets.Add(Invariant($"${usd:0.00##}"));
+            }
+
+            if (settings.Budgets.MaxWallTime is { } time)
+            {
+                budgets.Add(Invariant($"{time.TotalSeconds:0.###} s"));
+            }
+
+            printer.WriteLine($"Budgets: {string.Join(", ", budgets)}");
+        }
+
         printer.WriteLine(new string('-', 50));
     }
 
@@ -413,7 +444,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record Settings(string? Question, int MaxIterations, int MaxDepth, int MaxConcurrency, TimeSpan? Timeout);
+    private sealed record Settings(string? Question, int MaxIterations, int MaxDepth, int MaxConcurrency, TimeSpan? Timeout, CliBudgets Budgets);
 
     /// <summary>The answer could not be written to stdout (exit code 1, one line naming what failed).</summary>
     private sealed class AnswerNotWrittenException(string message) : Exception(message);

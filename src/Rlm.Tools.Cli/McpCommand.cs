@@ -11,7 +11,8 @@ internal sealed class McpCommand
         Cursor, any MCP client). Tools: query (argument question; the answer cites document:line; progress notifications
         per iteration and sub-call when the client sends a progress token; notifications/cancelled ends the run) and
         list_documents. The input is loaded once at start-up: exactly one of --file or --dir. Model options as for rlm
-        (offline by default). Standard output carries only the protocol; logs go to stderr. Stops when the client closes stdin.
+        (offline by default). The limits, --timeout and the budgets --max-tokens, --max-cost and --max-time apply to each
+        query; a query stopped by a budget returns the best answer it had with a note naming the budget. Standard output carries only the protocol; logs go to stderr. Stops when the client closes stdin.
         """;
 
     public McpCommand(RlmCommand rlm)
@@ -33,6 +34,10 @@ internal sealed class McpCommand
         MaxDepth = new Option<int>("--max-depth") { Description = rlm.MaxDepth.Description, HelpName = "N", DefaultValueFactory = _ => 1 };
         MaxConcurrency = new Option<int>("--max-concurrency") { Description = rlm.MaxConcurrency.Description, HelpName = "N", DefaultValueFactory = _ => 8 };
         Timeout = new Option<double>("--timeout") { Description = rlm.Timeout.Description, HelpName = "SECONDS" };
+        // The budgets are rlm's own instances (one definition: names, parsers, help text).
+        MaxTokens = rlm.MaxTokens;
+        MaxCost = rlm.MaxCost;
+        MaxTime = rlm.MaxTime;
         Verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Debug logs on stderr (the question text at trace level is never logged). Default: one line per query.",
@@ -40,7 +45,7 @@ internal sealed class McpCommand
 
         Command = new Command("mcp", Description)
         {
-            Files, Dir, Globs, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Timeout, Verbose,
+            Files, Dir, Globs, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime, Verbose,
         };
     }
 
@@ -68,6 +73,15 @@ internal sealed class McpCommand
 
     /// <summary>Gets <c>--timeout</c>: seconds per model request attempt (as for <c>rlm</c>).</summary>
     public Option<double> Timeout { get; }
+
+    /// <summary>Gets <c>--max-tokens</c>: each query's token budget (as for <c>rlm</c>).</summary>
+    public Option<long> MaxTokens { get; }
+
+    /// <summary>Gets <c>--max-cost</c>: each query's cost budget in US dollars (as for <c>rlm</c>).</summary>
+    public Option<decimal> MaxCost { get; }
+
+    /// <summary>Gets <c>--max-time</c>: each query's wall-time budget in seconds (as for <c>rlm</c>).</summary>
+    public Option<double> MaxTime { get; }
 
     public Option<bool> Verbose { get; }
 }

@@ -20,16 +20,17 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         ModelSetup? models = null;
         try
         {
-            var options = ReadOptions();
+            var (options, budgets) = ReadOptions();
             models = ModelSetup.Create(parseResult.GetValue(command.Offline), parseResult.GetValue(command.BaseUrl), parseResult.GetValue(command.Model), parseResult.GetValue(command.WorkerModel));
+            options.RootModelId = models.RootModel;
+            options.WorkerModelId = models.WorkerModel;
+            budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
             var (documents, source) = LoadDocuments();
             if (models.IsOffline)
             {
                 Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
             }
 
-            options.RootModelId = models.RootModel;
-            options.WorkerModelId = models.WorkerModel;
             if (models.ApiKey is { } apiKey)
             {
                 options.RedactedValues.Add(apiKey);
@@ -68,7 +69,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         }
     }
 
-    private RlmOptions ReadOptions()
+    private (RlmOptions Options, CliBudgets Budgets) ReadOptions()
     {
         int maxIterations = parseResult.GetValue(command.MaxIterations);
         int maxDepth = parseResult.GetValue(command.MaxDepth);
@@ -80,7 +81,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
             options.ModelRequestTimeout = timeout;
         }
 
-        return options;
+        return (options, CliLimits.ReadBudgets(parseResult, command.MaxTokens, command.MaxCost, command.MaxTime));
     }
 
     /// <summary>Loads <c>--file</c> or <c>--dir</c> as named documents (one file too: answers cite it by its path).</summary>

@@ -25,8 +25,12 @@ internal sealed class RlmCommand
         Model requests are retried on transient failures (429, 5xx, resets, timeouts, unreadable responses) with exponential
         back-off and jitter, honouring Retry-After: up to 4 retries, each attempt bounded at 120 s (--timeout).
 
-        Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got),
-        every sub-call failed, the model endpoint failed, or the answer could not be written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
+        Budgets: --max-tokens, --max-cost and --max-time bound the whole run (sub-calls included); a run stopped by one
+        prints the best answer it had and one line on stderr naming the budget (e.g. "stopped: token budget of 5,000 tokens
+        spent"); -v and --json show the stop reason (token_budget, cost_budget, time_budget).
+
+        Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got;
+        also a run stopped by a budget), every sub-call failed, the model endpoint failed, or the answer could not be written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
         130 canceled (Ctrl+C).
 
         MCP server: rlm mcp (--file PATH... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
@@ -92,6 +96,35 @@ internal sealed class RlmCommand
                           "tried at most 5 times (4 retries, back-off of about 1, 2, 4, 8 s, each at most 30 s), so an endpoint that " +
                           "never answers ends the run after about 5 x SECONDS plus the back-off (at most 5 x SECONDS + 120 s).",
             HelpName = "SECONDS",
+        };
+
+        MaxTokens = new Option<long>("--max-tokens")
+        {
+            Description = "Token budget of the run: input plus output tokens of every model call (root and sub-calls at all depths), " +
+                          "as the endpoint reports them; a positive whole number. At 90% the root stops exploring and makes one last " +
+                          "call for an answer when it fits; once spent no request is sent, the best answer so far is printed with a " +
+                          "note on stderr (stop reason token_budget, exit code 1). Requests in flight when it is reached may overshoot it.",
+            HelpName = "N",
+            CustomParser = CliLimits.ParseTokens,
+        };
+
+        MaxCost = new Option<decimal>("--max-cost")
+        {
+            Description = "Cost budget of the run in US dollars (e.g. 0.50), priced per model id by rlm's price table (OpenAI " +
+                          $"prices of {RlmPriceTable.DefaultPricesDate} for {string.Join(", ", RlmPriceTable.Default.ModelIds)}, and ids " +
+                          "starting with them). A root or worker model without a price is a usage error (the budget could never bind). " +
+                          "Usage is priced by the model id each response reports. Stops as --max-tokens does (stop reason cost_budget).",
+            HelpName = "USD",
+            CustomParser = CliLimits.ParseUsd,
+        };
+
+        MaxTime = new Option<double>("--max-time")
+        {
+            Description = "Wall-time budget of the run in seconds (fractions allowed). Once reached no new model request is sent " +
+                          "(requests in flight finish, each bounded by --timeout) and the best answer so far is printed with a note " +
+                          "on stderr (stop reason time_budget, exit code 1).",
+            HelpName = "SECONDS",
+            CustomParser = CliLimits.ParseSeconds,
         };
 
         Model = new Option<string>("--model", "-m")
@@ -169,8 +202,8 @@ internal sealed class RlmCommand
 
         Root = new RootCommand(Description)
         {
-            Question, QuestionFile, Files, Dir, Globs, Stdin, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Timeout, Verbose, Json,
-            Trajectory, TrajectorySensitive,
+            Question, QuestionFile, Files, Dir, Globs, Stdin, Model, WorkerModel, BaseUrl, Offline, MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime,
+            Verbose, Json, Trajectory, TrajectorySensitive,
         };
 
         // A question such as "[draft] summary?" must not be taken for a directive such as [suggest].
@@ -206,6 +239,15 @@ internal sealed class RlmCommand
     public Option<int> MaxConcurrency { get; }
 
     public Option<double> Timeout { get; }
+
+    /// <summary>Gets <c>--max-tokens N</c>: the run's token budget (<see cref="RlmOptions.MaxTotalTokens"/>).</summary>
+    public Option<long> MaxTokens { get; }
+
+    /// <summary>Gets <c>--max-cost USD</c>: the run's cost budget (<see cref="RlmOptions.MaxCostUsd"/>).</summary>
+    public Option<decimal> MaxCost { get; }
+
+    /// <summary>Gets <c>--max-time SECONDS</c>: the run's wall-time budget (<see cref="RlmOptions.MaxWallTime"/>).</summary>
+    public Option<double> MaxTime { get; }
 
     public Option<bool> Verbose { get; }
 

@@ -62,6 +62,9 @@ public sealed class RlmPriceTable
         new("o4-mini", new(1.10m, 0.275m, 4.40m)),
     ]);
 
+    /// <summary>Gets the model ids that have a price, sorted ordinally (case-insensitively unique).</summary>
+    public IReadOnlyList<string> ModelIds => [.. _prices.Keys.Order(StringComparer.Ordinal)];
+
     /// <summary>Adds or replaces the price of <paramref name="modelId"/>.</summary>
     /// <param name="modelId">The model id (case-insensitive).</param>
     /// <param name="price">Its price.</param>

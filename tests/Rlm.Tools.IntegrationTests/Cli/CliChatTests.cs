@@ -270,6 +270,37 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task MaxTokens_BindsEachQuestionSeparately_StopNoteNamesTheBudget_TheChatGoesOn()
+    {
+        string notes = _temp.WriteText("notes.txt", Notes);
+        const string Questions = "What is the launch code?\nWho signed the mission?\n";
+
+        // A budget one question fits in (the offline model reports usage: about 4,000-4,500 tokens a question here), but
+        // not two: both are answered, so each question has a budget of its own.
+        var roomy = await RlmProcess.RunAsync(["chat", "--file", notes, "--max-tokens", "6000"], stdin: Questions);
+
+        output.WriteLine(roomy.ToString());
+        Assert.True(roomy.ExitCode == 0, roomy.ToString());
+        Assert.Contains("TANGO-4471", roomy.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Admiral Vega", roomy.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("stopped:", roomy.StdErr, StringComparison.Ordinal);
+        var turns = roomy.StdErrLines.Where(l => l.StartsWith("rlm: turn ", StringComparison.Ordinal)).Select(TokenCount).ToList();
+        Assert.Equal(2, turns.Count);
+        Assert.All(turns, t => Assert.InRange(t, 1, 6000));
+        Assert.True(turns.Sum() > 6000, $"the two questions together must exceed the budget for this test to show anything: {turns.Sum()}");
+
+        // A budget the first reply alone exceeds: each question stops with a note naming the budget, and the chat goes on.
+        var tight = await RlmProcess.RunAsync(["chat", "--file", notes, "--max-tokens", "50"], stdin: Questions);
+
+        output.WriteLine(tight.ToString());
+        Assert.True(tight.ExitCode == 0, tight.ToString());
+        RlmProcess.AssertNoStackTrace(tight);
+        var stops = tight.StdErrLines.Where(l => l.StartsWith("rlm: stopped: token budget of 50 tokens spent (", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, stops.Count);
+        Assert.Single(tight.StdErrLines, l => l.StartsWith("rlm: turn 2: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task StdinOption_IsAUsageError_QuestionsComeFromStdin()
     {
         string notes = _temp.WriteText("notes.txt", Notes);
@@ -287,6 +318,9 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
     [InlineData(new[] { "chat", "--file", "/no/such/file.txt" }, "file not found")]
     [InlineData(new[] { "chat", "--dir", ".", "--max-depth", "9" }, "--max-depth must be between 1 and 8")]
     [InlineData(new[] { "chat", "--dir", ".", "--timeout", "0" }, "--timeout must be a number of seconds from 0.01 to 86400 (got 0)")]
+    [InlineData(new[] { "chat", "--dir", ".", "--max-tokens", "0" }, "--max-tokens must be a positive whole number of tokens (got 0)")]
+    [InlineData(new[] { "chat", "--dir", ".", "--max-time", "soon" }, "--max-time must be a positive number of seconds from 0.001 to 31536000 (got 'soon') (see rlm chat --help)")]
+    [InlineData(new[] { "chat", "--dir", ".", "--max-cost", "0.5" }, "--max-cost cannot bound the offline model")]
     [InlineData(new[] { "chat", "--json" }, "(see rlm chat --help)")]
     [InlineData(new[] { "chat", "What is the launch code?", "--dir", "." }, "rlm chat takes no question argument ('What is the launch code?')")]
     public async Task BadArguments_OneLine_ExitCode2(string[] args, string expected)

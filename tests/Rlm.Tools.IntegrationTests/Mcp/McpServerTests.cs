@@ -155,6 +155,20 @@ public sealed class McpServerTests(LoopbackOpenAIServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Query_MaxTokens_BindsEachQuery_AnswerSaysTheBudgetWasSpent()
+    {
+        // The offline model reports usage: its first reply alone is over 50 tokens.
+        await using var rlm = await RlmMcpClient.StartAsync(["--dir", _corpus.Path, "--max-tokens", "50"]);
+
+        var first = Text(await rlm.Client.CallToolAsync("query", new Dictionary<string, object?> { ["question"] = "What is the launch code?" }));
+        var second = Text(await rlm.Client.CallToolAsync("query", new Dictionary<string, object?> { ["question"] = "What is the launch code?" }));
+
+        output.WriteLine(first);
+        Assert.Contains("(Note: no final answer: the query's token budget was spent; this is the best answer it had.)", first, StringComparison.Ordinal);
+        Assert.Contains("(Note: no final answer: the query's token budget was spent", second, StringComparison.Ordinal); // and the server goes on
+    }
+
+    [Fact]
     public async Task Query_WithoutAProgressToken_SendsNoProgressNotification()
     {
         await using var rlm = await RlmMcpClient.StartAsync(["--file", Path.Combine(_corpus.Path, "notes", "launch.txt")]);
@@ -265,6 +279,9 @@ public sealed class McpServerTests(LoopbackOpenAIServer server, ITestOutputHelpe
     [InlineData("--glob works only with --dir", "--file", "x.txt", "--glob", "*.md")]
     [InlineData("--max-depth must be between 1 and 8", "--dir", ".", "--max-depth", "9")]
     [InlineData("--timeout must be a number of seconds from 0.01 to 86400 (got -3)", "--dir", ".", "--timeout", "-3")]
+    [InlineData("--max-tokens must be a positive whole number of tokens (got -1)", "--dir", ".", "--max-tokens", "-1")]
+    [InlineData("--max-time must be a positive number of seconds from 0.001 to 31536000 (got 'x') (see rlm mcp --help)", "--dir", ".", "--max-time", "x")]
+    [InlineData("--max-cost cannot bound the offline model", "--dir", ".", "--max-cost", "2")]
     [InlineData("unrecognized", "--dir", ".", "--stdin")]
     public async Task BadInput_IsAUsageError_BeforeServing(string expected, params string[] args)
     {

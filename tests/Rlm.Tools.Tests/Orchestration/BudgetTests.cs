@@ -85,6 +85,20 @@ public sealed class BudgetTests
     }
 
     [Fact]
+    public void PriceTable_ModelIds_AreThePricedIds_SortedOrdinally()
+    {
+        var table = RlmPriceTable.Default;
+
+        Assert.Equal(["gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "gpt-5", "gpt-5-mini", "gpt-5-nano", "o3", "o4-mini"], table.ModelIds);
+        Assert.All(table.ModelIds, id => Assert.NotNull(table.Find(id)));
+        table.Set("my-model", new RlmModelPrice(1m, 0.5m, 2m));
+        table.Set("GPT-5", new RlmModelPrice(1m, 0.5m, 2m)); // case-insensitive: replaces gpt-5
+        Assert.Equal(11, table.ModelIds.Count);
+        Assert.Contains("my-model", table.ModelIds);
+        Assert.Empty(new RlmPriceTable().ModelIds);
+    }
+
+    [Fact]
     public async Task TimeBudget_StopsTheRun_WithTheBestAnswerSoFar()
     {
         var root = new TestChatClient
