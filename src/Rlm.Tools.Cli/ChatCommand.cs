@@ -32,7 +32,8 @@ internal sealed class ChatCommand
         Ctrl+C while a question runs cancels that question only (back to the prompt, the conversation kept); Ctrl+C at the
         prompt, or a second Ctrl+C while a question is being canceled, ends the chat.
 
-        Exit codes: 0 end of input (Ctrl+D) or /exit; 2 usage or input error (bad option, --stdin, missing or empty input);
+        Exit codes: 0 end of input (Ctrl+D) or /exit; 1 an answer could not be written to stdout (the chat ends); 2 usage or
+        input error (bad option, --stdin, missing or empty input);
         130 ended with Ctrl+C.
         """;
 

@@ -35,6 +35,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
         """;
 
     private readonly TextWriter _stderr = Console.Error;
+    private Stream? _stdout;
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource _quit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _question;
@@ -160,6 +161,12 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
                 }
             }
         }
+        catch (AnswerNotWrittenException e)
+        {
+            // A reader that went away (| head -1), a full device or a closed stdout: asking on would spend tokens for nothing.
+            Note(e.Message);
+            return ExitCodes.NoFinalAnswer;
+        }
         catch (CliUsageException e)
         {
             // The input loader is rlm's: point to this subcommand's help.
@@ -185,8 +192,28 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
                 conversation?.Dispose();
                 _models?.Dispose();
             }
+
+            _stdout?.Dispose();
         }
     }
+
+    /// <summary>Writes one answer and a line break to standard output, at once (not buffered).</summary>
+    /// <exception cref="AnswerNotWrittenException">Standard output cannot be written.</exception>
+    private void WriteAnswer(string answer)
+    {
+        try
+        {
+            _stdout ??= StandardOutput.Open();
+            _stdout.Write(new UTF8Encoding(false).GetBytes(answer + Environment.NewLine));
+            _stdout.Flush();
+        }
+        catch (Exception e) when (StandardOutput.IsWriteFailure(e))
+        {
+            throw new AnswerNotWrittenException($"cannot write the answer to standard output: {StandardOutput.Describe(e)}; the chat ends");
+        }
+    }
+
+    private sealed class AnswerNotWrittenException(string message) : Exception(message);
 
     /// <summary>
     /// Answers one question. Returns <see langword="false"/> when the chat must end (Ctrl+C again while the question was
@@ -228,8 +255,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
                 TraceRenderer.WriteStatistics(console, result);
             }
 
-            await Console.Out.WriteLineAsync(result.Answer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
-            await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            WriteAnswer(result.Answer);
             lock (_sessionUsage)
             {
                 _sessionTurns++;
@@ -255,6 +281,10 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
             {
                 Note(Invariant($"every sub-call failed ({result.Statistics.FailedSubCalls} of {result.Statistics.SubCalls}): the answer above rests on no worker result (-v shows the errors)."));
             }
+        }
+        catch (AnswerNotWrittenException)
+        {
+            throw; // nobody reads the answers: the chat ends (RunAsync)
         }
         catch (Exception) when (cts.IsCancellationRequested)
         {

@@ -234,7 +234,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
     {
         try
         {
-            using var stdout = Console.OpenStandardOutput();
+            using var stdout = StandardOutput.Open();
             if (parseResult.GetValue(command.Json))
             {
                 JsonReport.Write(stdout, result, models, input);
@@ -247,11 +247,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
             stdout.Flush();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ObjectDisposedException)
+        catch (Exception e) when (StandardOutput.IsWriteFailure(e))
         {
-            // A closed stdout (>&-) fails with EBADF, which .NET reports as "Access to the path is denied".
-            string why = e is UnauthorizedAccessException ? "it is closed or not writable" : OneLine(e.Message);
-            throw new AnswerNotWrittenException($"cannot write the answer to standard output: {why}");
+            throw new AnswerNotWrittenException($"cannot write the answer to standard output: {StandardOutput.Describe(e)}");
         }
     }
 

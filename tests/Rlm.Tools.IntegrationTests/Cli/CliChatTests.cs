@@ -64,6 +64,28 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task NobodyReadsTheAnswers_TheChatEnds_SayingWhy_ExitCode1()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/bin/bash"))
+        {
+            output.WriteLine("SKIPPED: needs bash (Linux).");
+            return;
+        }
+
+        string notes = _temp.WriteText("notes.txt", Notes);
+
+        // stdout is a pipe whose reader (true) has exited: the first answer fails with EPIPE, and no further question is asked.
+        var result = await RlmProcess.RunAsync(["chat", "--file", notes], stdin: "What is the launch code?\nWho signed the mission?\nWhere is the base?\n",
+            commandPrefix: ["/bin/bash", "-c", "\"$@\" | true; exit ${PIPESTATUS[0]}", "bash"]);
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("rlm: cannot write the answer to standard output: Broken pipe; the chat ends", result.StdErrLines);
+        Assert.DoesNotContain(result.StdErrLines, l => l.StartsWith("rlm: turn", StringComparison.Ordinal));
+        RlmProcess.AssertNoStackTrace(result);
+    }
+
+    [Fact]
     public async Task ExitCommand_EndsTheChat_LaterQuestionsAreNotAsked()
     {
         string notes = _temp.WriteText("notes.txt", Notes);
