@@ -213,7 +213,7 @@ internal static class InputLoader
         string? text;
         try
         {
-            using var stdin = Console.OpenStandardInput();
+            using var stdin = OpenStandardInput();
             text = ReadText(stdin, "standard input", MaxContextChars, cancellationToken);
         }
         catch (IOException e)
@@ -303,6 +303,28 @@ internal static class InputLoader
         }
 
         return OpenRead(path);
+    }
+
+    /// <summary>
+    /// Standard input as a stream. On Unix a <see cref="FileStream"/> over descriptor 0, which can seek when stdin is
+    /// redirected from a file (<c>rlm … --stdin &lt; big.log</c>), so it loads as fast as <c>--file</c> (two passes into
+    /// one string); the console stream never seeks. Falls back to the console stream when descriptor 0 cannot be used so.
+    /// </summary>
+    private static Stream OpenStandardInput()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            try
+            {
+                return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                // A closed or unusual stdin: the console stream reports it the usual way.
+            }
+        }
+
+        return Console.OpenStandardInput();
     }
 
     /// <summary>Opens a file to read; a FIFO blocks here until a writer opens it (as <c>cat</c> does).</summary>

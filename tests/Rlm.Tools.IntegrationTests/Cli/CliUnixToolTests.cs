@@ -53,6 +53,32 @@ public sealed class CliUnixToolTests(LoopbackOpenAIServer server, ITestOutputHel
     }
 
     [Fact]
+    public async Task Stdin_RedirectedFromAFile_ReadsTheSameTextAsFile()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/bin/bash"))
+        {
+            output.WriteLine("SKIPPED: needs bash on Linux.");
+            return;
+        }
+
+        // stdin is then a regular file, read by seeking (two passes into one string); a multi-byte text and a BOM check the decode.
+        using var temp = new TempDirectory();
+        string text = temp.WriteText("haystack.txt", "\uFEFF" + Haystack + "\ncafé 日本語 🚀 line\n");
+        var fromFile = await RlmProcess.RunAsync([Question, "--file", text, "--json"]);
+        var redirected = await RlmProcess.RunAsync([Question, "--stdin", "--json"],
+            commandPrefix: ["/bin/bash", "-c", "exec \"$@\" < \"$RLM_TEST_FILE\"", "bash"],
+            environment: new Dictionary<string, string?> { ["RLM_TEST_FILE"] = text });
+
+        output.WriteLine(redirected.ToString());
+        Assert.True(redirected.ExitCode == 0, redirected.ToString());
+        using var a = System.Text.Json.JsonDocument.Parse(fromFile.StdOut);
+        using var b = System.Text.Json.JsonDocument.Parse(redirected.StdOut);
+        Assert.Equal(a.RootElement.GetProperty("answer").GetString(), b.RootElement.GetProperty("answer").GetString());
+        Assert.Equal(a.RootElement.GetProperty("input").GetProperty("chars").GetInt64(), b.RootElement.GetProperty("input").GetProperty("chars").GetInt64());
+        Assert.Contains("TANGO-4471", b.RootElement.GetProperty("answer").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Fifo_WithAWriter_IsReadToItsEnd()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
