@@ -18,7 +18,7 @@ namespace Rlm.Tools;
 /// <para>
 /// A file (or any seekable stream) is read twice through one 1 MB buffer: the first pass counts the characters, the
 /// second decodes straight into the string (<see cref="string.Create{TState}(int, TState, System.Buffers.SpanAction{char, TState})"/>).
-/// A stream that cannot seek (a pipe, standard input) is decoded once into native 2 MB chunks, which are copied into
+/// A stream that cannot seek (a pipe, standard input) is decoded once into native 8 MB chunks (huge pages), which are copied into
 /// the string and freed one by one, so the pages of the string replace those of the chunks and the peak stays at one
 /// copy plus one chunk.
 /// </para>
