@@ -292,6 +292,16 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
         }
         catch (RlmModelException e)
         {
+            if (e.PartialResult is { } partial)
+            {
+                // Not a turn, but its tokens were spent: the session's totals count them, as RlmConversation.Usage does.
+                lock (_sessionUsage)
+                {
+                    _sessionUsage.Add(partial.Usage);
+                    _sessionCost = _sessionCost is { } sum && partial.CostUsd is { } cost ? sum + cost : null;
+                }
+            }
+
             // Already one line, redacted, with the attempts made and the classified cause.
             Note($"the model endpoint failed{EndpointSuffix()}: {e.Message} (the question is dropped; the conversation is kept)");
         }

@@ -56,7 +56,10 @@ public sealed class RlmConversation : IDisposable
         }
     }
 
-    /// <summary>Gets the usage of every question so far, summed.</summary>
+    /// <summary>
+    /// Gets the usage of every question so far, summed: answered questions, and what a question whose root model failed
+    /// spent before it failed (<see cref="RlmModelException.PartialResult"/>); a canceled question's usage is not known.
+    /// </summary>
     public UsageDetails Usage
     {
         get
@@ -70,7 +73,7 @@ public sealed class RlmConversation : IDisposable
         }
     }
 
-    /// <summary>Gets the cost in USD of every question so far; <see langword="null"/> when a model used has no price.</summary>
+    /// <summary>Gets the cost in USD of every question so far (as <see cref="Usage"/>); <see langword="null"/> when a model used has no price.</summary>
     public decimal? CostUsd { get { lock (_usage) { return _cost; } } }
 
     /// <summary>Answers the next question of the conversation.</summary>
@@ -86,23 +89,38 @@ public sealed class RlmConversation : IDisposable
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var result = await _rlm.RunInConversationAsync(question, _corpus, _state, cancellationToken).ConfigureAwait(false);
+            RlmResult result;
+            try
+            {
+                result = await _rlm.RunInConversationAsync(question, _corpus, _state, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RlmModelException e) when (e.PartialResult is { } partial)
+            {
+                // Not a turn (no answer), but its tokens were spent: they count.
+                AddUsage(partial);
+                throw;
+            }
+
             lock (_state.Turns)
             {
                 _state.Turns.Add(new RlmConversationTurn(question, result.Answer));
             }
 
-            lock (_usage)
-            {
-                _usage.Add(result.Usage);
-                _cost = _cost is { } sum && result.CostUsd is { } cost ? sum + cost : null;
-            }
-
+            AddUsage(result);
             return result;
         }
         finally
         {
             _turn.Release();
+        }
+    }
+
+    private void AddUsage(RlmResult result)
+    {
+        lock (_usage)
+        {
+            _usage.Add(result.Usage);
+            _cost = _cost is { } sum && result.CostUsd is { } cost ? sum + cost : null;
         }
     }
 

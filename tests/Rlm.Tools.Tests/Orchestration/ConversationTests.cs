@@ -65,4 +65,25 @@ public sealed class ConversationTests
         Assert.StartsWith("=> true true ", js);
         Assert.True(int.Parse(js["=> true true ".Length..], System.Globalization.CultureInfo.InvariantCulture) > 24_000);
     }
+
+    [Fact]
+    public async Task Conversation_AQuestionWhoseRootModelFails_IsNoTurn_ButItsTokensCount()
+    {
+        var usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 1 };
+        var root = new ScriptedChatClient(
+            // Question 1 spends one answered request, then its root model fails for good (a 400 is not retried).
+            _ => TestChatClient.Calls(usage, ("peek", new { start = 0, end = 4 })),
+            _ => throw new HttpRequestException("bad request", null, System.Net.HttpStatusCode.BadRequest),
+            // Question 2 is answered.
+            _ => TestChatClient.Calls(usage, ("final", new { answer = "fine" })));
+        using var conversation = new RlmConversation(new RecursiveLanguageModel(root, options: new RlmOptions { MaxModelRetries = 0 }), RlmCorpus.FromText("some context\n"));
+
+        var failed = await Assert.ThrowsAsync<RlmModelException>(() => conversation.AskAsync("first?"));
+        var second = await conversation.AskAsync("second?");
+
+        Assert.Equal(10, failed.PartialResult!.Usage.InputTokenCount);
+        Assert.Equal("fine", second.Answer);
+        Assert.Equal([new RlmConversationTurn("second?", "fine")], conversation.Turns);
+        Assert.Equal(20, conversation.Usage.InputTokenCount); // the failed question's 10 and the answered one's 10
+    }
 }
