@@ -30,7 +30,8 @@ internal sealed class RlmCommand
         spent"); -v and --json show the stop reason (token_budget, cost_budget, time_budget).
 
         Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got;
-        also a run stopped by a budget), every sub-call failed, the model endpoint failed, or the answer could not be written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file, empty input);
+        also a run stopped by a budget), every sub-call failed, the model endpoint failed, or the answer could not be
+        written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file, empty input, too large);
         130 canceled (Ctrl+C).
 
         MCP server: rlm mcp (--file PATH... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
