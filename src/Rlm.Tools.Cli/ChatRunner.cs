@@ -414,17 +414,8 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
             throw new CliUsageException("no input: give --file PATH... or --dir PATH (see rlm chat --help)");
         }
 
-        int maxIterations = parseResult.GetValue(rlmCommand.MaxIterations);
-        int maxDepth = parseResult.GetValue(rlmCommand.MaxDepth);
-        int maxConcurrency = parseResult.GetValue(rlmCommand.MaxConcurrency);
-        CliLimits.Validate(maxIterations, maxDepth, maxConcurrency);
-        var options = new RlmOptions { MaxIterations = maxIterations, MaxDepth = maxDepth, MaxConcurrency = maxConcurrency };
-        if (CliLimits.ReadTimeout(parseResult, rlmCommand.Timeout) is { } timeout)
-        {
-            options.ModelRequestTimeout = timeout;
-        }
-
-        return (options, CliLimits.ReadBudgets(parseResult, rlmCommand.MaxTokens, rlmCommand.MaxCost, rlmCommand.MaxTime));
+        return CliLimits.ReadRunOptions(parseResult, rlmCommand.MaxIterations, rlmCommand.MaxDepth, rlmCommand.MaxConcurrency, rlmCommand.Timeout,
+            rlmCommand.MaxTokens, rlmCommand.MaxCost, rlmCommand.MaxTime);
     }
 
     /// <summary>Loads --file or --dir exactly as <c>rlm</c> does (the same options, checks and messages).</summary>

@@ -7,6 +7,26 @@ internal static class CliLimits
     public const double MaxTimeSeconds = 365 * 24 * 3600;
 
     /// <summary>
+    /// Reads and checks the per-run limits <c>rlm chat</c> and <c>rlm mcp</c> share (iterations, depth, concurrency,
+    /// <c>--timeout</c>) into new <see cref="RlmOptions"/>, and the budgets; a <see cref="CliUsageException"/> names a bad one.
+    /// </summary>
+    public static (RlmOptions Options, CliBudgets Budgets) ReadRunOptions(System.CommandLine.ParseResult parseResult,
+        System.CommandLine.Option<int> maxIterations, System.CommandLine.Option<int> maxDepth, System.CommandLine.Option<int> maxConcurrency,
+        System.CommandLine.Option<double> timeout, System.CommandLine.Option<long> maxTokens, System.CommandLine.Option<decimal> maxCost,
+        System.CommandLine.Option<double> maxTime)
+    {
+        int iterations = parseResult.GetValue(maxIterations), depth = parseResult.GetValue(maxDepth), concurrency = parseResult.GetValue(maxConcurrency);
+        Validate(iterations, depth, concurrency); // before RlmOptions' own setters can throw
+        var options = new RlmOptions { MaxIterations = iterations, MaxDepth = depth, MaxConcurrency = concurrency };
+        if (ReadTimeout(parseResult, timeout) is { } requestTimeout)
+        {
+            options.ModelRequestTimeout = requestTimeout;
+        }
+
+        return (options, ReadBudgets(parseResult, maxTokens, maxCost, maxTime));
+    }
+
+    /// <summary>
     /// Reads <c>--max-tokens N</c>, <c>--max-cost USD</c> and <c>--max-time SECONDS</c> (each absent: no budget). Throws a
     /// <see cref="CliUsageException"/> naming the option when a value is not positive (or, for <c>--max-time</c>, outside
     /// 0.001 to <see cref="MaxTimeSeconds"/> seconds). Prices are checked later, once the models are known

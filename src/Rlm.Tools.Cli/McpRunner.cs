@@ -71,17 +71,8 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
 
     private (RlmOptions Options, CliBudgets Budgets) ReadOptions()
     {
-        int maxIterations = parseResult.GetValue(command.MaxIterations);
-        int maxDepth = parseResult.GetValue(command.MaxDepth);
-        int maxConcurrency = parseResult.GetValue(command.MaxConcurrency);
-        CliLimits.Validate(maxIterations, maxDepth, maxConcurrency);
-        var options = new RlmOptions { MaxIterations = maxIterations, MaxDepth = maxDepth, MaxConcurrency = maxConcurrency };
-        if (CliLimits.ReadTimeout(parseResult, command.Timeout) is { } timeout)
-        {
-            options.ModelRequestTimeout = timeout;
-        }
-
-        return (options, CliLimits.ReadBudgets(parseResult, command.MaxTokens, command.MaxCost, command.MaxTime));
+        return CliLimits.ReadRunOptions(parseResult, command.MaxIterations, command.MaxDepth, command.MaxConcurrency, command.Timeout,
+            command.MaxTokens, command.MaxCost, command.MaxTime);
     }
 
     /// <summary>Loads <c>--file</c> or <c>--dir</c> as named documents (one file too: answers cite it by its path).</summary>
