@@ -16,8 +16,9 @@ internal static class Harness
     /// <summary>One sandbox per program (a model's session), one warm-up call (it also reads <c>context</c>), then the median of <paramref name="runs"/>.</summary>
     public static async Task<(double Ms, string? Result, string? Error)> RunJintAsync(string corpus, JsLimits limits, string code, int runs)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(corpus), limits);
-        var warm = await sandbox.ExecuteAsync(code, CancellationToken.None);
+        using var sandbox = new JsSandbox(limits);
+        var host = new FakeJsHost(corpus);
+        var warm = await sandbox.ExecuteAsync(code, host, CancellationToken.None);
         if (warm.Error is not null)
         {
             return (double.NaN, null, warm.Error);
@@ -30,7 +31,7 @@ internal static class Harness
             GC.Collect();
             GC.WaitForPendingFinalizers();
             long start = Stopwatch.GetTimestamp();
-            var run = await sandbox.ExecuteAsync(code, CancellationToken.None);
+            var run = await sandbox.ExecuteAsync(code, host, CancellationToken.None);
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             if (run.Error is not null)
             {

@@ -1,3 +1,4 @@
+using Rlm.Tools.Context;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;

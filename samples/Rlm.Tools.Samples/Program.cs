@@ -5,7 +5,7 @@ using Microsoft.Extensions.AI;
 using Rlm.Tools;
 
 string directory = args.Length > 0 ? args[0] : "src";
-const string Question = "Which file declares the class SubCallDispatcher?";
+const string Question = "Which file declares the class ModelDispatcher?";
 var corpus = RlmCorpus.FromDirectory(directory, "**/*.cs"); // prepared once, reused by every query below
 
 // 1. A library call.

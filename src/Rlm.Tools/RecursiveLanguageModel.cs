@@ -230,8 +230,8 @@ public sealed class RecursiveLanguageModel
         activity?.SetTag("rlm.max_depth", Options.MaxDepth);
         try
         {
-            await using var run = new RlmRun(RootClient, WorkerClient, Options, events);
-            RlmLog.QueryStarted(run.Logger, view.Length, view.LineCount, text.Documents.Count, Options.MaxDepth);
+            await using var run = new QueryRun(RootClient, WorkerClient, Options, events);
+            RlmLog.QueryStarted(run.Observer.Logger, view.Length, view.LineCount, text.Documents.Count, Options.MaxDepth);
             var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
             var session = new RlmSession(run, depth: 0, view, query, trajectory, conversation);
             SessionOutcome outcome;
@@ -242,14 +242,14 @@ public sealed class RecursiveLanguageModel
             catch (RlmModelException e)
             {
                 // The root model failed for good: the caller gets the typed exception with what the run had so far.
-                e.PartialResult = run.CreateResult(new SessionOutcome(string.Empty, RlmStopReason.ModelFailure, session.Iterations), trajectory, session.Iterations);
-                RlmLog.QueryFailed(run.Logger, e.Message);
+                e.PartialResult = run.CreateResult(new SessionOutcome(string.Empty, RlmStopReason.ModelFailure, session.Iterations), trajectory);
+                RlmLog.QueryFailed(run.Observer.Logger, e.Message);
                 throw;
             }
 
-            var result = run.CreateResult(outcome, trajectory, outcome.Iterations);
+            var result = run.CreateResult(outcome, trajectory);
             var s = result.Statistics;
-            RlmLog.QueryCompleted(run.Logger, result.StopReason, s.Iterations, s.ModelCalls, s.ModelRetries, s.SubCalls, s.FailedSubCalls,
+            RlmLog.QueryCompleted(run.Observer.Logger, result.StopReason, s.Iterations, s.ModelCalls, s.ModelRetries, s.SubCalls, s.FailedSubCalls,
                 result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0, (long)s.WallTime.TotalMilliseconds);
             if (activity is not null)
             {
@@ -265,7 +265,7 @@ public sealed class RecursiveLanguageModel
                 activity.SetTag("rlm.compactions", result.Statistics.Compactions);
             }
 
-            run.Emit(new RlmRunCompleted(result.Statistics.WallTime, 0, result.Answer, result));
+            run.Observer.Emit(new RlmRunCompleted(result.Statistics.WallTime, 0, result.Answer, result));
             return result;
         }
         catch (Exception e)

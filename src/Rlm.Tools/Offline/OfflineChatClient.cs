@@ -1,3 +1,4 @@
+using Rlm.Tools.Context;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;

@@ -1,5 +1,4 @@
 using Rlm.Tools.Context;
-using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Sandbox;
 
@@ -18,7 +17,7 @@ internal interface IJsHost
     /// <summary>
     /// Runs a grep over the view for JS <c>grep(pattern, max)</c>: case-insensitive .NET regex, at most
     /// <paramref name="maxResults"/> matching lines, the whole search bounded by <see cref="RlmOptions.RegexTimeout"/>.
-    /// Throws <see cref="ArgumentException"/> for an invalid pattern, <see cref="Tools.GrepTimeoutException"/> for a
+    /// Throws <see cref="ArgumentException"/> for an invalid pattern, <see cref="GrepTimeoutException"/> for a
     /// too-slow search and <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is canceled.
     /// </summary>
     IReadOnlyList<GrepHit> Grep(string pattern, int maxResults, CancellationToken cancellationToken);
@@ -32,6 +31,3 @@ internal interface IJsHost
     /// <summary>Asks several questions in parallel (JS <c>llm_query_batched(prompts)</c>); answers in prompt order, errors as text.</summary>
     Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, CancellationToken cancellationToken);
 }
-
-/// <summary>One grep hit: a 0-based line of the view (the number <c>peek_lines</c> takes), its text, its relative character offset, and its document location when the context has documents.</summary>
-internal sealed record GrepHit(int Line, string Text, int Offset, string? Document, int? DocumentLine);

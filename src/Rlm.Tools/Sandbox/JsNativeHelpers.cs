@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
-using Rlm.Tools.Tools;
+using Rlm.Tools.Context;
 using Jint;
 using Jint.Native;
 using Jint.Native.Object;

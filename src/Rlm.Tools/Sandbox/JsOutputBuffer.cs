@@ -6,7 +6,7 @@ namespace Rlm.Tools.Sandbox;
 /// <summary>
 /// Collects printed text in bounded memory: the first <c>max</c> characters and the last <c>max</c> are kept, the rest
 /// only counted. <see cref="ToString"/> gives at most <c>max</c> characters: all of it, or head and tail with the
-/// omitted count between (the same note as <see cref="Tools.TextLimits"/>).
+/// omitted count between (the same note as <see cref="Context.TextLimits"/>).
 /// </summary>
 internal sealed class JsOutputBuffer
 {

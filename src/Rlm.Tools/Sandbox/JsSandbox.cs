@@ -10,7 +10,7 @@ using Jint.Native.Object;
 using Jint.Runtime;
 using Jint.Runtime.Descriptors;
 using Jint.Runtime.Interop;
-using Rlm.Tools.Tools;
+using Rlm.Tools.Context;
 
 namespace Rlm.Tools.Sandbox;
 
@@ -65,34 +65,36 @@ internal sealed class JsSandbox : IDisposable
 
     private static readonly Regex s_variableName = new("^[A-Za-z_][A-Za-z0-9_]{0,63}$", RegexOptions.CultureInvariant);
 
-    private readonly IJsHost _host;
     private readonly JsLimits _limits;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
 
     // Touched only by the script thread that holds _gate.
+    private IJsHost _host = null!;
     private Engine? _engine;
     private SandboxConstraint? _constraint;
     private JsRun? _run;
     private string? _contextText;
 
-    public JsSandbox(IJsHost host, JsLimits limits)
+    /// <summary>Creates a sandbox; its engine is created by the first call.</summary>
+    public JsSandbox(JsLimits limits)
     {
-        ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(limits);
-        _host = host;
         _limits = limits;
     }
 
     /// <summary>
     /// Runs <paramref name="code"/> in the sandbox. Script failures (syntax, uncaught errors, limits) come back in
-    /// <see cref="JsExecutionResult.Error"/>; only cancellation of <paramref name="cancellationToken"/> throws.
+    /// <see cref="JsExecutionResult.Error"/>; only cancellation of <paramref name="cancellationToken"/> throws. Globals
+    /// persist from call to call; the helpers (<c>grep</c>, <c>llm_query</c>, …) reach <paramref name="host"/>, the caller's
+    /// own, for this call only.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The sandbox is disposed.</exception>
-    public async Task<JsExecutionResult> ExecuteAsync(string code, CancellationToken cancellationToken)
+    public async Task<JsExecutionResult> ExecuteAsync(string code, IJsHost host, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(code);
+        ArgumentNullException.ThrowIfNull(host);
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         cancellationToken.ThrowIfCancellationRequested();
         if (code.Length > MaxCodeChars)
@@ -103,7 +105,7 @@ internal sealed class JsSandbox : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
 
         var completion = new TaskCompletionSource<JsExecutionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (StartScriptThread(() => RunOnScriptThread(code, cancellationToken, completion)) is { } failure)
+        if (StartScriptThread(() => RunOnScriptThread(code, host, cancellationToken, completion)) is { } failure)
         {
             _gate.Release();
             return new JsExecutionResult("", null, $"the script thread could not start: {failure.Message}", false);
@@ -144,10 +146,11 @@ internal sealed class JsSandbox : IDisposable
         }
     }
 
-    private void RunOnScriptThread(string code, CancellationToken cancellationToken, TaskCompletionSource<JsExecutionResult> completion)
+    private void RunOnScriptThread(string code, IJsHost host, CancellationToken cancellationToken, TaskCompletionSource<JsExecutionResult> completion)
     {
         try
         {
+            _host = host;
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
             completion.TrySetResult(Run(code, linked.Token));
         }

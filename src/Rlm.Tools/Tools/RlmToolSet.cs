@@ -61,7 +61,6 @@ internal static class RlmToolSet
             Schema(("name", "string", "Variable name.")), FinalVarAsync),
     ];
 
-    /// <summary>Creates the ten tools bound to one session's context, in declaration order.</summary>
     /// <summary>Checks <see cref="RlmOptions.Tools"/>: unique names, none a built-in tool's.</summary>
     /// <exception cref="ArgumentException">A tool is null, unnamed, named like a built-in tool, or named twice.</exception>
     public static void ValidateCustomTools(IList<Microsoft.Extensions.AI.AITool> tools)
@@ -81,10 +80,10 @@ internal static class RlmToolSet
         }
     }
 
-    public static IReadOnlyList<RlmTool> Create(ToolContext context) =>
-        [.. s_definitions.Select(d => new RlmTool(d.Name, d.Description, d.Schema, context, d.Handler))];
+    /// <summary>Gets the ten tools, in declaration order.</summary>
+    public static IReadOnlyList<RlmTool> All { get; } = [.. s_definitions.Select(d => new RlmTool(d.Name, d.Description, d.Schema, d.Handler))];
 
-    private static Task<ToolResult> PeekAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static Task<ToolResult> PeekAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         var view = c.View;
         var (start, end, note) = Clamp(a.GetInteger("start"), a.GetInteger("end"), view.Length, "character");
@@ -96,7 +95,7 @@ internal static class RlmToolSet
         return Task.FromResult(new ToolResult(header + TextLimits.Cap(view.Span[start..end], room)));
     }
 
-    private static Task<ToolResult> PeekLinesAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static Task<ToolResult> PeekLinesAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         var view = c.View;
         var (start, end, note) = Clamp(a.GetInteger("start"), a.GetInteger("end"), view.LineCount, "line");
@@ -125,7 +124,7 @@ internal static class RlmToolSet
         return Task.FromResult(new ToolResult(text.ToString()));
     }
 
-    private static Task<ToolResult> GrepAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static Task<ToolResult> GrepAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         string pattern = a.GetString("pattern");
         long requested = a.GetInteger("max_results", 50);
@@ -144,7 +143,7 @@ internal static class RlmToolSet
             notes.Add($"context_lines {contextLines} clamped to {around}");
         }
 
-        List<Sandbox.GrepHit> hits;
+        List<GrepHit> hits;
         int total;
         try
         {
@@ -199,7 +198,7 @@ internal static class RlmToolSet
         return Task.FromResult(new ToolResult(text.ToString()));
     }
 
-    private static Task<ToolResult> ChunkAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static Task<ToolResult> ChunkAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         long size = a.GetInteger("chunk_size");
         long overlap = a.GetInteger("overlap", 0);
@@ -263,7 +262,7 @@ internal static class RlmToolSet
         }
     }
 
-    private static async Task<ToolResult> SubLlmAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static async Task<ToolResult> SubLlmAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         string query = a.GetString("query");
         if (string.IsNullOrWhiteSpace(query))
@@ -277,14 +276,41 @@ internal static class RlmToolSet
             return ToolResult.Error($"sub_llm: the range [{start:N0}, {end:N0}) is empty{(note is null ? "" : " (" + note + ")")}; the context has {c.View.Length:N0} characters.");
         }
 
-        var result = await c.SubCall(query, c.View.Slice(start, end), ct).ConfigureAwait(false);
+        var sub = await c.SubCalls.RunAsync(new SubCallRequest(query, c.View.Slice(start, end), c.Depth, c.TraceNode), ct).ConfigureAwait(false);
+        var result = sub.Failed ? ToolResult.Error(sub.Error!) : new ToolResult(sub.Answer!);
         return note is null ? result : result with { Text = $"[note: {note}]\n{result.Text}" };
     }
 
-    private static Task<ToolResult> ExecJsAsync(ToolContext c, ToolArguments a, CancellationToken ct) =>
-        c.ExecuteJavaScript(a.GetString("code"), ct);
+    private static async Task<ToolResult> ExecJsAsync(ToolCallContext c, ToolArguments a, CancellationToken ct) =>
+        FormatJs(await c.Sandbox.ExecuteAsync(a.GetString("code"), new ToolJsHost(c), ct).ConfigureAwait(false));
 
-    private static Task<ToolResult> SetVariableAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static ToolResult FormatJs(Sandbox.JsExecutionResult result)
+    {
+        var text = new StringBuilder();
+        if (result.Output.Length > 0)
+        {
+            text.Append(result.Output);
+            if (result.Output[^1] != '\n')
+            {
+                text.Append('\n');
+            }
+        }
+
+        if (result.Error is not null)
+        {
+            text.Append("Error: ").Append(result.Error);
+            return new ToolResult(text.ToString(), IsError: true);
+        }
+
+        if (result.Value is not null)
+        {
+            text.Append("=> ").Append(result.Value);
+        }
+
+        return new ToolResult(text.Length == 0 ? "(no output; print() to see values)" : text.ToString().TrimEnd('\n'));
+    }
+
+    private static Task<ToolResult> SetVariableAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         string name = a.GetString("name");
         if (!s_variableName.IsMatch(name))
@@ -297,13 +323,13 @@ internal static class RlmToolSet
         return Task.FromResult(new ToolResult($"Stored '{name}' ({value.Length:N0} characters)."));
     }
 
-    private static Task<ToolResult> GetVariableAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static Task<ToolResult> GetVariableAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         string name = a.GetString("name");
         return Task.FromResult(c.Variables.TryGet(name, out var value) ? new ToolResult(value) : ToolResult.Error($"get_variable: {NoSuchVariable(c, name)}"));
     }
 
-    private static Task<ToolResult> FinalAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static Task<ToolResult> FinalAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         string answer = a.GetString("answer");
         return Task.FromResult(string.IsNullOrWhiteSpace(answer)
@@ -311,7 +337,7 @@ internal static class RlmToolSet
             : new ToolResult("Final answer recorded.", FinalAnswer: answer, StopReason: RlmStopReason.Final));
     }
 
-    private static Task<ToolResult> FinalVarAsync(ToolContext c, ToolArguments a, CancellationToken ct)
+    private static Task<ToolResult> FinalVarAsync(ToolCallContext c, ToolArguments a, CancellationToken ct)
     {
         string name = a.GetString("name");
         return Task.FromResult(c.Variables.TryGet(name, out var value)
@@ -319,7 +345,7 @@ internal static class RlmToolSet
             : ToolResult.Error($"final_var: {NoSuchVariable(c, name)} The run continues; store the answer first or call final(answer)."));
     }
 
-    private static string NoSuchVariable(ToolContext c, string name)
+    private static string NoSuchVariable(ToolCallContext c, string name)
     {
         var names = c.Variables.Names;
         return $"no variable named '{TextLimits.Line(name, 80)}'. " + (names.Count == 0 ? "No variables are stored yet." : $"Stored variables: {string.Join(", ", names)}.");
@@ -380,5 +406,5 @@ internal static class RlmToolSet
         return JsonSerializer.SerializeToElement(schema);
     }
 
-    private sealed record ToolDefinition(string Name, string Description, JsonElement Schema, Func<ToolContext, ToolArguments, CancellationToken, Task<ToolResult>> Handler);
+    private sealed record ToolDefinition(string Name, string Description, JsonElement Schema, Func<ToolCallContext, ToolArguments, CancellationToken, Task<ToolResult>> Handler);
 }

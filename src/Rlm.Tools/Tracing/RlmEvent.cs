@@ -1,3 +1,4 @@
+using Rlm.Tools.Context;
 using System.Globalization;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.Tools;

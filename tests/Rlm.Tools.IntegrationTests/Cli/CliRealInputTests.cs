@@ -12,10 +12,10 @@ namespace Rlm.Tools.IntegrationTests.Cli;
 /// </summary>
 public sealed class CliRealInputTests(ITestOutputHelper output)
 {
-    private const string Question = "Which file declares the class SubCallDispatcher?";
+    private const string Question = "Which file declares the class ModelDispatcher?";
 
     [Fact]
-    public async Task Dir_RepositorySource_AnswersWhichFileDeclaresSubCallDispatcher()
+    public async Task Dir_RepositorySource_AnswersWhichFileDeclaresModelDispatcher()
     {
         string src = Path.Combine(RlmProcess.RepositoryRoot, "src");
 
@@ -23,8 +23,8 @@ public sealed class CliRealInputTests(ITestOutputHelper output)
 
         output.WriteLine(result.ToString());
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("Orchestration/SubCallDispatcher.cs", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("class SubCallDispatcher", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Orchestration/ModelDispatcher.cs", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("class ModelDispatcher", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("offline model", result.StdErr, StringComparison.Ordinal);
         RlmProcess.AssertNoStackTrace(result);
     }
@@ -41,7 +41,7 @@ public sealed class CliRealInputTests(ITestOutputHelper output)
 
         // stdout: the answer and nothing else.
         Assert.StartsWith(OfflineChatClient.AnswerPrefix, result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("Orchestration/SubCallDispatcher.cs", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Orchestration/ModelDispatcher.cs", result.StdOut, StringComparison.Ordinal);
         foreach (var noise in new[] { "Execution trace", "iter 1:", "Model calls:", "Tokens:", "rlm: ", "──" })
         {
             Assert.DoesNotContain(noise, result.StdOut, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public sealed class CliRealInputTests(ITestOutputHelper output)
         Assert.Contains("Root model: offline/rlm-offline", err, StringComparison.Ordinal);
         Assert.Matches(new Regex(@"Context: [\d,]+ chars, [\d,]+ lines, \d+ documents"), err);
         Assert.Matches(new Regex(@"\n(├|└)── model call #1 \(root\) [\d,]+ ms"), err); // 1,344 ms on a loaded machine
-        Assert.Matches(new Regex(@"(├|└)── grep\(pattern=""SubCallDispatcher"".*[\d,]+ ms"), err);
+        Assert.Matches(new Regex(@"(├|└)── grep\(pattern=""ModelDispatcher"".*[\d,]+ ms"), err);
         Assert.Matches(new Regex(@"Tokens: [\d,]+ in / [\d,]+ out"), err);
         Assert.Matches(new Regex(@"Time: \d+\.\d\ds"), err);
         Assert.Matches(new Regex(@"Tools: .*final:1.*grep:\d+"), err);
@@ -85,7 +85,7 @@ public sealed class CliRealInputTests(ITestOutputHelper output)
         Assert.Contains($"Tokens: {usage.GetProperty("input_tokens").GetInt64():N0} in / {usage.GetProperty("output_tokens").GetInt64():N0} out", err, StringComparison.Ordinal);
         string tools = string.Join(", ", stats.GetProperty("tool_calls").EnumerateObject().Select(p => $"{p.Name}:{p.Value.GetInt32()}"));
         Assert.Contains($"Tools: {tools}", err, StringComparison.Ordinal);
-        Assert.Contains("Orchestration/SubCallDispatcher.cs", json.RootElement.GetProperty("answer").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Orchestration/ModelDispatcher.cs", json.RootElement.GetProperty("answer").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

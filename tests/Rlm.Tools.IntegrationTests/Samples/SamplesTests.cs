@@ -29,6 +29,6 @@ public sealed class SamplesTests
         Assert.Contains("A small request passes through: yes", output);
         Assert.Contains("3. AsAIFunction inside a FunctionInvokingChatClient:", output);
         Assert.Contains("\"isFinal\": true", output);
-        Assert.True(output.Split("SubCallDispatcher.cs").Length - 1 >= 3, "each of the three ways should find SubCallDispatcher.cs:\n" + output);
+        Assert.True(output.Split("ModelDispatcher.cs").Length - 1 >= 3, "each of the three ways should find ModelDispatcher.cs:\n" + output);
     }
 }

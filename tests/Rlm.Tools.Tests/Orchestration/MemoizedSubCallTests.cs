@@ -1,3 +1,4 @@
+using Rlm.Tools.Context;
 using System.Net;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.Tests.TestSupport;
@@ -145,7 +146,7 @@ public class MemoizedSubCallTests
         Assert.Equal(0, result.Statistics.MemoizedSubCalls);
     }
 
-    private static string TextLimitsOneLine(string text) => Rlm.Tools.Tools.TextLimits.OneLine(text, 100);
+    private static string TextLimitsOneLine(string text) => Rlm.Tools.Context.TextLimits.OneLine(text, 100);
 
     private static IEnumerable<RlmTraceNode> Flatten(RlmTraceNode node) => new[] { node }.Concat(node.Children.SelectMany(Flatten));
 }

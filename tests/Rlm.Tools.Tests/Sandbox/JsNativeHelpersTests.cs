@@ -22,7 +22,7 @@ public sealed class JsNativeHelpersTests
 
     private static async Task<string?> ValueAsync(string code, string text = Log)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(text), Limits());
         var result = await sandbox.ExecuteAsync(code, CancellationToken.None);
         Assert.True(result.Error is null, $"unexpected error: {result.Error}");
         return result.Value;
@@ -30,7 +30,7 @@ public sealed class JsNativeHelpersTests
 
     private static async Task<string> ErrorAsync(string code, string text = Log)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(text), Limits());
         var result = await sandbox.ExecuteAsync(code, CancellationToken.None);
         Assert.NotNull(result.Error);
         var next = await sandbox.ExecuteAsync("count_lines('a\\nb')", CancellationToken.None);
@@ -237,7 +237,7 @@ public sealed class JsNativeHelpersTests
     {
         // 200,000 lines on which (a|aa)+b backtracks some 20,000 steps each: far longer than the limit, no one match near 1 s.
         string text = string.Join('\n', Enumerable.Repeat(new string('a', 20) + "!", 200_000));
-        using var sandbox = new JsSandbox(new FakeJsHost(text), Limits(timeout: TimeSpan.FromMilliseconds(300)));
+        using var sandbox = new HostedSandbox(new FakeJsHost(text), Limits(timeout: TimeSpan.FromMilliseconds(300)));
         Assert.Null((await sandbox.ExecuteAsync("var before = 42; context.length", CancellationToken.None)).Error);
         var clock = Stopwatch.StartNew();
 
@@ -254,7 +254,7 @@ public sealed class JsNativeHelpersTests
     [InlineData("count_by(context, /^(a+)+$/)")]
     public async Task Helpers_CatastrophicRegularExpression_EndsWithinTheRegexTimeout(string code)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(new string('a', 40) + "!"), Limits(timeout: TimeSpan.FromMilliseconds(300)));
+        using var sandbox = new HostedSandbox(new FakeJsHost(new string('a', 40) + "!"), Limits(timeout: TimeSpan.FromMilliseconds(300)));
         var clock = Stopwatch.StartNew();
 
         var result = await sandbox.ExecuteAsync(code, CancellationToken.None);
@@ -269,7 +269,7 @@ public sealed class JsNativeHelpersTests
     public async Task Helpers_Cancellation_StopsTheHelperPromptly()
     {
         string text = string.Join('\n', Enumerable.Repeat(new string('a', 20) + "!", 200_000));
-        using var sandbox = new JsSandbox(new FakeJsHost(text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(text), Limits());
         Assert.Null((await sandbox.ExecuteAsync("context.length", CancellationToken.None)).Error);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
@@ -292,7 +292,7 @@ public sealed class JsNativeHelpersTests
             text.Append('k').Append(i.ToString("D11", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
         }
 
-        using var sandbox = new JsSandbox(new FakeJsHost(text.ToString()), Limits(memoryBytes: 64L << 20));
+        using var sandbox = new HostedSandbox(new FakeJsHost(text.ToString()), Limits(memoryBytes: 64L << 20));
 
         var result = await sandbox.ExecuteAsync("count_by(context, /\\w+/, { top: 1 })", CancellationToken.None);
 

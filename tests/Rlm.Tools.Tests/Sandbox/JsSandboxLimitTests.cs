@@ -24,16 +24,16 @@ public sealed class JsSandboxLimitTests
         return text.ToString();
     }
 
-    private static async Task AssertStillWorksAsync(JsSandbox sandbox)
+    private static async Task AssertStillWorksAsync(HostedSandbox sandbox)
     {
         var result = await sandbox.ExecuteAsync("var probe = [1, 2, 3]; probe.length + before", CancellationToken.None);
         Assert.Null(result.Error);
         Assert.Equal("45", result.Value);
     }
 
-    private static async Task<JsSandbox> SandboxWithGlobalAsync(FakeJsHost host, JsLimits limits)
+    private static async Task<HostedSandbox> SandboxWithGlobalAsync(FakeJsHost host, JsLimits limits)
     {
-        var sandbox = new JsSandbox(host, limits);
+        var sandbox = new HostedSandbox(host, limits);
         var result = await sandbox.ExecuteAsync("var before = 42;", CancellationToken.None);
         Assert.Null(result.Error);
         return sandbox;
@@ -56,7 +56,7 @@ public sealed class JsSandboxLimitTests
     [Fact]
     public async Task Execute_TimeLimit_AppliesToEachCallAfresh()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits(timeout: TimeSpan.FromSeconds(1)));
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits(timeout: TimeSpan.FromSeconds(1)));
         const string Busy = "var t0 = Date.now(); while (Date.now() - t0 < 600) { } 'done'";
 
         var first = await sandbox.ExecuteAsync(Busy, CancellationToken.None);
@@ -149,7 +149,7 @@ public sealed class JsSandboxLimitTests
     [Fact]
     public async Task Execute_BoundedRecursionWithinTheLimit_Works()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits(maxRecursionDepth: 64));
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits(maxRecursionDepth: 64));
 
         var result = await sandbox.ExecuteAsync("function depth(n) { return n === 0 ? 0 : depth(n - 1) + 1; } depth(60)", CancellationToken.None);
 
@@ -233,7 +233,7 @@ public sealed class JsSandboxLimitTests
     public async Task Execute_LoopThatAllocatesButKeepsLittle_IsNotStoppedByTheMemoryLimit()
     {
         // Jint 2 allocates hundreds of bytes per iteration: this loop allocates many times the limit but keeps almost nothing.
-        using var sandbox = new JsSandbox(new FakeJsHost(MegabyteContext()), Limits(memoryBytes: 16L << 20));
+        using var sandbox = new HostedSandbox(new FakeJsHost(MegabyteContext()), Limits(memoryBytes: 16L << 20));
 
         var result = await sandbox.ExecuteAsync(
             "var n = 0; var rows = context.split('\\n'); for (var i = 0; i < rows.length; i++) { if (rows[i].toUpperCase().indexOf('LOREM') >= 0) { n++; } } n",
@@ -279,7 +279,7 @@ public sealed class JsSandboxLimitTests
     [Fact]
     public async Task Execute_AlreadyCancelled_ThrowsOperationCanceled()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sandbox.ExecuteAsync("1", new CancellationToken(canceled: true)));
     }

@@ -19,7 +19,7 @@ public sealed class JsSandboxTests
         TimeSpan? timeout = null, int maxStatements = 10_000_000, int maxRecursionDepth = 64, long memoryBytes = 256L << 20, int maxOutputChars = 10_000) =>
         new(timeout ?? TimeSpan.FromSeconds(10), maxStatements, maxRecursionDepth, memoryBytes, maxOutputChars);
 
-    private static async Task<JsExecutionResult> RunAsync(JsSandbox sandbox, string code)
+    private static async Task<JsExecutionResult> RunAsync(HostedSandbox sandbox, string code)
     {
         var result = await sandbox.ExecuteAsync(code, CancellationToken.None);
         Assert.True(result.Error is null, $"unexpected error: {result.Error}");
@@ -29,7 +29,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_GlobalFromOneCall_IsVisibleInTheNext()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         await RunAsync(sandbox, "var x = 1; function twice(n) { return 2 * n; }");
         var result = await RunAsync(sandbox, "twice(x + 1)");
@@ -40,7 +40,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_PrintAndConsoleLog_AreCapturedOneLinePerCall()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, "print('a', 1, true, null, undefined); console.log({k: [1, 'x']}, [2, 3]); console.error('e')");
 
@@ -52,7 +52,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_OutputOverTheCap_KeepsHeadAndTailWithOmittedCount()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits(maxOutputChars: 1_000));
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits(maxOutputChars: 1_000));
 
         var result = await RunAsync(sandbox, "print('FIRST'); for (var i = 0; i < 10000; i++) { print('line ' + i); } print('LAST')");
 
@@ -66,7 +66,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_OutputBeforeAnError_IsKept()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await sandbox.ExecuteAsync("print('before'); null.x; print('after')", CancellationToken.None);
 
@@ -87,7 +87,7 @@ public sealed class JsSandboxTests
     [InlineData("for (var i = 0; i < 3; i++) { i * 10; }", "20")]
     public async Task Execute_CompletionValue_IsRenderedAsText(string code, string expected)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, code);
 
@@ -101,7 +101,7 @@ public sealed class JsSandboxTests
     [InlineData("")]
     public async Task Execute_UndefinedCompletion_HasNullValue(string code)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, code);
 
@@ -111,7 +111,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_CircularObject_RendersWithoutFailing()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, "var o = {a: 1}; o.self = o; print(o); [o, o]");
 
@@ -122,7 +122,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_LongValue_IsCappedWithHeadAndTail()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits(maxOutputChars: 500));
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits(maxOutputChars: 500));
 
         var result = await RunAsync(sandbox, "var s = 'S'; for (var i = 0; i < 2000; i++) { s += 'x'; } s + 'E'");
 
@@ -137,7 +137,7 @@ public sealed class JsSandboxTests
     public async Task Execute_Context_IsTheViewTextWithItsLength()
     {
         var host = new FakeJsHost(Text);
-        using var sandbox = new JsSandbox(host, Limits());
+        using var sandbox = new HostedSandbox(host, Limits());
 
         var result = await RunAsync(sandbox, "context.length + '|' + context.split('\\n')[2]");
 
@@ -149,7 +149,7 @@ public sealed class JsSandboxTests
     {
         var whole = new ContextView(ContextText.FromString(Text));
         var slice = whole.Slice(10, 18);
-        using var sandbox = new JsSandbox(new FakeJsHost(slice), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(slice), Limits());
 
         var result = await RunAsync(sandbox, "context");
 
@@ -159,7 +159,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_ContextAssigned_KeepsTheNewValueAcrossCalls()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         await RunAsync(sandbox, "context = context.toUpperCase();");
         var result = await RunAsync(sandbox, "context.slice(0, 5)");
@@ -170,7 +170,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_Grep_ReturnsCaseInsensitiveHitsWithLineTextAndOffset()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, "JSON.stringify(grep('beta'))");
 
@@ -183,7 +183,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_GrepWithMax_StopsAtMax()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, "var hits = grep(/a/, 2); hits.length + ':' + hits[1].line");
 
@@ -194,7 +194,7 @@ public sealed class JsSandboxTests
     public async Task Execute_GrepOverDocuments_NamesTheDocumentAndItsLine()
     {
         var text = ContextText.FromDocuments([new RlmDocument("a.txt", "x\ny"), new RlmDocument("b.txt", "needle here")]);
-        using var sandbox = new JsSandbox(new FakeJsHost(new ContextView(text)), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(new ContextView(text)), Limits());
 
         var result = await RunAsync(sandbox, "var h = grep('needle')[0]; h.document + ':' + h.document_line + ':' + h.line");
 
@@ -204,7 +204,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_GrepWithInvalidPattern_ThrowsACatchableJsError()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var caught = await RunAsync(sandbox, "try { grep('(unclosed'); 'no error' } catch (e) { e.name + ': ' + e.message }");
         var uncaught = await sandbox.ExecuteAsync("grep('[')", CancellationToken.None);
@@ -222,7 +222,7 @@ public sealed class JsSandboxTests
     [InlineData("lines(4, 2)", "")]
     public async Task Execute_Lines_ReturnsTheClampedHalfOpenRange(string code, string expected)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, code);
 
@@ -233,7 +233,7 @@ public sealed class JsSandboxTests
     public async Task Execute_SetVariable_StoresStringsAsIsAndOtherValuesAsJson()
     {
         var host = new FakeJsHost(Text);
-        using var sandbox = new JsSandbox(host, Limits());
+        using var sandbox = new HostedSandbox(host, Limits());
 
         await RunAsync(sandbox, "set_variable('answer', 'forty-two'); set_variable('list', [1, 'a']); set_variable('n', 7)");
 
@@ -250,7 +250,7 @@ public sealed class JsSandboxTests
     {
         var host = new FakeJsHost(Text);
         host.Variables.Set("from_tool", "stored by a tool");
-        using var sandbox = new JsSandbox(host, Limits());
+        using var sandbox = new HostedSandbox(host, Limits());
 
         var result = await RunAsync(sandbox, "get_variable('from_tool') + '|' + typeof get_variable('missing')");
 
@@ -263,7 +263,7 @@ public sealed class JsSandboxTests
     [InlineData("get_variable(42)")]
     public async Task Execute_VariableMisuse_GivesAClearError(string code)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await sandbox.ExecuteAsync(code, CancellationToken.None);
 
@@ -275,7 +275,7 @@ public sealed class JsSandboxTests
     public async Task Execute_LlmQuery_ReachesTheHostAndReturnsItsAnswer()
     {
         var host = new FakeJsHost(Text);
-        using var sandbox = new JsSandbox(host, Limits());
+        using var sandbox = new HostedSandbox(host, Limits());
 
         var result = await RunAsync(sandbox, "llm_query('summarise: ' + lines(0, 1))");
 
@@ -295,7 +295,7 @@ public sealed class JsSandboxTests
                 return "answer:" + prompt;
             },
         };
-        using var sandbox = new JsSandbox(host, Limits());
+        using var sandbox = new HostedSandbox(host, Limits());
 
         var result = await RunAsync(sandbox, "var prompts = []; for (var i = 0; i < 5; i++) { prompts.push('p' + i); } llm_query_batched(prompts)");
 
@@ -307,7 +307,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_LlmQueryBatchedWithoutAnArray_GivesAClearError()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await sandbox.ExecuteAsync("llm_query_batched('one prompt')", CancellationToken.None);
 
@@ -317,7 +317,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_SyntaxError_GivesLineAndColumn()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await sandbox.ExecuteAsync("let a = 1;\nlet b = ;", CancellationToken.None);
 
@@ -346,7 +346,7 @@ public sealed class JsSandboxTests
     [InlineData("let total = 0; (async () => { total = await Promise.resolve(41) + 1; })(); total", "0")]
     public async Task Execute_ModernJavaScript_Runs(string code, string expected)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, code);
 
@@ -356,7 +356,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_PromisesSettleBetweenCalls_AndAsyncCodeRuns()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         await RunAsync(sandbox, "var total = 0; (async () => { total = await Promise.resolve(41) + 1; })();");
         var result = await RunAsync(sandbox, "total");
@@ -367,7 +367,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_LetAndConst_PersistAcrossCalls()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         await RunAsync(sandbox, "let a = 1; const b = 2;");
         var result = await RunAsync(sandbox, "a + b");
@@ -378,7 +378,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_RuntimeError_GivesTheMessageAndTheLine()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await sandbox.ExecuteAsync("var a = 1;\nvar b = missing + 1;", CancellationToken.None);
 
@@ -393,7 +393,7 @@ public sealed class JsSandboxTests
     [InlineData("throw null", "Uncaught null (line 1, column 7: throw null)")]
     public async Task Execute_ThrownNonError_IsReportedAsUncaught(string code, string expected)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await sandbox.ExecuteAsync(code, CancellationToken.None);
 
@@ -404,7 +404,7 @@ public sealed class JsSandboxTests
     public async Task Execute_JoinOfManyLines_IsLinear()
     {
         // Jint 2's own join is quadratic: 30,000 lines took over 30 s and tens of GB of allocation.
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var result = await RunAsync(sandbox, "var rows = []; for (var i = 0; i < 30000; i++) { rows.push('row ' + i + ' of some text'); } [rows.join('\\n').length, String(rows).length, (rows + '').length]");
@@ -426,7 +426,7 @@ public sealed class JsSandboxTests
     [InlineData("var a = new Array(5000); Object.defineProperty(a, '7', { get: function () { return 'G'; } }); a.join('')", "G")]
     public async Task Execute_Join_FollowsEs5(string code, string expected)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, code);
 
@@ -442,7 +442,7 @@ public sealed class JsSandboxTests
     [InlineData("process")]
     public async Task Execute_ClrModulesAndIo_AreUndefined(string name)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, $"typeof {name}");
 
@@ -458,7 +458,7 @@ public sealed class JsSandboxTests
     [InlineData("(function* () {}).constructor('yield 1')")]
     public async Task Execute_DynamicCode_IsRefused(string code)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await sandbox.ExecuteAsync(code, CancellationToken.None);
 
@@ -470,7 +470,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_FunctionsStillBehaveAsFunctions()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, "var f = function (a) { return a; }; [f instanceof Function, typeof f, f.call(null, 5), [3, 1, 2].sort(function (a, b) { return a - b; })]");
 
@@ -480,7 +480,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_HostFunctions_AreNotEnumerableGlobals()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, "var mine = 1; Object.keys(this).join(',')");
 
@@ -490,7 +490,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_LabelledContinueAndBreak_StillWork()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, """
             var out = [];
@@ -513,7 +513,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_DeeplyNestedCode_ReturnsAnErrorInsteadOfOverflowingTheStack()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
         string code = string.Concat(Enumerable.Repeat("[(", 70_000)) + "1" + string.Concat(Enumerable.Repeat(")]", 70_000));
 
         var result = await sandbox.ExecuteAsync(code, CancellationToken.None);
@@ -526,7 +526,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_CodeOverTheMaximumLength_IsRefused()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await sandbox.ExecuteAsync("var a = '" + new string('x', JsSandbox.MaxCodeChars) + "';", CancellationToken.None);
 
@@ -545,7 +545,7 @@ public sealed class JsSandboxTests
     [InlineData("'aaa'.replace('a', function (m) { return m.toUpperCase(); })", "Aaa")]
     public async Task Execute_RegularExpressions_StillWork(string code, string expected)
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var result = await RunAsync(sandbox, code);
 
@@ -555,7 +555,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_JsonParse_ParsesAndRefusesDeepNesting()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
 
         var parsed = await RunAsync(sandbox, "JSON.parse('{\"a\": [1, {\"b\": \"[[[\"}]}').a[1].b");
         var deep = await RunAsync(sandbox, "try { JSON.parse('['.repeat(1e6) + ']'.repeat(1e6)); } catch (e) { e.name + ': ' + e.message }");
@@ -567,7 +567,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_ConcurrentCalls_TakeTurnsOnOneEngine()
     {
-        using var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        using var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
         await RunAsync(sandbox, "var counter = 0;");
 
         var calls = Enumerable.Range(0, 8).Select(_ => sandbox.ExecuteAsync("for (var i = 0; i < 1000; i++) { counter++; } counter", CancellationToken.None));
@@ -580,7 +580,7 @@ public sealed class JsSandboxTests
     [Fact]
     public async Task Execute_AfterDispose_Throws()
     {
-        var sandbox = new JsSandbox(new FakeJsHost(Text), Limits());
+        var sandbox = new HostedSandbox(new FakeJsHost(Text), Limits());
         sandbox.Dispose();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => sandbox.ExecuteAsync("1", CancellationToken.None));

@@ -1,10 +1,11 @@
 using Rlm.Tools.Context;
+using Rlm.Tools.Sandbox;
 using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Tests.TestSupport;
 
-/// <summary>Runs the ten tools directly over a context, with recording fakes for sub-calls and JavaScript.</summary>
-internal sealed class ToolHarness
+/// <summary>Runs the ten tools directly over a context, with a recording sub-call runner and a real sandbox.</summary>
+internal sealed class ToolHarness : ISubCallRunner
 {
     public ToolHarness(string text, RlmOptions? options = null)
         : this(new ContextView(ContextText.FromString(text)), options)
@@ -14,35 +15,41 @@ internal sealed class ToolHarness
     public ToolHarness(ContextView view, RlmOptions? options = null)
     {
         View = view;
-        Context = new ToolContext
+        var o = options ?? new RlmOptions();
+        Context = new ToolCallContext
         {
             View = view,
             Variables = Variables,
-            Options = options ?? new RlmOptions(),
-            SubCall = (query, slice, ct) =>
-            {
-                lock (SubCalls)
-                {
-                    SubCalls.Add((query, slice));
-                }
-
-                return Task.FromResult(new ToolResult($"answer for [{slice.Start},{slice.End})"));
-            },
-            ExecuteJavaScript = (code, ct) => Task.FromResult(new ToolResult("js:" + code)),
+            Options = o,
+            SubCalls = this,
+            Sandbox = new JsSandbox(new JsLimits(o.JavaScriptTimeout, o.JavaScriptMaxStatements, o.JavaScriptMaxRecursionDepth, o.JavaScriptMemoryLimitBytes, o.MaxToolOutputChars)),
+            TraceNode = new RlmTraceNode(RlmTraceKind.ToolCall, "test", 0, TimeSpan.Zero),
+            Depth = 0,
+            Statistics = new RunStatistics(),
         };
-        Tools = RlmToolSet.Create(Context).ToDictionary(t => t.Name);
+        Tools = RlmToolSet.All.ToDictionary(t => t.Name);
     }
 
     public ContextView View { get; }
 
     public VariableStore Variables { get; } = new();
 
-    public ToolContext Context { get; }
+    public ToolCallContext Context { get; }
 
     public Dictionary<string, RlmTool> Tools { get; }
 
     public List<(string Query, ContextView Slice)> SubCalls { get; } = [];
 
     public Task<ToolResult> RunAsync(string name, object args) =>
-        Tools[name].RunAsync(TestChatClient.ToDictionary(args), CancellationToken.None);
+        Tools[name].RunAsync(TestChatClient.ToDictionary(args), Context, CancellationToken.None);
+
+    Task<SubCallResult> ISubCallRunner.RunAsync(SubCallRequest request, CancellationToken cancellationToken)
+    {
+        lock (SubCalls)
+        {
+            SubCalls.Add((request.Query, request.Slice!));
+        }
+
+        return Task.FromResult(SubCallResult.Success($"answer for [{request.Slice!.Start},{request.Slice.End})"));
+    }
 }

@@ -271,7 +271,7 @@ public class ToolTests
     {
         var h = new ToolHarness("0123456789");
         var args = JsonSerializer.Deserialize<Dictionary<string, object?>>("""{"start": 1, "end": "3"}""")!;
-        var result = await h.Tools["peek"].RunAsync(args, CancellationToken.None);
+        var result = await h.Tools["peek"].RunAsync(args, h.Context, CancellationToken.None);
         Assert.EndsWith("\n12", result.Text);
     }
 

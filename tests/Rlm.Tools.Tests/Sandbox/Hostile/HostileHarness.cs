@@ -41,7 +41,7 @@ internal static class HostileHarness
     public const string SmallText = "alpha one\nbeta two\ngamma three\ndelta four";
 
     /// <summary>A sandbox over <paramref name="host"/> that already ran <c>var before = 42;</c>.</summary>
-    public static async Task<JsSandbox> SessionAsync(FakeJsHost? host = null, JsLimits? limits = null)
+    public static async Task<HostedSandbox> SessionAsync(FakeJsHost? host = null, JsLimits? limits = null)
     {
         var sandbox = Create(host ?? new FakeJsHost(SmallText), limits ?? Limits());
         var result = await sandbox.ExecuteAsync("var before = 42;", CancellationToken.None).WaitAsync(HangGuard);
@@ -54,7 +54,7 @@ internal static class HostileHarness
     /// takes longer than <see cref="HangGuard"/>, cancelling it so the script thread gets a chance to stop; fails when it
     /// took longer than the bound, or threw anything (only caller cancellation may throw, and nothing cancels here).
     /// </summary>
-    public static async Task<(JsExecutionResult Result, TimeSpan Elapsed)> RunAsync(JsSandbox sandbox, string code, TimeSpan bound)
+    public static async Task<(JsExecutionResult Result, TimeSpan Elapsed)> RunAsync(HostedSandbox sandbox, string code, TimeSpan bound)
     {
         using var cts = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
@@ -81,7 +81,7 @@ internal static class HostileHarness
     /// Runs a hostile call and asserts a clear error: non-empty, not a sandbox fault, and containing one of
     /// <paramref name="anyOf"/> (case-insensitive). Then checks the session still works.
     /// </summary>
-    public static async Task<JsExecutionResult> AssertFailsAsync(JsSandbox sandbox, string code, params string[] anyOf)
+    public static async Task<JsExecutionResult> AssertFailsAsync(HostedSandbox sandbox, string code, params string[] anyOf)
     {
         var (result, _) = await RunAsync(sandbox, code, Bound(LimitsOf(sandbox)));
         AssertClearError(result, code, anyOf);
@@ -110,7 +110,7 @@ internal static class HostileHarness
     }
 
     /// <summary>The same sandbox runs <c>1+1</c> within the bound and still has the global set before the hostile call.</summary>
-    public static async Task AssertRecoversAsync(JsSandbox sandbox, bool globalKept = true)
+    public static async Task AssertRecoversAsync(HostedSandbox sandbox, bool globalKept = true)
     {
         var (two, _) = await RunAsync(sandbox, "1+1", Bound(LimitsOf(sandbox)));
         Assert.True(two.Error is null, $"NOT RECOVERED: 1+1 after the hostile call failed: {two.Error}");
@@ -164,14 +164,14 @@ internal static class HostileHarness
     }
 
     /// <summary>The limits a sandbox was made with (JsSandbox keeps them private: remembered here per instance).</summary>
-    private static JsLimits LimitsOf(JsSandbox sandbox) => s_limits.TryGetValue(sandbox, out var limits) ? limits : Limits();
+    private static JsLimits LimitsOf(HostedSandbox sandbox) => s_limits.TryGetValue(sandbox, out var limits) ? limits : Limits();
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsSandbox, JsLimits> s_limits = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HostedSandbox, JsLimits> s_limits = new();
 
     /// <summary>Makes a sandbox whose limits <see cref="AssertFailsAsync"/> knows.</summary>
-    public static JsSandbox Create(FakeJsHost host, JsLimits limits)
+    public static HostedSandbox Create(FakeJsHost host, JsLimits limits)
     {
-        var sandbox = new JsSandbox(host, limits);
+        var sandbox = new HostedSandbox(host, limits);
         s_limits.AddOrUpdate(sandbox, limits);
         return sandbox;
     }

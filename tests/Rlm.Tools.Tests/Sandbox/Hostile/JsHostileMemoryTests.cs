@@ -19,7 +19,7 @@ public sealed class JsHostileMemoryTests
     private const string HugeSparse = "var a = []; a.length = 4294967295; ";
 
     /// <summary>Runs <paramref name="code"/> in a fresh session while sampling the heap; returns the result and the heap's peak growth.</summary>
-    private static async Task<(JsExecutionResult Result, long HeapGrowth)> RunSampledAsync(JsSandbox sandbox, string code)
+    private static async Task<(JsExecutionResult Result, long HeapGrowth)> RunSampledAsync(HostedSandbox sandbox, string code)
     {
         long baseline = GC.GetTotalMemory(forceFullCollection: true);
         long peak = baseline;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Rlm.Tools.Tools;
+namespace Rlm.Tools.Context;
 
 /// <summary>
 /// A session's named string variables, shared by <c>set_variable</c>, <c>get_variable</c>, <c>final_var</c> and the

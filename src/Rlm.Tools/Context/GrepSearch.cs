@@ -1,8 +1,6 @@
 using System.Text.RegularExpressions;
-using Rlm.Tools.Context;
-using Rlm.Tools.Sandbox;
 
-namespace Rlm.Tools.Tools;
+namespace Rlm.Tools.Context;
 
 /// <summary>Line-oriented regular-expression search over a view, shared by the <c>grep</c> tool and JavaScript's <c>grep()</c>.</summary>
 internal static class GrepSearch
@@ -328,3 +326,6 @@ internal sealed class GrepTimeoutException(string message) : Exception(message)
 
     private static string Seconds(TimeSpan value) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{value.TotalSeconds:0.##} s");
 }
+
+/// <summary>One grep hit: a 0-based line of the view (the number <c>peek_lines</c> takes), its text, its relative character offset, and its document location when the context has documents.</summary>
+internal sealed record GrepHit(int Line, string Text, int Offset, string? Document, int? DocumentLine);

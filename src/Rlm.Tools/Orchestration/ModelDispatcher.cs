@@ -4,7 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.Extensions.AI;
 using Polly;
 using Polly.Timeout;
-using Rlm.Tools.Tools;
+using Rlm.Tools.Context;
 
 namespace Rlm.Tools.Orchestration;
 
@@ -19,7 +19,7 @@ namespace Rlm.Tools.Orchestration;
 /// strategy; the attempt is abandoned even if the client ignores its token) and, when a host shares one, holds a permit of
 /// <see cref="RlmOptions.ConcurrencyLimiter"/> while in flight.
 /// </remarks>
-internal sealed class SubCallDispatcher : IAsyncDisposable
+internal sealed class ModelDispatcher : IAsyncDisposable
 {
     private readonly Channel<ModelRequest> _requests = Channel.CreateUnbounded<ModelRequest>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly Task[] _workers;
@@ -32,7 +32,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
     private int _inFlight;
     private int _peak;
 
-    public SubCallDispatcher(int workers, TimeSpan requestTimeout, RateLimiter? limiter = null, TimeProvider? timeProvider = null, Action? beforeDispatch = null)
+    public ModelDispatcher(int workers, TimeSpan requestTimeout, RateLimiter? limiter = null, TimeProvider? timeProvider = null, Action? beforeDispatch = null)
     {
         _beforeDispatch = beforeDispatch;
         _timeout = new ResiliencePipelineBuilder { TimeProvider = timeProvider ?? TimeProvider.System }.AddTimeout(requestTimeout).Build();
@@ -59,7 +59,7 @@ internal sealed class SubCallDispatcher : IAsyncDisposable
         var request = new ModelRequest(client, messages, options, cancellationToken) { OnResponse = onResponse, Stream = stream };
         if (!_requests.Writer.TryWrite(request))
         {
-            return Task.FromException<ChatResponse>(new ObjectDisposedException(nameof(SubCallDispatcher)));
+            return Task.FromException<ChatResponse>(new ObjectDisposedException(nameof(ModelDispatcher)));
         }
 
         // WaitAsync: a request still queued behind busy workers is abandoned at once when the caller cancels.

@@ -1,4 +1,4 @@
-namespace Rlm.Tools.Tools;
+namespace Rlm.Tools.Context;
 
 /// <summary>Caps text the model sees: head and tail kept, the omitted middle counted.</summary>
 internal static class TextLimits

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.AI;
+
+namespace Rlm.Tools.Orchestration;
+
+/// <summary>
+/// One query, shared by all of its sessions: the options, the observer (events, trace, logs, spans, statistics), the
+/// budget, the model-request queue and the sub-call runner. Built by <see cref="RecursiveLanguageModel"/> per query.
+/// </summary>
+internal sealed class QueryRun : IAsyncDisposable
+{
+    public QueryRun(IChatClient rootClient, IChatClient workerClient, RlmOptions options, Action<RlmEvent>? events = null)
+    {
+        Options = options;
+        Observer = new RunObserver(options, events);
+        Budget = new RunBudget(options, Observer);
+        Models = new ModelRequestQueue(rootClient, workerClient, options, Observer, Budget);
+        SubCalls = new SubCallRunner(this);
+    }
+
+    public RlmOptions Options { get; }
+
+    public RunObserver Observer { get; }
+
+    public RunBudget Budget { get; }
+
+    public ModelRequestQueue Models { get; }
+
+    public SubCallRunner SubCalls { get; }
+
+    /// <summary>Assembles the result: the outcome, usage and cost, statistics and the trajectory.</summary>
+    public RlmResult CreateResult(SessionOutcome outcome, RlmTraceNode trajectory)
+    {
+        var (usage, byModel) = Budget.Usage();
+        return new RlmResult
+        {
+            CostUsd = Options.Prices.Cost(byModel),
+            Answer = outcome.Answer,
+            StopReason = outcome.StopReason,
+            Usage = usage,
+            UsageByModel = byModel,
+            Trajectory = trajectory,
+            Statistics = Observer.Statistics.Snapshot(outcome.Iterations, Models.PeakInFlight, Observer.Elapsed),
+        };
+    }
+
+    public ValueTask DisposeAsync() => Models.DisposeAsync();
+}
+
+/// <summary>How a session ended: its answer and why.</summary>
+internal sealed record SessionOutcome(string Answer, RlmStopReason StopReason, int Iterations);

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+using Rlm.Tools.Context;
+using Rlm.Tools.Tools;
+
+namespace Rlm.Tools.Orchestration;
+
+/// <summary>
+/// Runs the sub-calls of one query (<c>sub_llm</c>, JavaScript's <c>llm_query</c>): the host's depth and size checks,
+/// the sub-call budget (reserved before dispatch), single-flight memoization (<see cref="RlmOptions.MemoizeSubCalls"/>),
+/// then a child <see cref="RlmSession"/> below the maximum depth or one leaf completion at it. Failures are results for
+/// the caller's model, never exceptions (caller cancellation excepted).
+/// </summary>
+internal sealed class SubCallRunner : ISubCallRunner
+{
+    private readonly QueryRun _run;
+    private readonly ConcurrentDictionary<SubCallKey, Lazy<Task<SubCallResult>>> _memo = new();
+
+    public SubCallRunner(QueryRun run) => _run = run;
+
+    public Task<SubCallResult> RunAsync(SubCallRequest request, CancellationToken cancellationToken)
+    {
+        var options = _run.Options;
+        if (!options.MemoizeSubCalls || request.CallerDepth + 1 > options.MaxDepth)
+        {
+            return RunOnceAsync(request, cancellationToken);
+        }
+
+        var key = new SubCallKey(options.WorkerModelId, request.CallerDepth + 1, request.Query, request.Slice?.Start ?? -1, request.Slice?.End ?? -1);
+        return MemoizedAsync(key, request, cancellationToken);
+    }
+
+    /// <summary>
+    /// The first caller with a key runs the sub-call; concurrent callers with the same key wait for it (single flight) and
+    /// later ones reuse its answer, each recorded as memoized. A failure is not remembered: the next identical call runs again.
+    /// </summary>
+    private async Task<SubCallResult> MemoizedAsync(SubCallKey key, SubCallRequest request, CancellationToken cancellationToken)
+    {
+        var mine = new Lazy<Task<SubCallResult>>(() => RunOnceAsync(request, cancellationToken), LazyThreadSafetyMode.ExecutionAndPublication);
+        var entry = _memo.GetOrAdd(key, mine);
+        if (!ReferenceEquals(entry, mine))
+        {
+            // Answered by an identical sub-call of this run: no request, no sub-call of the budget.
+            var step = _run.Observer.MemoizedSubCall(request.Parent, key.Depth, request.Slice?.Length ?? request.Query.Length);
+            try
+            {
+                var result = await entry.Value.ConfigureAwait(false);
+                step.Complete(result.Failed ? "the identical sub-call failed" : result.Answer!, result.Failed);
+                return result;
+            }
+            catch (Exception)
+            {
+                step.Complete("the identical sub-call failed", isError: true);
+                throw;
+            }
+        }
+
+        try
+        {
+            var result = await entry.Value.ConfigureAwait(false);
+            if (result.Failed)
+            {
+                _memo.TryRemove(new KeyValuePair<SubCallKey, Lazy<Task<SubCallResult>>>(key, entry));
+            }
+
+            return result;
+        }
+        catch
+        {
+            _memo.TryRemove(new KeyValuePair<SubCallKey, Lazy<Task<SubCallResult>>>(key, entry));
+            throw;
+        }
+    }
+
+    private async Task<SubCallResult> RunOnceAsync(SubCallRequest request, CancellationToken cancellationToken)
+    {
+        var options = _run.Options;
+        var (query, slice) = (request.Query, request.Slice);
+        int depth = request.CallerDepth + 1;
+        if (depth > options.MaxDepth)
+        {
+            return SubCallResult.Failure($"the maximum depth {options.MaxDepth} is reached; no further sub-calls are possible here.");
+        }
+
+        bool leaf = slice is null || depth >= options.MaxDepth;
+        if (slice is not null && leaf && slice.Length > options.MaxLeafChars)
+        {
+            return SubCallResult.Failure(
+                $"the slice has {slice.Length:N0} characters, more than a leaf sub-call at depth {depth} may receive ({options.MaxLeafChars:N0}). " +
+                $"Split it: call chunk({options.MaxLeafChars}) and send one sub_llm per chunk (they run in parallel).");
+        }
+
+        if (slice is null && query.Length > options.MaxLeafChars)
+        {
+            return SubCallResult.Failure($"the prompt has {query.Length:N0} characters, more than a sub-call may receive ({options.MaxLeafChars:N0}). Split it into smaller prompts.");
+        }
+
+        if (!_run.Budget.TryReserveSubCall())
+        {
+            return SubCallResult.Failure($"the sub-call budget of {options.MaxSubCalls} is spent. Answer with what you have (final).");
+        }
+
+        using var step = _run.Observer.SubCall(request.Parent, depth, slice?.Length ?? query.Length, leaf, options.WorkerModelId);
+        try
+        {
+            string answer = leaf
+                ? await LeafAsync(query, slice, depth, step, cancellationToken).ConfigureAwait(false)
+                : (await new RlmSession(_run, depth, slice!, query, step.Node).RunAsync(cancellationToken).ConfigureAwait(false)).Answer;
+            if (answer.Length == 0)
+            {
+                // A sub-call that ended with an empty answer delivered nothing: a failed sub-call, counted as such.
+                step.Complete("the worker gave an empty answer", isError: true);
+                return SubCallResult.Failure("the sub-call failed: the worker gave an empty answer.");
+            }
+
+            step.Complete(answer);
+            return SubCallResult.Success(answer);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            string error = e is RlmModelException or RlmBudgetExceededException ? e.Message : $"{e.GetType().Name}: {TextLimits.OneLine(_run.Observer.Redactor.Redact(e.Message), 300)}";
+            step.Activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
+            step.Complete(error, isError: true);
+            return SubCallResult.Failure($"the sub-call failed: {error}. Retry it later, split it, or answer from what you have.");
+        }
+    }
+
+    /// <summary>One plain completion of the worker model over the slice (or the prompt alone).</summary>
+    private async Task<string> LeafAsync(string query, ContextView? slice, int depth, RunStep step, CancellationToken cancellationToken)
+    {
+        var options = _run.Options;
+        var messages = new List<ChatMessage>
+        {
+            new(ChatRole.System, SessionPrompts.System(options, options.LeafSystemPrompt ?? RlmPrompts.Leaf, slice, depth)),
+            new(ChatRole.User, slice is null ? query : SessionPrompts.LeafMessage(query, slice)),
+        };
+        var response = await _run.Models.SendAsync(worker: true, messages, new ChatOptions { ModelId = options.WorkerModelId }, _run.Observer.ModelCallAt(step.Node), requireText: true, cancellationToken).ConfigureAwait(false);
+        return response.Text.Trim();
+    }
+}
+
+/// <summary>What makes two sub-calls of a run identical: worker model, depth, query text and slice ([Start, End) of the context; -1 for a prompt without a slice).</summary>
+/// <remarks>The depth is part of the key so a session can never wait on the sub-call that is running it.</remarks>
+internal readonly record struct SubCallKey(string? Model, int Depth, string Query, int Start, int End);

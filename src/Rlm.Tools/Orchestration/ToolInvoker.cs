@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Rlm.Tools.Context;
+using Rlm.Tools.Sandbox;
+using Rlm.Tools.Tools;
+
+namespace Rlm.Tools.Orchestration;
+
+/// <summary>
+/// Runs the function calls of one session's replies: the ten built-in tools with a per-call
+/// <see cref="ToolCallContext"/>, and at the root the custom tools of <see cref="RlmOptions.Tools"/>. The calls of one
+/// reply run concurrently (or start as they stream in, through <see cref="PipelinedCalls"/>); results come back in call
+/// order. A tool failure is an error result the model reads, never an exception (caller cancellation excepted).
+/// </summary>
+internal sealed class ToolInvoker
+{
+    private static readonly JsonSerializerOptions s_compactJson = new() { WriteIndented = false };
+    private static readonly Dictionary<string, RlmTool> s_tools = RlmToolSet.All.ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    private readonly QueryRun _run;
+    private readonly int _depth;
+    private readonly ContextView _view;
+    private readonly VariableStore _variables;
+    private readonly JsSandbox _sandbox;
+    private readonly Dictionary<string, AIFunction> _customTools;
+
+    public ToolInvoker(QueryRun run, int depth, ContextView view, VariableStore variables, JsSandbox sandbox)
+    {
+        _run = run;
+        _depth = depth;
+        _view = view;
+        _variables = variables;
+        _sandbox = sandbox;
+
+        // Custom tools are the root model's only.
+        _customTools = depth == 0
+            ? run.Options.Tools.OfType<AIFunction>().ToDictionary(t => t.Name, StringComparer.Ordinal)
+            : new Dictionary<string, AIFunction>(StringComparer.Ordinal);
+        Declarations =
+        [
+            .. RlmToolSet.All.Select(static t => (AITool)t.AsDeclarationOnly()),
+            .. (depth == 0 ? run.Options.Tools.Select(static t => t is AIFunction f ? f.AsDeclarationOnly() : t) : []),
+        ];
+    }
+
+    /// <summary>
+    /// Gets the tools as the model sees them. Declarations only: a <c>FunctionInvokingChatClient</c> anywhere in the user's
+    /// pipeline passes the calls back to the engine instead of running them itself (M.E.AI never invokes a declaration).
+    /// </summary>
+    public IList<AITool> Declarations { get; }
+
+    /// <summary>Runs the calls of one reply concurrently; results in call order.</summary>
+    public async Task<ToolResult[]> RunAllAsync(List<FunctionCallContent> calls, RlmTraceNode modelNode, CancellationToken cancellationToken)
+    {
+        if (calls.Count == 1)
+        {
+            return [await RunAsync(calls[0], modelNode, cancellationToken).ConfigureAwait(false)];
+        }
+
+        AnnounceParallel(calls);
+
+        // Task.Run so that tools which complete synchronously (grep over a large view) still overlap.
+        var tasks = calls.Select(call => Task.Run(() => RunAsync(call, modelNode, cancellationToken), cancellationToken)).ToArray();
+        return await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the calls of a streamed reply as they arrive (see <see cref="PipelinedCalls"/>).</summary>
+    public PipelinedCalls StartPipeline(RlmTraceNode modelNode, CancellationToken cancellationToken) => new(this, modelNode, cancellationToken);
+
+    /// <summary>Tells listeners that several calls of one reply run at once.</summary>
+    public void AnnounceParallel(List<FunctionCallContent> calls) =>
+        _run.Observer.Emit(new RlmParallelCalls(_run.Observer.Elapsed, _depth, [.. calls.Select(c => c.Name ?? string.Empty)]));
+
+    /// <summary>Runs one call, observed as one step.</summary>
+    public async Task<ToolResult> RunAsync(FunctionCallContent call, RlmTraceNode modelNode, CancellationToken cancellationToken)
+    {
+        string name = call.Name ?? string.Empty;
+        using var step = _run.Observer.ToolCall(modelNode, _depth, call);
+        ToolResult result;
+        if (call.Exception is not null)
+        {
+            result = ToolResult.Error($"the arguments of {name} could not be read ({TextLimits.OneLine(_run.Observer.Redactor.Redact(call.Exception.Message), 300)}). Send the arguments as a JSON object.");
+        }
+        else if (_customTools.TryGetValue(name, out var custom))
+        {
+            result = await RunCustomAsync(custom, call, cancellationToken).ConfigureAwait(false);
+        }
+        else if (!s_tools.TryGetValue(name, out var tool))
+        {
+            result = ToolResult.Error($"unknown tool '{TextLimits.Line(name, 60)}'. The tools are: {string.Join(", ", s_tools.Keys.Concat(_customTools.Keys))}.");
+        }
+        else
+        {
+            var context = new ToolCallContext
+            {
+                View = _view,
+                Variables = _variables,
+                Options = _run.Options,
+                SubCalls = _run.SubCalls,
+                Sandbox = _sandbox,
+                TraceNode = step.Node,
+                Depth = _depth,
+                Statistics = _run.Observer.Statistics,
+            };
+            try
+            {
+                result = await tool.RunAsync(call.Arguments, context, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                result = ToolResult.Error($"{name} failed: {_run.Observer.Redactor.Redact(e.Message)}");
+            }
+        }
+
+        step.Complete(result.Text, result.IsError);
+        return result;
+    }
+
+    /// <summary>Runs a custom tool (<see cref="RlmOptions.Tools"/>): its value as text, capped; an exception as an error result.</summary>
+    private async Task<ToolResult> RunCustomAsync(AIFunction function, FunctionCallContent call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            object? value = await function.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken).ConfigureAwait(false);
+            string text = value switch
+            {
+                null => "null",
+                string s => s,
+                JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? "",
+                JsonElement e => JsonSerializer.Serialize(e, s_compactJson), // compact: the model pays for every character
+                _ => JsonSerializer.Serialize(JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())), s_compactJson),
+            };
+            return new ToolResult(TextLimits.Cap(text, _run.Options.MaxToolOutputChars));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            return ToolResult.Error($"{function.Name} failed: {TextLimits.OneLine(_run.Observer.Redactor.Redact(e.Message), 500)}");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rlm.Tools.Context;
+
+namespace Rlm.Tools;
+
+/// <summary>
+/// The one path every observation of a run takes. Each step (model call, tool call, sub-call, compaction) is opened here
+/// as a <see cref="RunStep"/> that starts the span, adds the trace node, logs and emits the typed event, and is completed
+/// with its result. Text from outside the engine is redacted once, in <see cref="Emit"/>.
+/// </summary>
+internal sealed class RunObserver
+{
+    private readonly long _startTimestamp;
+    private readonly TimeProvider _time;
+    private readonly Action<RlmEvent>? _events;
+    private readonly IProgress<RlmEvent>? _progress;
+
+    public RunObserver(RlmOptions options, Action<RlmEvent>? events)
+    {
+        _time = options.TimeProvider;
+        _startTimestamp = _time.GetTimestamp();
+        _events = events;
+        _progress = options.Progress;
+        Redactor = new SecretRedactor(options.RedactedValues);
+        Logger = options.LoggerFactory?.CreateLogger(RlmLog.Category) ?? NullLogger.Instance;
+    }
+
+    /// <summary>Gets the time since the run started.</summary>
+    public TimeSpan Elapsed => _time.GetElapsedTime(_startTimestamp);
+
+    /// <summary>Gets the engine's logger (<see cref="RlmOptions.LoggerFactory"/>, or a null logger).</summary>
+    public ILogger Logger { get; }
+
+    /// <summary>Gets the redactor every provider text passes through before it leaves the engine.</summary>
+    public SecretRedactor Redactor { get; }
+
+    /// <summary>Gets the run's counters.</summary>
+    public RunStatistics Statistics { get; } = new();
+
+    /// <summary>Gets whether someone listens to typed events (the event stream or <see cref="RlmOptions.Progress"/>).</summary>
+    public bool HasEventListener => _events is not null || _progress is not null;
+
+    /// <summary>
+    /// Sends a typed event to the stream and to <see cref="RlmOptions.Progress"/>, its outside text redacted first. Called
+    /// synchronously from many threads (parallel sub-calls): the receivers must be thread-safe.
+    /// </summary>
+    public void Emit(RlmEvent e)
+    {
+        if (!HasEventListener)
+        {
+            return;
+        }
+
+        e = e.Redact(Redactor);
+        _events?.Invoke(e);
+        _progress?.Report(e);
+    }
+
+    /// <summary>Opens the model request of a session's iteration (1-based): counted, logged, and announced.</summary>
+    public RunStep Iteration(RlmTraceNode parent, int depth, int iteration, string role, string? modelId)
+    {
+        Statistics.RecordIteration();
+        var node = parent.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({role})", depth, Elapsed);
+        RlmLog.Iteration(Logger, iteration, role, depth);
+        Emit(new RlmIterationStarted(Elapsed, depth, iteration, role, modelId));
+        return new RunStep(this, node, activity: null, onEnd: null);
+    }
+
+    /// <summary>Opens a model request that is not an iteration (a leaf, a compaction summary, a last call without tools).</summary>
+    public RunStep ModelCall(RlmTraceNode parent, RlmTraceKind kind, string label, int depth) =>
+        new(this, parent.AddChild(kind, label, depth, Elapsed), activity: null, onEnd: null);
+
+    /// <summary>Opens a model request whose node is an existing one (a leaf sub-call is one request).</summary>
+    public RunStep ModelCallAt(RlmTraceNode node) => new(this, node, activity: null, onEnd: null);
+
+    /// <summary>Opens one function call of a reply: counted, an <c>execute_tool</c> span, a node, a log line and the start event.</summary>
+    public RunStep ToolCall(RlmTraceNode parent, int depth, FunctionCallContent call)
+    {
+        string name = call.Name ?? string.Empty;
+        Statistics.RecordToolCall(name);
+        var activity = RlmTelemetry.ActivitySource.StartActivity($"execute_tool {name}");
+        activity?.SetTag("gen_ai.operation.name", "execute_tool");
+        activity?.SetTag("gen_ai.tool.name", name);
+        activity?.SetTag("gen_ai.tool.call.id", call.CallId);
+        activity?.SetTag("rlm.depth", depth);
+        string label = Label(call);
+        var node = parent.AddChild(RlmTraceKind.ToolCall, label, depth, Elapsed);
+        RlmLog.ToolCall(Logger, name, depth);
+        Emit(new RlmToolCallStarted(Elapsed, depth, call.CallId, name, label));
+        RlmLog.ToolCallDetail(Logger, depth, label);
+        return new RunStep(this, node, activity, (isError, summary) =>
+        {
+            if (isError)
+            {
+                activity?.SetTag("error.type", "tool_error"); // the model reads the error and may recover; the span still says it failed
+            }
+
+            Emit(new RlmToolCallEnded(Elapsed, depth, call.CallId, name, isError, TextLimits.OneLine(summary, 200)));
+        }, summaryChars: 100);
+    }
+
+    /// <summary>Opens a sub-call that got its budget: counted, an <c>rlm.sub_call</c> span, a node, a log line and the start event.</summary>
+    public RunStep SubCall(RlmTraceNode parent, int depth, int chars, bool leaf, string? modelId)
+    {
+        Statistics.RecordSubCall(depth);
+        var activity = RlmTelemetry.ActivitySource.StartActivity("rlm.sub_call");
+        activity?.SetTag("rlm.depth", depth);
+        activity?.SetTag("rlm.leaf", leaf);
+        activity?.SetTag("rlm.context.chars", chars);
+        var node = leaf
+            ? parent.AddChild(RlmTraceKind.Leaf, Invariant($"leaf(depth={depth}, {chars:N0} chars)"), depth, Elapsed)
+            : parent.AddChild(RlmTraceKind.Session, Invariant($"query(depth={depth}, {chars:N0} chars)"), depth, Elapsed);
+        RlmLog.SubCallStarted(Logger, depth, chars, leaf ? "leaf" : "session");
+        Emit(new RlmSubCallStarted(Elapsed, depth, chars, leaf, modelId));
+        return new RunStep(this, node, activity, (failed, summary) =>
+        {
+            if (failed)
+            {
+                Statistics.RecordFailedSubCall();
+                RlmLog.SubCallFailed(Logger, depth, summary);
+            }
+
+            Emit(new RlmSubCallEnded(Elapsed, depth, failed, TextLimits.OneLine(summary, 200)));
+        }, completesNode: false); // the leaf's model request or the child session completes the node
+    }
+
+    /// <summary>Records a sub-call answered by an identical earlier one of this run (no request, no budget).</summary>
+    public RunStep MemoizedSubCall(RlmTraceNode parent, int depth, int chars)
+    {
+        Statistics.RecordMemoizedSubCall();
+        var node = parent.AddChild(RlmTraceKind.Leaf, Invariant($"memoized sub-call (depth={depth}, {chars:N0} chars): same model, query and slice as an earlier one"), depth, Elapsed);
+        Emit(new RlmSubCallMemoized(Elapsed, depth, chars));
+        return new RunStep(this, node, activity: null, onEnd: null);
+    }
+
+    /// <summary>Records a compaction of a session's conversation.</summary>
+    public void Compacted(int depth, bool summarized, long charsBefore, long charsAfter)
+    {
+        Statistics.RecordCompaction();
+        Emit(new RlmConversationCompacted(Elapsed, depth, summarized, charsBefore, charsAfter));
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A call as one short line, e.g. <c>grep(pattern="error", max_results=5)</c>.</summary>
+    private static string Label(FunctionCallContent call)
+    {
+        if (call.Arguments is null || call.Arguments.Count == 0)
+        {
+            return $"{call.Name}()";
+        }
+
+        return $"{call.Name}({string.Join(", ", call.Arguments.Select(a => $"{a.Key}={Show(a.Value)}"))})";
+
+        static string Show(object? value)
+        {
+            string text = value switch
+            {
+                null => "null",
+                string s => JsonSerializer.Serialize(s),
+                JsonElement e => e.GetRawText(),
+                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+                _ => value.ToString() ?? "",
+            };
+            text = text.ReplaceLineEndings(" ");
+            return text.Length <= 48 ? text : text[..47] + "…";
+        }
+    }
+}
+
+/// <summary>
+/// One observed step: its trace node and span. <see cref="Complete"/> ends it once (node, span status, end event);
+/// disposing ends the span of a step left uncompleted (an exception or cancellation went through it).
+/// </summary>
+internal sealed class RunStep : IDisposable
+{
+    private readonly RunObserver _observer;
+    private readonly Action<bool, string>? _onEnd;
+    private readonly int _summaryChars;
+    private readonly bool _completesNode;
+    private int _completed;
+
+    internal RunStep(RunObserver observer, RlmTraceNode node, Activity? activity, Action<bool, string>? onEnd, int summaryChars = 160, bool completesNode = true)
+    {
+        _observer = observer;
+        Node = node;
+        Activity = activity;
+        _onEnd = onEnd;
+        _summaryChars = summaryChars;
+        _completesNode = completesNode;
+    }
+
+    /// <summary>Gets the step's trace node; steps it starts hang below it.</summary>
+    public RlmTraceNode Node { get; }
+
+    /// <summary>Gets the step's span, when someone listens.</summary>
+    public Activity? Activity { get; }
+
+    /// <summary>Ends the step with its result: the node's summary (one line), the span's status and the end event.</summary>
+    /// <param name="summary">What the step gave (an answer, a result, an error message).</param>
+    /// <param name="isError">Whether the step failed.</param>
+    public void Complete(string summary, bool isError = false)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_completesNode)
+        {
+            Node.Complete(_observer.Elapsed, TextLimits.OneLine(summary, _summaryChars), isError);
+        }
+
+        if (isError)
+        {
+            Activity?.SetStatus(ActivityStatusCode.Error, TextLimits.OneLine(summary, 200));
+        }
+
+        _onEnd?.Invoke(isError, summary);
+        Activity?.Dispose();
+    }
+
+    /// <summary>Ends a model request with its usage and cost, and tells listeners the model answered.</summary>
+    public void CompleteModelCall(string summary, string role, string model, string? reportedModelId, UsageDetails? usage, decimal? costUsd, int functionCalls)
+    {
+        Node.SetModelUsage(model, usage, costUsd);
+        Complete(summary);
+        if (_observer.HasEventListener)
+        {
+            _observer.Emit(new RlmModelResponded(_observer.Elapsed, Node.Depth, role, reportedModelId, usage, functionCalls));
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Volatile.Read(ref _completed) == 0)
+        {
+            Activity?.Dispose();
+        }
+    }
+}
