@@ -1,7 +1,6 @@
 using Rlm.Tools.Context;
 using System.Globalization;
 using Microsoft.Extensions.AI;
-using Rlm.Tools.Tools;
 
 namespace Rlm.Tools;
 
