@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.Context;
 using Rlm.Tools.Orchestration;
@@ -62,13 +61,7 @@ public sealed class RecursiveLanguageModel
     public Task<RlmResult> QueryAsync(string query, IReadOnlyList<RlmDocument> documents, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(query);
-        ArgumentNullException.ThrowIfNull(documents);
-        if (documents.Count == 0)
-        {
-            throw new ArgumentException("At least one document is required.", nameof(documents));
-        }
-
-        return RunAsync(query, ContextText.FromDocuments(documents), cancellationToken);
+        return RunAsync(query, Documents(documents), cancellationToken);
     }
 
     /// <summary>Answers <paramref name="query"/> over a prepared <see cref="RlmCorpus"/>, reusing its line index.</summary>
@@ -174,13 +167,7 @@ public sealed class RecursiveLanguageModel
     public IAsyncEnumerable<RlmEvent> QueryStreamingAsync(string query, IReadOnlyList<RlmDocument> documents, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(query);
-        ArgumentNullException.ThrowIfNull(documents);
-        if (documents.Count == 0)
-        {
-            throw new ArgumentException("At least one document is required.", nameof(documents));
-        }
-
-        return StreamAsync(query, ContextText.FromDocuments(documents), cancellationToken);
+        return StreamAsync(query, Documents(documents), cancellationToken);
     }
 
     private async IAsyncEnumerable<RlmEvent> StreamAsync(string query, ContextText text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -219,59 +206,37 @@ public sealed class RecursiveLanguageModel
     internal Task<RlmResult> RunInConversationAsync(string query, RlmCorpus corpus, ConversationState state, CancellationToken cancellationToken) =>
         RunAsync(query, corpus.Text, cancellationToken, events: null, state);
 
+    /// <summary>Joins documents into one context; at least one is required.</summary>
+    private static ContextText Documents(IReadOnlyList<RlmDocument> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        return documents.Count == 0
+            ? throw new ArgumentException("At least one document is required.", nameof(documents))
+            : ContextText.FromDocuments(documents);
+    }
+
     private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var view = new ContextView(text);
-        using var activity = RlmTelemetry.ActivitySource.StartActivity("rlm.query");
-        activity?.SetTag("rlm.context.chars", view.Length);
-        activity?.SetTag("rlm.context.lines", view.LineCount);
-        activity?.SetTag("rlm.context.documents", text.Documents.Count);
-        activity?.SetTag("rlm.max_depth", Options.MaxDepth);
+        await using var run = new QueryRun(RootClient, WorkerClient, Options, events);
+        using var step = run.Observer.Query(view, text.Documents.Count, Options.MaxDepth);
+        var session = new RlmSession(run, depth: 0, view, query, step.Node, conversation);
         try
         {
-            await using var run = new QueryRun(RootClient, WorkerClient, Options, events);
-            RlmLog.QueryStarted(run.Observer.Logger, view.Length, view.LineCount, text.Documents.Count, Options.MaxDepth);
-            var trajectory = new RlmTraceNode(RlmTraceKind.Session, $"query(depth=0, {view.Length:N0} chars)", depth: 0, startedAt: TimeSpan.Zero);
-            var session = new RlmSession(run, depth: 0, view, query, trajectory, conversation);
-            SessionOutcome outcome;
-            try
-            {
-                outcome = await session.RunAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (RlmModelException e)
-            {
-                // The root model failed for good: the caller gets the typed exception with what the run had so far.
-                e.PartialResult = run.CreateResult(new SessionOutcome(string.Empty, RlmStopReason.ModelFailure, session.Iterations), trajectory);
-                RlmLog.QueryFailed(run.Observer.Logger, e.Message);
-                throw;
-            }
-
-            var result = run.CreateResult(outcome, trajectory);
-            var s = result.Statistics;
-            RlmLog.QueryCompleted(run.Observer.Logger, result.StopReason, s.Iterations, s.ModelCalls, s.ModelRetries, s.SubCalls, s.FailedSubCalls,
-                result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0, (long)s.WallTime.TotalMilliseconds);
-            if (activity is not null)
-            {
-                activity.SetTag("rlm.stop_reason", result.StopReason.ToString());
-                activity.SetTag("rlm.iterations", result.Statistics.Iterations);
-                activity.SetTag("rlm.model_calls", result.Statistics.ModelCalls);
-                activity.SetTag("rlm.sub_calls", result.Statistics.SubCalls);
-                activity.SetTag("rlm.max_depth_reached", result.Statistics.MaxDepthReached);
-                activity.SetTag("gen_ai.usage.input_tokens", result.Usage.InputTokenCount);
-                activity.SetTag("gen_ai.usage.output_tokens", result.Usage.OutputTokenCount);
-                activity.SetTag("gen_ai.usage.cache_read.input_tokens", result.Usage.CachedInputTokenCount);
-                activity.SetTag("rlm.memoized_sub_calls", result.Statistics.MemoizedSubCalls);
-                activity.SetTag("rlm.compactions", result.Statistics.Compactions);
-            }
-
-            run.Observer.Emit(new RlmRunCompleted(result.Statistics.WallTime, 0, result.Answer, result));
+            var result = run.CreateResult(await session.RunAsync(cancellationToken).ConfigureAwait(false), step.Node);
+            run.Observer.QueryCompleted(step, result);
             return result;
         }
         catch (Exception e)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, e is OperationCanceledException ? "canceled" : SecretRedactor.Default.Redact(e.Message));
-            activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
+            if (e is RlmModelException model)
+            {
+                // The root model failed for good: the caller gets the typed exception with what the run had so far.
+                model.PartialResult = run.CreateResult(new SessionOutcome(string.Empty, RlmStopReason.ModelFailure, session.Iterations), step.Node);
+            }
+
+            run.Observer.QueryFailed(step, e);
             throw;
         }
     }

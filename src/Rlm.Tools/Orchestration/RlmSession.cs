@@ -53,13 +53,12 @@ internal sealed class RlmSession
         try
         {
             var outcome = await LoopAsync(cancellationToken).ConfigureAwait(false);
-            _node.Complete(_run.Observer.Elapsed, TextLimits.OneLine(outcome.Answer, 160));
-            _run.Observer.Emit(new RlmSessionCompleted(_run.Observer.Elapsed, _depth, outcome.Iterations, outcome.StopReason));
+            _run.Observer.SessionCompleted(_node, _depth, outcome.Answer, outcome.Iterations, outcome.StopReason);
             return outcome;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _node.Complete(_run.Observer.Elapsed, _run.Observer.Redactor.Redact(e.Message), isError: true);
+            _run.Observer.SessionFailed(_node, e);
             throw;
         }
         finally

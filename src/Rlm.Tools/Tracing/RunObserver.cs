@@ -61,6 +61,55 @@ internal sealed class RunObserver
         _progress?.Report(e);
     }
 
+    /// <summary>Opens the whole query: the <c>rlm.query</c> span, the log line and the trajectory's root node.</summary>
+    public RunStep Query(ContextView view, int documents, int maxDepth)
+    {
+        var activity = RlmTelemetry.ActivitySource.StartActivity("rlm.query");
+        activity?.SetTag("rlm.context.chars", view.Length);
+        activity?.SetTag("rlm.context.lines", view.LineCount);
+        activity?.SetTag("rlm.context.documents", documents);
+        activity?.SetTag("rlm.max_depth", maxDepth);
+        RlmLog.QueryStarted(Logger, view.Length, view.LineCount, documents, maxDepth);
+        var node = new RlmTraceNode(RlmTraceKind.Session, Invariant($"query(depth=0, {view.Length:N0} chars)"), depth: 0, startedAt: TimeSpan.Zero);
+        return new RunStep(this, node, activity, onEnd: null, completesNode: false); // the root session completes its node
+    }
+
+    /// <summary>Ends the query with its result: span tags, the log line and <see cref="RlmRunCompleted"/>.</summary>
+    public void QueryCompleted(RunStep query, RlmResult result)
+    {
+        var s = result.Statistics;
+        RlmLog.QueryCompleted(Logger, result.StopReason, s.Iterations, s.ModelCalls, s.ModelRetries, s.SubCalls, s.FailedSubCalls,
+            result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0, (long)s.WallTime.TotalMilliseconds);
+        if (query.Activity is { } activity)
+        {
+            activity.SetTag("rlm.stop_reason", result.StopReason.ToString());
+            activity.SetTag("rlm.iterations", s.Iterations);
+            activity.SetTag("rlm.model_calls", s.ModelCalls);
+            activity.SetTag("rlm.sub_calls", s.SubCalls);
+            activity.SetTag("rlm.max_depth_reached", s.MaxDepthReached);
+            activity.SetTag("gen_ai.usage.input_tokens", result.Usage.InputTokenCount);
+            activity.SetTag("gen_ai.usage.output_tokens", result.Usage.OutputTokenCount);
+            activity.SetTag("gen_ai.usage.cache_read.input_tokens", result.Usage.CachedInputTokenCount);
+            activity.SetTag("rlm.memoized_sub_calls", s.MemoizedSubCalls);
+            activity.SetTag("rlm.compactions", s.Compactions);
+        }
+
+        query.Complete(result.Answer);
+        Emit(new RlmRunCompleted(s.WallTime, 0, result.Answer, result));
+    }
+
+    /// <summary>Ends a query that threw: the span's status and error type, and the log line for a model failure.</summary>
+    public void QueryFailed(RunStep query, Exception e)
+    {
+        if (e is RlmModelException)
+        {
+            RlmLog.QueryFailed(Logger, e.Message);
+        }
+
+        query.Activity?.SetTag("error.type", e is RlmModelException model ? model.Kind.ToString() : e.GetType().FullName);
+        query.Complete(e is OperationCanceledException ? "canceled" : Redactor.Redact(e.Message), isError: true);
+    }
+
     /// <summary>Opens the model request of a session's iteration (1-based): counted, logged, and announced.</summary>
     public RunStep Iteration(RlmTraceNode parent, int depth, int iteration, string role, string? modelId)
     {
@@ -137,6 +186,16 @@ internal sealed class RunObserver
         Emit(new RlmSubCallMemoized(Elapsed, depth, chars));
         return new RunStep(this, node, activity: null, onEnd: null);
     }
+
+    /// <summary>Ends a session: its node and <see cref="RlmSessionCompleted"/>.</summary>
+    public void SessionCompleted(RlmTraceNode node, int depth, string answer, int iterations, RlmStopReason stopReason)
+    {
+        node.Complete(Elapsed, TextLimits.OneLine(answer, 160));
+        Emit(new RlmSessionCompleted(Elapsed, depth, iterations, stopReason));
+    }
+
+    /// <summary>Ends a session that threw (a model failure, a bug): its node says why.</summary>
+    public void SessionFailed(RlmTraceNode node, Exception e) => node.Complete(Elapsed, Redactor.Redact(e.Message), isError: true);
 
     /// <summary>Records a compaction of a session's conversation.</summary>
     public void Compacted(int depth, bool summarized, long charsBefore, long charsAfter)
