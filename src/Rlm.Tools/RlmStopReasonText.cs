@@ -57,9 +57,14 @@ public static class RlmStopReasonText
     /// the answer is its last reply</c> (no final period).
     /// </summary>
     /// <param name="reason">The stop reason.</param>
+    /// <param name="includeWhy">Whether the note says why the run stopped; <see langword="false"/> when the caller says it
+    /// in more detail (a budget's amounts): <c>no final answer: the answer is the best answer the run had</c>.</param>
     /// <returns>The note, or <see langword="null"/> when the reason gives a final answer (<see cref="RlmResult.IsFinal"/>).</returns>
-    public static string? DescribeNoFinalAnswer(RlmStopReason reason) =>
-        Find(reason) is { Why: { } why, Answer: { } answer } ? $"no final answer: {why}; the answer is {answer}" : null;
+    public static string? DescribeNoFinalAnswer(RlmStopReason reason, bool includeWhy = true) => Find(reason) switch
+    {
+        { Why: { } why, Answer: { } answer } => includeWhy ? $"no final answer: {why}; the answer is {answer}" : $"no final answer: the answer is {answer}",
+        _ => null,
+    };
 
     private static Row? Find(RlmStopReason reason) => Array.Find(s_rows, r => r.Reason == reason);
 
