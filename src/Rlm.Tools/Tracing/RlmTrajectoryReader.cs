@@ -126,6 +126,7 @@ public static class RlmTrajectoryReader
     // Version 1 named the wall time wall_ms and wrote neither tool_calls_total nor all_sub_calls_failed.
     private static RunJson Upgrade(RunJson run)
     {
+        run = Complete(run);
         if (run.Version >= RlmJson.Version)
         {
             return run;
@@ -149,6 +150,18 @@ public static class RlmTrajectoryReader
                 AllSubCallsFailed = s.SubCalls > 0 && s.FailedSubCalls >= s.SubCalls,
                 Unknown = unknown is { Count: > 0 } ? unknown : null,
             },
+        };
+    }
+
+    // The source-generated reader sets a missing object to null (init properties), whatever its initializer says.
+    private static RunJson Complete(RunJson run)
+    {
+        var statistics = run.Statistics ?? new StatisticsJson();
+        return run with
+        {
+            Usage = run.Usage ?? new UsageJson(0, 0, 0, 0),
+            UsageByModel = run.UsageByModel ?? new(StringComparer.Ordinal),
+            Statistics = statistics.ToolCalls is null ? statistics with { ToolCalls = new(StringComparer.Ordinal) } : statistics,
         };
     }
 
