@@ -12,5 +12,4 @@ namespace Rlm.Tools.Json;
     Converters = [typeof(StopReasonJsonConverter), typeof(SnakeCaseEnumConverter<RlmTraceKind>)])]
 [JsonSerializable(typeof(RunJson))]
 [JsonSerializable(typeof(TraceNodeJson))]
-[JsonSerializable(typeof(JsonLineHead))]
 internal sealed partial class RlmJsonContext : JsonSerializerContext;
