@@ -275,7 +275,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
             }
             else if (!result.IsFinal)
             {
-                Note($"no final answer ({JsonReport.StopReasonName(result.StopReason).Replace('_', ' ')}): the answer above is the best this question got.");
+                Note($"no final answer ({RlmStopReasonText.Describe(result.StopReason)}): the answer above is the best this question got.");
             }
             else if (result.AllSubCallsFailed)
             {

@@ -92,14 +92,8 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
             if (!result.IsFinal)
             {
-                Note(result.StopReason switch
-                {
-                    RlmStopReason.IterationLimit => $"no final answer: the model used all {settings.MaxIterations} iterations; the answer above is its last reply.",
-                    RlmStopReason.TokenBudget or RlmStopReason.CostBudget or RlmStopReason.TimeBudget =>
-                        $"{CliLimits.DescribeBudgetStop(result, options)}; no final answer: the answer above is the best the run had.",
-                    RlmStopReason.ErrorLimit => "no final answer: too many iterations in a row ended in tool errors; the answer above is the model's last reply.",
-                    _ => "no final answer: the model replied in plain text instead of calling final; the answer above is that text.",
-                });
+                string? budget = CliLimits.DescribeBudgetStop(result, options);
+                Note($"{(budget is null ? "" : budget + "; ")}{RlmStopReasonText.DescribeNoFinalAnswer(result.StopReason, includeWhy: budget is null) ?? "no final answer"}.");
                 return ExitCodes.NoFinalAnswer;
             }
 

@@ -69,7 +69,7 @@ internal static class TraceRenderer
                 .Select(p => Invariant($"{p.Key} {p.Value.InputTokenCount ?? 0:N0} in / {p.Value.OutputTokenCount ?? 0:N0} out"))));
         }
 
-        lines.Add(Invariant($"  Time: {s.WallTime.TotalSeconds:F2}s  {bar}  Stop: {JsonReport.StopReasonName(result.StopReason)}"));
+        lines.Add(Invariant($"  Time: {s.WallTime.TotalSeconds:F2}s  {bar}  Stop: {RlmStopReasonText.GetName(result.StopReason)}"));
         lines.Add("  Tools: " + (s.ToolCalls.Count == 0 ? "none" : string.Join(", ", s.ToolCalls.Select(p => Invariant($"{p.Key}:{p.Value}")))));
         lines.Add(rule);
         foreach (var line in lines)

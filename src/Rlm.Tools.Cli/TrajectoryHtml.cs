@@ -97,7 +97,7 @@ ul.tree { padding-left: 0; }
   nodes.forEach(function (n) { if (n.parent_id != null && byId[n.parent_id]) { byId[n.parent_id].children.push(n); } else { roots.push(n); } });
   var endMs = 0;
   nodes.forEach(function (n) { endMs = Math.max(endMs, n.started_ms + n.duration_ms); });
-  if (run.statistics && run.statistics.wall_ms > endMs) { endMs = run.statistics.wall_ms; }
+  if (run.statistics && run.statistics.wall_time_ms > endMs) { endMs = run.statistics.wall_time_ms; }
   if (endMs <= 0) { endMs = 1; }
 
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) { e.className = cls; } if (text != null) { e.textContent = text; } return e; }
@@ -110,7 +110,7 @@ ul.tree { padding-left: 0; }
   function item(name, value) { var d = el("div"); d.appendChild(el("b", null, name + ": ")); d.appendChild(document.createTextNode(String(value))); sum.appendChild(d); }
   var st = run.statistics || {};
   item("stop reason", run.stop_reason);
-  item("wall time", ms(st.wall_ms || endMs));
+  item("wall time", ms(st.wall_time_ms || endMs));
   item("nodes", nodes.length);
   item("model calls", st.model_calls);
   item("sub-calls", st.sub_calls + (st.failed_sub_calls ? " (" + st.failed_sub_calls + " failed)" : ""));

@@ -131,15 +131,7 @@ internal sealed partial class RlmCorpusTools
         var text = new StringBuilder(result.Answer.TrimEnd());
         if (!result.IsFinal)
         {
-            text.Append(result.StopReason switch
-            {
-                RlmStopReason.IterationLimit => "\n\n(Note: no final answer: the model used all its iterations; this is its last reply.)",
-                RlmStopReason.TokenBudget => "\n\n(Note: no final answer: the query's token budget was spent; this is the best answer it had.)",
-                RlmStopReason.CostBudget => "\n\n(Note: no final answer: the query's cost budget was spent; this is the best answer it had.)",
-                RlmStopReason.TimeBudget => "\n\n(Note: no final answer: the query's time budget was spent; this is the best answer it had.)",
-                RlmStopReason.ErrorLimit => "\n\n(Note: no final answer: too many iterations in a row ended in tool errors; this is the model's last reply.)",
-                _ => "\n\n(Note: no final answer: the model replied in plain text instead of calling final.)",
-            });
+            text.Append($"\n\n(Note: {RlmStopReasonText.DescribeNoFinalAnswer(result.StopReason) ?? "no final answer"}.)");
         }
         else if (result.AllSubCallsFailed)
         {

@@ -116,7 +116,7 @@ public sealed class RecursiveLanguageModel
                 }
 
                 var result = await QueryAsync(question, target, cancellationToken).ConfigureAwait(false);
-                return new RlmToolAnswer(result.Answer, result.IsFinal, result.StopReason.ToString(), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
+                return new RlmToolAnswer(result.Answer, result.IsFinal, RlmStopReasonText.GetName(result.StopReason), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
                     result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
             },
             new AIFunctionFactoryOptions { Name = name, Description = description });
@@ -245,7 +245,7 @@ public sealed class RecursiveLanguageModel
 /// <summary>What <see cref="RecursiveLanguageModel.AsAIFunction"/> returns to the calling agent.</summary>
 /// <param name="Answer">The inner run's answer.</param>
 /// <param name="IsFinal">Whether the inner root model ended the run with <c>final</c>/<c>final_var</c>.</param>
-/// <param name="StopReason">Why the inner run stopped (<see cref="RlmStopReason"/> as text).</param>
+/// <param name="StopReason">Why the inner run stopped (its name in <see cref="RlmStopReasonText"/>, for example <c>final</c>).</param>
 /// <param name="InputTokens">Input tokens of every model call of the inner run.</param>
 /// <param name="OutputTokens">Output tokens of every model call of the inner run.</param>
 /// <param name="ModelCalls">Model requests of the inner run, retries included.</param>

@@ -16,7 +16,7 @@ public class ReportTests
         Gold = "1",
         AnswerType = AnswerTypes.Number,
         Score = score,
-        WallSeconds = seconds,
+        WallTimeMs = seconds * 1000,
         CostUsd = cost,
         InputTokens = 1000,
         OutputTokens = 10,

@@ -35,7 +35,7 @@ public class RunTests
             Assert.Equal(OfflineChatClient.ModelId, r.Model);
             Assert.InRange(r.Score, 0.0, 1.0);
             Assert.StartsWith(OfflineChatClient.AnswerPrefix, r.Answer);
-            Assert.Contains(r.StopReason, Enum.GetNames<RlmStopReason>());
+            Assert.Contains(r.StopReason, Enum.GetValues<RlmStopReason>().Select(RlmStopReasonText.GetName));
             Assert.True(r.ModelCalls >= 1);
             Assert.True(r.InputTokens > 0);
             Assert.Equal(r.InputTokens, r.UsageByModel.Values.Sum(u => u.InputTokens));
@@ -100,7 +100,7 @@ public class RunTests
         {
             Assert.True(r.Cut);
             Assert.InRange(r.ContextCharsSent!.Value, 3000, 4000);
-            Assert.Equal("Direct", r.StopReason);
+            Assert.Equal("direct", r.StopReason);
             Assert.Equal(1, r.ModelCalls);
             Assert.Equal(100, r.InputTokens);
             Assert.Null(r.CostUsd); // "test-model" has no price: unknown, not 0

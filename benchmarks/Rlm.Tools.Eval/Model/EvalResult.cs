@@ -14,6 +14,9 @@ public sealed class TokenUsage
 /// <summary>One line of <c>results.jsonl</c>: the outcome of running one task.</summary>
 public sealed class EvalResult
 {
+    /// <summary>The <see cref="StopReason"/> of a direct-mode result: the model was asked once, without tools.</summary>
+    public const string DirectStopReason = "direct";
+
     public required string TaskId { get; init; }
 
     public required string Family { get; init; }
@@ -47,7 +50,10 @@ public sealed class EvalResult
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; set; }
 
-    /// <summary>The engine's stop reason (<c>Final</c>, <c>FinalVariable</c>, <c>TextReply</c>, <c>IterationLimit</c>), or <c>Direct</c>.</summary>
+    /// <summary>
+    /// The engine's stop reason by its name in <see cref="RlmStopReasonText"/>, as <c>rlm --json</c> and trajectories write
+    /// it (<c>final</c>, <c>final_var</c>, <c>text_reply</c>, <c>iteration_limit</c>, …), or <see cref="DirectStopReason"/>.
+    /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? StopReason { get; set; }
 
@@ -68,7 +74,12 @@ public sealed class EvalResult
     /// <summary>Estimated cost in US dollars; <see langword="null"/> when any model used has no price.</summary>
     public double? CostUsd { get; set; }
 
-    public double WallSeconds { get; set; }
+    /// <summary>The task's wall time in milliseconds (the model run and the scoring), to 0.1 ms.</summary>
+    public double WallTimeMs { get; set; }
+
+    /// <summary>Reads the wall time of results files written before <see cref="WallTimeMs"/>, in seconds.</summary>
+    [JsonPropertyName("wall_seconds")]
+    public double LegacyWallSeconds { set => WallTimeMs = Math.Round(value * 1000, 1); }
 
     public int ModelCalls { get; set; }
 
@@ -76,7 +87,11 @@ public sealed class EvalResult
 
     public int FailedSubCalls { get; set; }
 
-    public int MaxDepth { get; set; }
+    public int MaxDepthReached { get; set; }
+
+    /// <summary>Reads the depth of results files written before <see cref="MaxDepthReached"/>.</summary>
+    [JsonPropertyName("max_depth")]
+    public int LegacyMaxDepth { set => MaxDepthReached = value; }
 
     public int Iterations { get; set; }
 

@@ -83,8 +83,8 @@ public static class Reporter
             Row(sb, "mean score", columns, r => F(r.Average(x => x.Score), "0.000"));
             Row(sb, "total cost (USD)", columns, r => Cost(r, total: true));
             Row(sb, "cost per task (USD)", columns, r => Cost(r, total: false));
-            Row(sb, "latency p50 (s)", columns, r => F(Percentile(r.Select(x => x.WallSeconds), 0.50), "0.00"));
-            Row(sb, "latency p95 (s)", columns, r => F(Percentile(r.Select(x => x.WallSeconds), 0.95), "0.00"));
+            Row(sb, "latency p50 (s)", columns, r => F(Percentile(r.Select(x => x.WallTimeMs / 1000), 0.50), "0.00"));
+            Row(sb, "latency p95 (s)", columns, r => F(Percentile(r.Select(x => x.WallTimeMs / 1000), 0.95), "0.00"));
             Row(sb, "input tokens per task", columns, r => Tokens(r.Average(x => (double)x.InputTokens)));
             Row(sb, "output tokens per task", columns, r => Tokens(r.Average(x => (double)x.OutputTokens)));
             Row(sb, "model calls per task", columns, r => F(r.Average(x => (double)x.ModelCalls), "0.0"));

@@ -88,7 +88,7 @@ public sealed class Runner
                         var error = result.Error is null ? "" : "  ERROR " + OneLine(result.Error);
                         var trajectory = result.Trajectory is null ? "" : "  trajectory " + TrajectoryPath(result.Trajectory);
                         _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"[{done}/{pending.Count}] {task.Id}  score {result.Score:0.00}  {result.WallSeconds:0.0}s  mean {scoreSum / done:0.000}{error}{trajectory}"));
+                            $"[{done}/{pending.Count}] {task.Id}  score {result.Score:0.00}  {result.WallTimeMs / 1000:0.0}s  mean {scoreSum / done:0.000}{error}{trajectory}"));
                     }
                 }).ConfigureAwait(false);
         }
@@ -341,7 +341,7 @@ public sealed class Runner
             result.Error = ex.GetType().Name + ": " + OneLine(ex.Message);
         }
 
-        result.WallSeconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 3);
+        result.WallTimeMs = Math.Round(stopwatch.Elapsed.TotalMilliseconds, 1);
         result.CostUsd = result.UsageByModel.Count > 0 ? prices.Cost(result.UsageByModel) : null; // no usage reported: unknown
         result.FinishedAt = DateTimeOffset.UtcNow;
         return result;
@@ -362,7 +362,7 @@ public sealed class Runner
         }
 
         result.Answer = r.Answer;
-        result.StopReason = r.StopReason.ToString();
+        result.StopReason = RlmStopReasonText.GetName(r.StopReason);
         result.InputTokens = r.Usage.InputTokenCount ?? 0;
         result.OutputTokens = r.Usage.OutputTokenCount ?? 0;
         foreach (var (model, usage) in r.UsageByModel)
@@ -374,7 +374,7 @@ public sealed class Runner
         result.ModelCalls = s.ModelCalls;
         result.SubCalls = s.SubCalls;
         result.FailedSubCalls = s.FailedSubCalls;
-        result.MaxDepth = s.MaxDepthReached;
+        result.MaxDepthReached = s.MaxDepthReached;
         result.Iterations = s.Iterations;
         foreach (var (tool, count) in s.ToolCalls)
         {
@@ -428,7 +428,7 @@ public sealed class Runner
             new ChatOptions { ModelId = _settings.Model },
             cancellationToken).ConfigureAwait(false);
         result.Answer = response.Text ?? "";
-        result.StopReason = "Direct";
+        result.StopReason = EvalResult.DirectStopReason;
         result.InputTokens = response.Usage?.InputTokenCount ?? 0;
         result.OutputTokens = response.Usage?.OutputTokenCount ?? 0;
         result.UsageByModel[response.ModelId ?? _settings.Model ?? "direct"] = new TokenUsage { InputTokens = result.InputTokens, OutputTokens = result.OutputTokens };

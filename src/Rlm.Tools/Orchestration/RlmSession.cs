@@ -231,7 +231,7 @@ internal sealed class RlmSession
                 await CompactAsync(compactor, messages, cancellationToken).ConfigureAwait(false);
             }
 
-            messages.Add(new ChatMessage(ChatRole.User, SessionPrompts.LastCall(_run.Options, stop)));
+            messages.Add(new ChatMessage(ChatRole.User, SessionPrompts.LastCall(stop)));
             _run.Observer.Emit(new RlmIterationsStopped(_run.Observer.Elapsed, _depth, Role, ModelId, stop, AsksForAnswer: true));
             using var step = _run.Observer.ModelCall(_node, RlmTraceKind.ModelCall, $"last call ({Role}, no tools)", _depth);
             var lastOptions = chatOptions.Clone();
@@ -249,6 +249,6 @@ internal sealed class RlmSession
 
         string bestSoFar = messages.LastOrDefault(m => m.Role == ChatRole.Assistant && !string.IsNullOrWhiteSpace(m.Text))?.Text.Trim() ?? "";
         _run.Observer.Emit(new RlmIterationsStopped(_run.Observer.Elapsed, _depth, Role, ModelId, stop, AsksForAnswer: false));
-        return new SessionOutcome(bestSoFar.Length > 0 ? bestSoFar : $"(no answer: the run stopped at its {RlmEvent.DescribeStop(stop)} before the model answered)", stop, Iterations);
+        return new SessionOutcome(bestSoFar.Length > 0 ? bestSoFar : $"(no answer: the run stopped at its {RlmStopReasonText.Describe(stop)} before the model answered)", stop, Iterations);
     }
 }

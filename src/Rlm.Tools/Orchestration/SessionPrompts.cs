@@ -71,18 +71,9 @@ internal static class SessionPrompts
         $"[note] Your last reply was cut off ({cause}) after the calls answered above; anything after them was lost. ";
 
     /// <summary>The request for a last answer without tools, saying why the tool iterations stopped.</summary>
-    public static string LastCall(RlmOptions options, RlmStopReason stop)
-    {
-        string why = stop switch
-        {
-            RlmStopReason.IterationLimit => $"You have used all {options.MaxIterations} iterations.",
-            RlmStopReason.ErrorLimit => $"Your last {options.MaxConsecutiveErrors} iterations all ended in tool errors.",
-            RlmStopReason.TokenBudget => "The run's token budget is nearly spent.",
-            RlmStopReason.CostBudget => "The run's cost budget is nearly spent.",
-            _ => "The run's time is up.",
-        };
-        return $"{why} Tools are now disabled. Reply with your best final answer as plain text, using what you have found so far.";
-    }
+    public static string LastCall(RlmStopReason stop) =>
+        $"Your tool iterations have ended: the {RlmStopReasonText.Describe(stop)} is reached. Tools are now disabled. " +
+        "Reply with your best final answer as plain text, using what you have found so far.";
 
     /// <summary>A leaf's user message: the question and the slice (one copy of the slice: the prompt itself).</summary>
     public static string LeafMessage(string query, ContextView slice) =>

@@ -23,16 +23,6 @@ public abstract record RlmEvent(TimeSpan Elapsed, int Depth)
 
     private protected static string Plural(int n, string noun) => Invariant($"{n} {noun}{(n == 1 ? "" : "s")}");
 
-    internal static string DescribeStop(RlmStopReason stop) => stop switch
-    {
-        RlmStopReason.IterationLimit => "iteration limit",
-        RlmStopReason.ErrorLimit => "consecutive-error limit",
-        RlmStopReason.TokenBudget => "token budget",
-        RlmStopReason.CostBudget => "cost budget",
-        RlmStopReason.TimeBudget => "time budget",
-        _ => stop.ToString(),
-    };
-
     /// <summary>Returns a copy whose text from outside the engine has passed through <paramref name="redactor"/>.</summary>
     internal virtual RlmEvent Redact(SecretRedactor redactor) => this;
 }
@@ -63,8 +53,8 @@ public sealed record RlmIterationsStopped(TimeSpan Elapsed, int Depth, string Ro
 {
     /// <inheritdoc />
     public override string Describe() => AsksForAnswer
-        ? $"{DescribeStop(Reason)}: asking {ModelId ?? Role} ({Role}) for its answer..."
-        : $"{DescribeStop(Reason)}: the run stops with its best answer so far";
+        ? $"{RlmStopReasonText.Describe(Reason)}: asking {ModelId ?? Role} ({Role}) for its answer..."
+        : $"{RlmStopReasonText.Describe(Reason)}: the run stops with its best answer so far";
 }
 
 /// <summary>A model answered (after its retries, if any).</summary>
@@ -204,7 +194,7 @@ public sealed record RlmSubCallEnded(TimeSpan Elapsed, int Depth, bool Failed, s
 public sealed record RlmSessionCompleted(TimeSpan Elapsed, int Depth, int Iterations, RlmStopReason StopReason) : RlmEvent(Elapsed, Depth)
 {
     /// <inheritdoc />
-    public override string Describe() => Invariant($"{(Depth > 0 ? "sub-call" : "query")} done at depth {Depth} after {Plural(Iterations, "iteration")} ({StopReason})");
+    public override string Describe() => Invariant($"{(Depth > 0 ? "sub-call" : "query")} done at depth {Depth} after {Plural(Iterations, "iteration")} ({RlmStopReasonText.GetName(StopReason)})");
 }
 
 /// <summary>
@@ -273,5 +263,5 @@ public sealed record RlmBudgetWarning(TimeSpan Elapsed, int Depth, string Messag
 public sealed record RlmRunCompleted(TimeSpan Elapsed, int Depth, string Answer, RlmResult Result) : RlmEvent(Elapsed, Depth)
 {
     /// <inheritdoc />
-    public override string Describe() => $"run completed ({Result.StopReason}): {TextLimits.OneLine(Answer, 80)}";
+    public override string Describe() => $"run completed ({RlmStopReasonText.GetName(Result.StopReason)}): {TextLimits.OneLine(Answer, 80)}";
 }

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Rlm.Tools.Json;
 
 namespace Rlm.Tools;
 
 /// <summary>A trajectory read back from JSON Lines (see <see cref="RlmTrajectoryWriter"/>).</summary>
-/// <param name="Run">The <c>run</c> line, as a JSON object.</param>
+/// <param name="Run">The <c>run</c> line, as a JSON object in the keys of the current version (see <see cref="RlmTrajectoryReader"/>).</param>
 /// <param name="Nodes">The nodes, in file order (parents before children).</param>
 public sealed record RlmTrajectory(JsonElement Run, IReadOnlyList<RlmTrajectoryNode> Nodes);
 
@@ -18,16 +20,22 @@ public sealed record RlmTrajectory(JsonElement Run, IReadOnlyList<RlmTrajectoryN
 /// <param name="DurationMs">The duration in milliseconds.</param>
 /// <param name="IsError">Whether the node ended in an error.</param>
 /// <param name="Summary">The result excerpt, present only in files written with sensitive data.</param>
-/// <param name="Json">The whole line, as a JSON object.</param>
+/// <param name="Json">The whole line, as a JSON object in the keys of the current version.</param>
 public sealed record RlmTrajectoryNode(
     int Id, int? ParentId, string Kind, string Label, int Depth, double StartedMs, double DurationMs, bool IsError, string? Summary, JsonElement Json);
 
-/// <summary>Reads the JSON Lines trajectory format written by <see cref="RlmTrajectoryWriter"/>.</summary>
+/// <summary>Reads the JSON Lines trajectory format written by <see cref="RlmTrajectoryWriter"/>, of version 2 and of version 1.</summary>
+/// <remarks>
+/// <see cref="RlmTrajectory.Run"/> and <see cref="RlmTrajectoryNode.Json"/> are given in the keys of the current version
+/// whatever the file's version: a version 1 run line's <c>statistics.wall_ms</c> becomes <c>wall_time_ms</c>, and its
+/// <c>version</c> becomes 2. Unknown properties are kept; lines of unknown <c>type</c> are skipped.
+/// </remarks>
 public static class RlmTrajectoryReader
 {
     /// <summary>Reads a trajectory.</summary>
     /// <param name="reader">The text, one JSON object per line; blank lines are skipped.</param>
     /// <returns>The run line and the nodes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="reader"/> is <see langword="null"/>.</exception>
     /// <exception cref="FormatException">The text is not a trajectory: bad JSON, no <c>run</c> line first, a node without id, kind or label, or a parent id not seen before.</exception>
     public static RlmTrajectory Read(TextReader reader)
     {
@@ -62,12 +70,12 @@ public static class RlmTrajectoryReader
 
             if (run is null)
             {
-                if (type.GetString() != "run" || !element.TryGetProperty("format", out var format) || format.GetString() != RlmTrajectoryWriter.Format)
+                if (type.GetString() != "run" || !element.TryGetProperty("format", out var format) || format.GetString() != RlmJson.TrajectoryFormat)
                 {
-                    throw Bad(lineNumber, $"the first line is not a \"run\" line of format \"{RlmTrajectoryWriter.Format}\"");
+                    throw Bad(lineNumber, $"the first line is not a \"run\" line of format \"{RlmJson.TrajectoryFormat}\"");
                 }
 
-                run = element;
+                run = JsonSerializer.SerializeToElement(Upgrade(Deserialize(element, RlmJsonContext.Default.RunJson, lineNumber, "a run line")), RlmJson.Compact.RunJson);
                 continue;
             }
 
@@ -76,39 +84,85 @@ public static class RlmTrajectoryReader
                 continue; // unknown line types are ignored
             }
 
-            try
+            var node = Deserialize(element, RlmJsonContext.Default.TraceNodeJson, lineNumber, "a node line needs a numeric id, a kind and a label");
+            if (node.ParentId is { } parent && !ids.Contains(parent))
             {
-                int id = element.GetProperty("id").GetInt32();
-                int? parentId = element.TryGetProperty("parent_id", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : null;
-                if (parentId is { } parent && !ids.Contains(parent))
-                {
-                    throw Bad(lineNumber, string.Create(CultureInfo.InvariantCulture, $"parent {parent} of node {id} is not an earlier node"));
-                }
-
-                if (!ids.Add(id))
-                {
-                    throw Bad(lineNumber, string.Create(CultureInfo.InvariantCulture, $"node id {id} repeated"));
-                }
-
-                nodes.Add(new RlmTrajectoryNode(
-                    id,
-                    parentId,
-                    element.GetProperty("kind").GetString() ?? "",
-                    element.GetProperty("label").GetString() ?? "",
-                    element.TryGetProperty("depth", out var d) ? d.GetInt32() : 0,
-                    element.TryGetProperty("started_ms", out var s) ? s.GetDouble() : 0,
-                    element.TryGetProperty("duration_ms", out var t) ? t.GetDouble() : 0,
-                    element.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True,
-                    element.TryGetProperty("summary", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null,
-                    element));
+                throw Bad(lineNumber, string.Create(CultureInfo.InvariantCulture, $"parent {parent} of node {node.Id} is not an earlier node"));
             }
-            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException && e is not TrajectoryFormatException)
+
+            if (!ids.Add(node.Id))
             {
-                throw Bad(lineNumber, "a node line needs a numeric id, a kind and a label");
+                throw Bad(lineNumber, string.Create(CultureInfo.InvariantCulture, $"node id {node.Id} repeated"));
             }
+
+            nodes.Add(new RlmTrajectoryNode(
+                node.Id,
+                node.ParentId,
+                RlmTrajectoryWriter.KindName(node.Kind),
+                node.Label,
+                node.Depth,
+                node.StartedMs,
+                node.DurationMs,
+                node.IsError,
+                node.Summary,
+                JsonSerializer.SerializeToElement(node, RlmJson.Compact.TraceNodeJson)));
         }
 
         return run is { } r ? new RlmTrajectory(r, nodes) : throw new FormatException("not a trajectory: the file is empty");
+    }
+
+    private static T Deserialize<T>(JsonElement element, JsonTypeInfo<T> typeInfo, int lineNumber, string what)
+    {
+        try
+        {
+            return element.Deserialize(typeInfo) ?? throw Bad(lineNumber, what);
+        }
+        catch (JsonException e)
+        {
+            throw Bad(lineNumber, $"{what} ({e.Message.Split(". Path", 2)[0]})");
+        }
+    }
+
+    // Version 1 named the wall time wall_ms and wrote neither tool_calls_total nor all_sub_calls_failed.
+    private static RunJson Upgrade(RunJson run)
+    {
+        run = Complete(run);
+        if (run.Version >= RlmJson.Version)
+        {
+            return run;
+        }
+
+        var s = run.Statistics;
+        var unknown = s.Unknown is null ? null : new Dictionary<string, JsonElement>(s.Unknown, StringComparer.Ordinal);
+        double wallTimeMs = s.WallTimeMs;
+        if (unknown is not null && unknown.Remove("wall_ms", out var wallMs) && wallMs.ValueKind == JsonValueKind.Number)
+        {
+            wallTimeMs = wallMs.GetDouble();
+        }
+
+        return run with
+        {
+            Version = RlmJson.Version,
+            Statistics = s with
+            {
+                WallTimeMs = wallTimeMs,
+                ToolCallsTotal = s.ToolCalls.Values.Sum(),
+                AllSubCallsFailed = s.SubCalls > 0 && s.FailedSubCalls >= s.SubCalls,
+                Unknown = unknown is { Count: > 0 } ? unknown : null,
+            },
+        };
+    }
+
+    // The source-generated reader sets a missing object to null (init properties), whatever its initializer says.
+    private static RunJson Complete(RunJson run)
+    {
+        var statistics = run.Statistics ?? new StatisticsJson();
+        return run with
+        {
+            Usage = run.Usage ?? new UsageJson(0, 0, 0, 0),
+            UsageByModel = run.UsageByModel ?? new(StringComparer.Ordinal),
+            Statistics = statistics.ToolCalls is null ? statistics with { ToolCalls = new(StringComparer.Ordinal) } : statistics,
+        };
     }
 
     private static TrajectoryFormatException Bad(int line, string message) =>

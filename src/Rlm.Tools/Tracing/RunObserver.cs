@@ -82,7 +82,7 @@ internal sealed class RunObserver
             result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0, (long)s.WallTime.TotalMilliseconds);
         if (query.Activity is { } activity)
         {
-            activity.SetTag("rlm.stop_reason", result.StopReason.ToString());
+            activity.SetTag("rlm.stop_reason", RlmStopReasonText.GetName(result.StopReason));
             activity.SetTag("rlm.iterations", s.Iterations);
             activity.SetTag("rlm.model_calls", s.ModelCalls);
             activity.SetTag("rlm.sub_calls", s.SubCalls);

@@ -227,7 +227,7 @@ public sealed class CliEndpointTests(LoopbackOpenAIServer server, ITestOutputHel
             @"^\[\s*\d+\.\d\ds\]   -> sub-call started \(depth=1, 10 chars, leaf\) \[worker-m\]$",
             @"^\[\s*\d+\.\d\ds\]   <- sub-call done \(depth=1\): the part says TANGO$",
             @"^\[\s*\d+\.\d\ds\] iter 2: calling root-m \(root\)\.\.\.$",
-            @"^\[\s*\d+\.\d\ds\] query done at depth 0 after 2 iterations \(Final\)$",
+            @"^\[\s*\d+\.\d\ds\] query done at depth 0 after 2 iterations \(final\)$",
         ];
         int last = -1;
         foreach (string pattern in expected)

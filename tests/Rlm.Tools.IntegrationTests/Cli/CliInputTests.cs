@@ -35,6 +35,8 @@ public sealed class CliInputTests(ITestOutputHelper output)
         using var json = JsonDocument.Parse(result.StdOut); // throws on anything after the object
         var root = json.RootElement;
         Assert.Contains("TANGO-4471", root.GetProperty("answer").GetString(), StringComparison.Ordinal);
+        Assert.Equal("rlm-result", root.GetProperty("format").GetString());
+        Assert.Equal(2, root.GetProperty("version").GetInt32());
         Assert.Equal("final", root.GetProperty("stop_reason").GetString());
         Assert.True(root.GetProperty("is_final").GetBoolean());
 
@@ -51,7 +53,7 @@ public sealed class CliInputTests(ITestOutputHelper output)
         Assert.True(stats.GetProperty("model_calls").GetInt32() >= stats.GetProperty("iterations").GetInt32());
         Assert.True(stats.GetProperty("iterations").GetInt32() >= 1);
         Assert.True(stats.GetProperty("sub_calls").GetInt32() >= 0);
-        Assert.True(stats.GetProperty("max_depth").GetInt32() <= 1);
+        Assert.True(stats.GetProperty("max_depth_reached").GetInt32() <= 1);
         Assert.True(stats.GetProperty("wall_time_ms").GetDouble() > 0);
 
         var trajectory = root.GetProperty("trajectory");

@@ -164,8 +164,8 @@ public sealed class McpServerTests(LoopbackOpenAIServer server, ITestOutputHelpe
         var second = Text(await rlm.Client.CallToolAsync("query", new Dictionary<string, object?> { ["question"] = "What is the launch code?" }));
 
         output.WriteLine(first);
-        Assert.Contains("(Note: no final answer: the query's token budget was spent; this is the best answer it had.)", first, StringComparison.Ordinal);
-        Assert.Contains("(Note: no final answer: the query's token budget was spent", second, StringComparison.Ordinal); // and the server goes on
+        Assert.Contains("(Note: no final answer: the run's token budget was spent; the answer is the best answer the run had.)", first, StringComparison.Ordinal);
+        Assert.Contains("(Note: no final answer: the run's token budget was spent", second, StringComparison.Ordinal); // and the server goes on
     }
 
     [Fact]

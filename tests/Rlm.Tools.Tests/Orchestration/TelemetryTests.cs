@@ -51,7 +51,7 @@ public sealed class TelemetryTests : IDisposable
         var spans = _stopped.Where(a => a.TraceId.ToString() == traceId).ToList();
         var query = Assert.Single(spans, a => a.OperationName == "rlm.query");
         Assert.Equal(17, query.GetTagItem("rlm.context.chars"));
-        Assert.Equal("Final", query.GetTagItem("rlm.stop_reason"));
+        Assert.Equal("final", query.GetTagItem("rlm.stop_reason"));
         Assert.Equal(1, query.GetTagItem("rlm.sub_calls"));
 
         var subCall = Assert.Single(spans, a => a.OperationName == "rlm.sub_call");
