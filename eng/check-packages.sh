@@ -36,7 +36,8 @@ for lib in "${libraries[@]}"; do
                 '<repository type="git" url="https://github.com/rlm-tools/Rlm.Tools"'; do
       case "$nuspec" in *"$want"*) ;; *) fail "$lib.nuspec lacks $want" ;; esac
     done
-    unzip -l "nupkg/$lib.1.0.0.nupkg" | grep -qE ' README\.md$' || fail "$lib.1.0.0.nupkg lacks README.md"
+    files=$(unzip -Z1 "nupkg/$lib.1.0.0.nupkg") || fail "cannot list $lib.1.0.0.nupkg"
+    case $'\n'"$files"$'\n' in *$'\n'README.md$'\n'*) ;; *) fail "$lib.1.0.0.nupkg lacks README.md" ;; esac
   fi
 done
 
