@@ -8,7 +8,7 @@ namespace Rlm.Tools;
 /// <summary>A trajectory read back from JSON Lines (see <see cref="RlmTrajectoryWriter"/>).</summary>
 /// <param name="Run">The <c>run</c> line, as a JSON object in the keys of the current version (see <see cref="RlmTrajectoryReader"/>).</param>
 /// <param name="Nodes">The nodes, in file order (parents before children).</param>
-public sealed record RlmTrajectory(JsonElement Run, IReadOnlyList<RlmTrajectoryNode> Nodes);
+internal sealed record RlmTrajectory(JsonElement Run, IReadOnlyList<RlmTrajectoryNode> Nodes);
 
 /// <summary>One node line of a trajectory file.</summary>
 /// <param name="Id">The node's id (from 1).</param>
@@ -21,7 +21,7 @@ public sealed record RlmTrajectory(JsonElement Run, IReadOnlyList<RlmTrajectoryN
 /// <param name="IsError">Whether the node ended in an error.</param>
 /// <param name="Summary">The result excerpt, present only in files written with sensitive data.</param>
 /// <param name="Json">The whole line, as a JSON object in the keys of the current version.</param>
-public sealed record RlmTrajectoryNode(
+internal sealed record RlmTrajectoryNode(
     int Id, int? ParentId, string Kind, string Label, int Depth, double StartedMs, double DurationMs, bool IsError, string? Summary, JsonElement Json);
 
 /// <summary>Reads the JSON Lines trajectory format written by <see cref="RlmTrajectoryWriter"/>, of version 2 and of version 1.</summary>
@@ -30,7 +30,7 @@ public sealed record RlmTrajectoryNode(
 /// whatever the file's version: a version 1 run line's <c>statistics.wall_ms</c> becomes <c>wall_time_ms</c>, and its
 /// <c>version</c> becomes 2. Unknown properties are kept; lines of unknown <c>type</c> are skipped.
 /// </remarks>
-public static class RlmTrajectoryReader
+internal static class RlmTrajectoryReader
 {
     /// <summary>Reads a trajectory.</summary>
     /// <param name="reader">The text, one JSON object per line; blank lines are skipped.</param>
