@@ -110,8 +110,7 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
                         // Calls of this reply are running: the reply is committed, cut after its last complete call.
                         _budget.AddUsage(soFar.ModelId ?? chatOptions.ModelId ?? role, soFar.Usage);
                         string cause = $"{Describe(ModelFailure.Classify(e))}: {TextLimits.OneLine(_observer.Redactor.Redact(e.Message), 200)}";
-                        RlmLog.ReplyCut(_observer.Logger, role, started, cause);
-                        _observer.Emit(new RlmReplyCut(_observer.Elapsed, step.Node.Depth, role, started, cause));
+                        _observer.ReplyCut(step.Node.Depth, role, started, cause);
                         return new ModelReply(soFar, cause);
                     }
                 },
@@ -132,12 +131,10 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
         }
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            _observer.Statistics.RecordFailedModelCall();
             var failure = ModelFailure.Classify(e);
             string cause = TextLimits.OneLine(_observer.Redactor.Redact(e.Message), 300);
             string message = $"the {role} model request failed after {attempts} attempt{(attempts == 1 ? "" : "s")}: {Describe(failure)}: {cause}";
-            step.Complete(message, isError: true);
-            RlmLog.ModelFailed(_observer.Logger, message);
+            _observer.ModelFailed(step, message);
             var inner = _observer.Redactor.ContainsSecret(e.ToString()) ? new Exception($"{e.GetType().FullName}: {cause} (redacted)") : e;
             throw new RlmModelException(message, failure.Kind, failure.StatusCode, attempts, inner);
         }
@@ -206,17 +203,11 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
                     : null),
             OnRetry = args =>
             {
-                _observer.Statistics.RecordModelRetry();
                 if (args.Outcome.Exception is { } e)
                 {
                     var failure = ModelFailure.Classify(e);
-                    string role = args.Context.Properties.GetValue(s_roleKey, "model");
-                    RlmLog.ModelRetry(_observer.Logger, role, Describe(failure), args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
-                    if (_observer.HasEventListener)
-                    {
-                        _observer.Emit(new RlmModelRetry(_observer.Elapsed, args.Context.Properties.GetValue(s_depthKey, 0), role,
-                            args.AttemptNumber + 1, _options.MaxModelRetries, args.RetryDelay, failure.Kind, failure.StatusCode, TextLimits.OneLine(_observer.Redactor.Redact(e.Message), 160)));
-                    }
+                    _observer.ModelRetry(args.Context.Properties.GetValue(s_depthKey, 0), args.Context.Properties.GetValue(s_roleKey, "model"), args.AttemptNumber + 1,
+                        _options.MaxModelRetries, args.RetryDelay, failure.Kind, failure.StatusCode, Describe(failure), e.Message);
                 }
 
                 return default;

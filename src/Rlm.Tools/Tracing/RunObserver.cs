@@ -197,6 +197,32 @@ internal sealed class RunObserver
     /// <summary>Ends a session that threw (a model failure, a bug): its node says why.</summary>
     public void SessionFailed(RlmTraceNode node, Exception e) => node.Complete(Elapsed, Redactor.Redact(e.Message), isError: true);
 
+    /// <summary>Records a retry (1-based <paramref name="retry"/>) of a model request: counted, logged and announced.</summary>
+    public void ModelRetry(int depth, string role, int retry, int maxRetries, TimeSpan delay, RlmModelFailureKind kind, int? statusCode, string failure, string message)
+    {
+        Statistics.RecordModelRetry();
+        RlmLog.ModelRetry(Logger, role, failure, retry, (long)delay.TotalMilliseconds);
+        if (HasEventListener)
+        {
+            Emit(new RlmModelRetry(Elapsed, depth, role, retry, maxRetries, delay, kind, statusCode, TextLimits.OneLine(Redactor.Redact(message), 160)));
+        }
+    }
+
+    /// <summary>Ends a model request that failed for good.</summary>
+    public void ModelFailed(RunStep step, string message)
+    {
+        Statistics.RecordFailedModelCall();
+        step.Complete(message, isError: true);
+        RlmLog.ModelFailed(Logger, message);
+    }
+
+    /// <summary>Records a streamed reply cut after its calls had started (the reply is kept, not retried).</summary>
+    public void ReplyCut(int depth, string role, int startedCalls, string cause)
+    {
+        RlmLog.ReplyCut(Logger, role, startedCalls, cause);
+        Emit(new RlmReplyCut(Elapsed, depth, role, startedCalls, cause));
+    }
+
     /// <summary>Records a compaction of a session's conversation.</summary>
     public void Compacted(int depth, bool summarized, long charsBefore, long charsAfter)
     {
