@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.OpenAI;
+using Rlm.Tools.Tools;
 using Spectre.Console;
 
 namespace Rlm.Tools.Cli;
@@ -453,7 +454,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 
     private void Note(string message)
     {
-        _stderr.WriteLine($"rlm: {OneLine(Redact(message))}");
+        _stderr.WriteLine($"rlm: {TextLimits.OneLine(Redact(message), int.MaxValue)}");
         _stderr.Flush();
     }
 
@@ -461,8 +462,6 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
         _models?.Redact(text) ?? new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
 
     private static string Count(long n, string noun) => Invariant($"{n:N0} {noun}{(n == 1 ? "" : "s")}");
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -33,7 +33,7 @@ internal sealed class CliOptions
 
         Globs = new Option<string[]>("--glob", "-g")
         {
-            Description = $"With --dir: only files matching this glob (repeatable). Default {InputLoader.DefaultGlob} (all files). " +
+            Description = $"With --dir: only files matching this glob (repeatable). Default {Rlm.Tools.Context.DirectoryLoader.DefaultGlob} (all files). " +
                           "A pattern without '/' matches at any depth: \"*.cs\" means \"**/*.cs\". A pattern with a '..' segment is refused: only " +
                           "files under --dir are read.",
             HelpName = "PATTERN",

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Rlm.Tools.OpenAI;
+using Rlm.Tools.Tools;
 using Spectre.Console;
 
 namespace Rlm.Tools.Cli;
@@ -145,7 +146,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         catch (Exception e)
         {
             // A bug, not a user mistake: one line, and the stack trace only when asked for with -v.
-            Note(Redact(models, $"unexpected error: {e.GetType().Name}: {OneLine(e.Message)}"));
+            Note(Redact(models, $"unexpected error: {e.GetType().Name}: {TextLimits.OneLine(e.Message, int.MaxValue)}"));
             if (verbose)
             {
                 await _stderr.WriteLineAsync(Redact(models, e.ToString())).ConfigureAwait(false);
@@ -290,7 +291,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliUsageException($"cannot write the trajectory to {path}: {OneLine(e.Message)}");
+            throw new CliUsageException($"cannot write the trajectory to {path}: {TextLimits.OneLine(e.Message, int.MaxValue)}");
         }
     }
 
@@ -360,7 +361,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
     private void Note(string message)
     {
-        _stderr.WriteLine($"rlm: {OneLine(message)}");
+        _stderr.WriteLine($"rlm: {TextLimits.OneLine(message, int.MaxValue)}");
         _stderr.Flush();
     }
 
@@ -370,8 +371,6 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
 
     private static string Count(long n, string noun) => Invariant($"{n:N0} {noun}{(n == 1 ? "" : "s")}");
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

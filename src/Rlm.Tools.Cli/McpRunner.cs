@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Rlm.Tools.Mcp;
 using Rlm.Tools.OpenAI;
+using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Cli;
 
@@ -89,7 +90,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
 
     private void Note(string message)
     {
-        _stderr.WriteLine($"rlm: {message.ReplaceLineEndings(" ").Trim()}");
+        _stderr.WriteLine($"rlm: {TextLimits.OneLine(message, int.MaxValue)}");
         _stderr.Flush();
     }
 

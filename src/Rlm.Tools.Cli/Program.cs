@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Cli;
 
@@ -44,19 +45,19 @@ internal static class Program
 
             if (parseResult.CommandResult.Command == mcp.Command)
             {
-                await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm mcp --help)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"rlm: {TextLimits.OneLine(message, int.MaxValue)} (see rlm mcp --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 
             if (parseResult.CommandResult.Command == chat.Command)
             {
-                await Console.Error.WriteLineAsync($"rlm: {OneLine(extraPath is null ? ChatCommand.DescribeParseError(parseResult, message) : message)} (see rlm chat --help)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"rlm: {TextLimits.OneLine(extraPath is null ? ChatCommand.DescribeParseError(parseResult, message) : message, int.MaxValue)} (see rlm chat --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 
             if (parseResult.CommandResult.Command == view.Command)
             {
-                await Console.Error.WriteLineAsync($"rlm view: {OneLine(message)} (see rlm view --help)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"rlm view: {TextLimits.OneLine(message, int.MaxValue)} (see rlm view --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 
@@ -70,7 +71,7 @@ internal static class Program
                 message = "the question is missing: rlm \"<question>\" (--file PATH | --dir PATH | --stdin)";
             }
 
-            await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm --help)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"rlm: {TextLimits.OneLine(message, int.MaxValue)} (see rlm --help)").ConfigureAwait(false);
             return ExitCodes.UsageError;
         }
 
@@ -84,8 +85,6 @@ internal static class Program
         var terminationTimeout = parseResult.CommandResult.Command == chat.Command ? (TimeSpan?)null : TimeSpan.FromSeconds(2);
         return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = terminationTimeout }).ConfigureAwait(false);
     }
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 
     /// <summary>The first token that looks like an option but is none of <c>rlm</c>'s (taken for the question or left over).</summary>
     private static string? UnknownOption(ParseResult parseResult, RlmCommand command)
