@@ -198,8 +198,11 @@ internal sealed class CliOptions
     public (RlmOptions Options, CliBudgets Budgets) ReadRunOptions(ParseResult parseResult) =>
         CliLimits.ReadRunOptions(parseResult, MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime);
 
-    /// <summary>Loads --file, --dir or --stdin with the same checks and messages for every command (<c>rlm chat</c> and <c>rlm mcp</c> have no --stdin).</summary>
-    public async Task<CliInput> LoadInputAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads --file, --dir or --stdin with the same checks and messages for every command (<c>rlm chat</c> and <c>rlm mcp</c>
+    /// have no --stdin); with <paramref name="namedDocuments"/>, one file too is a document named by its path.
+    /// </summary>
+    public async Task<CliInput> LoadInputAsync(ParseResult parseResult, CancellationToken cancellationToken, bool namedDocuments = false)
     {
         var files = parseResult.GetValue(Files) ?? [];
         string? dir = parseResult.GetValue(Dir);
@@ -253,6 +256,11 @@ internal sealed class CliOptions
                     var input = files.Length > 0 ? InputLoader.LoadFiles(files, cancellationToken)
                         : dir is not null ? InputLoader.LoadDirectory(dir, globs, cancellationToken)
                         : InputLoader.LoadStdin(cancellationToken);
+                    if (namedDocuments && files.Length == 1 && input.Context is { } text)
+                    {
+                        input = new CliInput { Documents = [new RlmDocument(files[0], text)], Source = input.Source };
+                    }
+
                     _ = input.Corpus;
                     return input;
                 }

@@ -78,14 +78,13 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
             throw new CliUsageException("no input: give --file PATH or --dir PATH (see rlm mcp --help)");
         }
 
-        var input = await command.Options.LoadInputAsync(parseResult, cancellationToken).ConfigureAwait(false);
+        var input = await command.Options.LoadInputAsync(parseResult, cancellationToken, namedDocuments: true).ConfigureAwait(false);
         if (input.Skipped.Count > 0)
         {
             Note($"skipped {input.Skipped.Count} (binary, unreadable or empty files; unreadable folders): {string.Join(", ", input.Skipped.Take(5))}{(input.Skipped.Count > 5 ? ", …" : "")}");
         }
 
-        var corpus = input.Context is { } text ? RlmCorpus.FromDocuments([new RlmDocument(parseResult.GetValue(command.Options.Files)![0], text)]) : input.Corpus;
-        return (corpus, input.Source);
+        return (input.Corpus, input.Source);
     }
 
     private void Note(string message)
