@@ -8,11 +8,13 @@ internal sealed class McpCommand
     /// <summary>The subcommand's description, shown by <c>rlm mcp --help</c> and in the list of commands of <c>rlm --help</c>.</summary>
     internal const string Description = """
         Serve the input as a Model Context Protocol (MCP) server over stdio, for agents and editors (Claude Desktop, VS Code,
-        Cursor, any MCP client). Tools: query (argument question, optional documents: a document name filter; the answer cites document:line; progress notifications
-        per iteration and sub-call when the client sends a progress token; notifications/cancelled ends the run) and
-        list_documents. The input is loaded once at start-up: exactly one of --file or --dir. Model options as for rlm
-        (offline by default). The limits, --timeout and the budgets --max-tokens, --max-cost and --max-time apply to each
-        query; a query stopped by a budget returns the best answer it had with a note naming the budget. Standard output carries only the protocol; logs go to stderr. Stops when the client closes stdin.
+        Cursor, any MCP client). Tools: query (argument question, and optionally documents: only documents whose names contain
+        it; the answer cites document:line; progress notifications per iteration and sub-call when the client sends a
+        progress token; notifications/cancelled ends the run) and list_documents. The input is loaded once at start-up:
+        exactly one of --file or --dir. Model options as for rlm (offline by default). The limits, --timeout and the budgets
+        --max-tokens, --max-cost and --max-time apply to each query; a query stopped by a budget returns the best answer it
+        had with a note naming the budget. Standard output carries only the protocol; logs go to stderr. Stops when the
+        client closes stdin.
         """;
 
     public McpCommand(CliOptions options)
