@@ -34,6 +34,7 @@ internal sealed partial class RlmCorpusTools
     private readonly ILogger _logger;
     private readonly SecretRedactor _redactor;
     private readonly string _listing;
+    private IReadOnlyList<McpServerTool>? _tools;
     private int _queryIds;
 
     /// <summary>Creates the tools; <paramref name="rlm"/> answers every query (its logs go to <paramref name="loggerFactory"/> unless it has its own).</summary>
@@ -69,11 +70,10 @@ internal sealed partial class RlmCorpusTools
     public string Summary => Invariant($"{(_documents.Count == 0 ? "one unnamed text" : $"{_documents.Count:N0} document{(_documents.Count == 1 ? "" : "s")}")}, {Lines:N0} lines, {Chars:N0} characters")
         + (_options.CorpusDescription is { Length: > 0 } source ? $"; {source}" : string.Empty);
 
-    /// <summary>Gets the model that answers every query.</summary>
-    public RecursiveLanguageModel Model => _rlm;
+    /// <summary>Gets the MCP tools bound to this instance, created once.</summary>
+    public IReadOnlyList<McpServerTool> Tools => LazyInitializer.EnsureInitialized(ref _tools, () => [.. CreateTools()]);
 
-    /// <summary>Creates the MCP tools bound to this instance.</summary>
-    public IEnumerable<McpServerTool> CreateTools()
+    private IEnumerable<McpServerTool> CreateTools()
     {
         string description = $"Answer a question about the served corpus ({Summary}) with a Recursive Language Model: it explores " +
                              "the whole corpus with search tools and sub-calls instead of reading it into one prompt. The answer cites " +

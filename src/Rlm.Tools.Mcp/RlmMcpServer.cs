@@ -40,7 +40,7 @@ public static class RlmMcpServer
         var names = new[] { RlmCorpusTools.QueryToolName, RlmCorpusTools.ListDocumentsToolName };
         foreach (string name in names)
         {
-            builder.Services.AddSingleton(sp => sp.GetRequiredService<RlmCorpusTools>().CreateTools().Single(t => t.ProtocolTool.Name == name));
+            builder.Services.AddSingleton(sp => sp.GetRequiredService<RlmCorpusTools>().Tools.Single(t => t.ProtocolTool.Name == name));
         }
 
         return builder;
