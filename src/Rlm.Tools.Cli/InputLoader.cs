@@ -48,7 +48,7 @@ internal static class InputLoader
     /// </summary>
     public const long MaxContextChars = RlmCorpus.MaxLength;
 
-    /// <summary>Reads one <c>--file</c>: one file is a single context; several are documents named by the paths as given.</summary>
+    /// <summary>Reads the <c>--file</c> paths: one file is a single context; several are documents named by the paths as given.</summary>
     public static CliInput LoadFiles(IReadOnlyList<string> paths, CancellationToken cancellationToken = default)
     {
         if (paths.Count == 1)
@@ -189,7 +189,7 @@ internal static class InputLoader
         {
             if (path.StartsWith('-') && !Directory.Exists(path))
             {
-                // --file takes several paths, so an unknown option after it arrives here as a path.
+                // An unknown option right after --file arrives here as its path.
                 throw new CliUsageException($"unrecognized option {path} (see rlm --help)");
             }
 
