@@ -4,9 +4,8 @@ namespace Rlm.Tools.Cli;
 
 /// <summary>
 /// The <c>rlm chat</c> subcommand: load a corpus once, then answer questions read line by line from standard input as one
-/// conversation (<see cref="RlmConversation"/>). Its input, model and limit options are the very <see cref="Option"/>
-/// instances of <see cref="RlmCommand"/> (one definition, the same names, defaults and help text); only the
-/// <c>--stdin</c> rejection is its own.
+/// conversation (<see cref="RlmConversation"/>). Its input, model and limit options are the shared <see cref="CliOptions"/>;
+/// only the <c>--stdin</c> rejection is its own.
 /// </summary>
 internal sealed class ChatCommand
 {
@@ -37,20 +36,26 @@ internal sealed class ChatCommand
         130 ended with Ctrl+C.
         """;
 
-    public ChatCommand(RlmCommand rlm)
+    public ChatCommand(CliOptions options)
     {
+        Options = options;
         // Standard input carries the questions; --stdin is accepted only to say so clearly (hidden from the help).
         Stdin = new Option<bool>("--stdin") { Hidden = true };
 
-        Command = new Command("chat", Description)
+        Command = new Command("chat", Description) { options.Files, options.Dir, options.Globs };
+        foreach (var option in options.ModelOptions.Concat(options.LimitOptions))
         {
-            rlm.Files, rlm.Dir, rlm.Globs, rlm.Model, rlm.WorkerModel, rlm.BaseUrl, rlm.Offline,
-            rlm.MaxIterations, rlm.MaxDepth, rlm.MaxConcurrency, rlm.Timeout,
-            rlm.MaxTokens, rlm.MaxCost, rlm.MaxTime, rlm.Verbose, Stdin,
-        };
+            Command.Options.Add(option);
+        }
+
+        Command.Options.Add(options.Verbose);
+        Command.Options.Add(Stdin);
     }
 
     public Command Command { get; }
+
+    /// <summary>Gets the options shared with <c>rlm</c> and <c>rlm mcp</c>.</summary>
+    public CliOptions Options { get; }
 
     /// <summary>A parse error of <c>rlm chat</c>, with a hint when a question was given as an argument.</summary>
     public static string DescribeParseError(ParseResult parseResult, string message) =>

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.OpenAI;
+using Rlm.Tools.Context;
 using Spectre.Console;
 
 namespace Rlm.Tools.Cli;
@@ -20,7 +21,7 @@ namespace Rlm.Tools.Cli;
 /// The line editor is a plain line read (the terminal's own editing, or .NET's on a terminal): no readline library for
 /// .NET is in the dependency set, and history/completion are not needed to ask questions.
 /// </remarks>
-internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, ParseResult parseResult)
+internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 {
     /// <summary>The prompt, written on stderr when standard input is a terminal.</summary>
     public const string Prompt = "rlm> ";
@@ -51,7 +52,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         await Task.Yield();
-        bool verbose = parseResult.GetValue(rlmCommand.Verbose);
+        bool verbose = parseResult.GetValue(command.Options.Verbose);
         bool interactive = !Console.IsInputRedirected;
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnInterrupt);
         using var canceled = cancellationToken.Register(() => _quit.TrySetResult());
@@ -60,11 +61,11 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
         try
         {
             var (options, budgets) = ReadOptions();
-            _models = ModelSetup.Create(parseResult.GetValue(rlmCommand.Offline), parseResult.GetValue(rlmCommand.BaseUrl), parseResult.GetValue(rlmCommand.Model), parseResult.GetValue(rlmCommand.WorkerModel));
+            _models = command.Options.CreateModels(parseResult);
             options.RootModelId = _models.RootModel;
             options.WorkerModelId = _models.WorkerModel;
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
-            var input = await LoadInputAsync(cancellationToken).ConfigureAwait(false);
+            var input = await command.Options.LoadInputAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var printer = new ProgressPrinter(_stderr) { Enabled = false };
             if (_models.IsOffline)
             {
@@ -406,21 +407,16 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
     {
         if (parseResult.GetValue(command.Stdin))
         {
-            throw new CliUsageException("rlm chat reads the questions from standard input, so the input cannot come from --stdin too: give --file PATH... or --dir PATH");
+            throw new CliUsageException("rlm chat reads the questions from standard input, so the input cannot come from --stdin too: give --file PATH (repeatable) or --dir PATH");
         }
 
-        if (parseResult.GetResult(rlmCommand.Files) is null && parseResult.GetResult(rlmCommand.Dir) is null)
+        if (parseResult.GetResult(command.Options.Files) is null && parseResult.GetResult(command.Options.Dir) is null)
         {
-            throw new CliUsageException("no input: give --file PATH... or --dir PATH (see rlm chat --help)");
+            throw new CliUsageException("no input: give --file PATH (repeatable) or --dir PATH (see rlm chat --help)");
         }
 
-        return CliLimits.ReadRunOptions(parseResult, rlmCommand.MaxIterations, rlmCommand.MaxDepth, rlmCommand.MaxConcurrency, rlmCommand.Timeout,
-            rlmCommand.MaxTokens, rlmCommand.MaxCost, rlmCommand.MaxTime);
+        return command.Options.ReadRunOptions(parseResult);
     }
-
-    /// <summary>Loads --file or --dir exactly as <c>rlm</c> does (the same options, checks and messages).</summary>
-    private Task<CliInput> LoadInputAsync(CancellationToken cancellationToken) =>
-        new CliRunner(rlmCommand, parseResult).LoadInputAsync(cancellationToken);
 
     private string StatusLine(int turn, RlmResult result)
     {
@@ -458,7 +454,7 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
 
     private void Note(string message)
     {
-        _stderr.WriteLine($"rlm: {OneLine(Redact(message))}");
+        _stderr.WriteLine($"rlm: {TextLimits.OneLine(Redact(message), int.MaxValue)}");
         _stderr.Flush();
     }
 
@@ -466,8 +462,6 @@ internal sealed class ChatRunner(RlmCommand rlmCommand, ChatCommand command, Par
         _models?.Redact(text) ?? new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
 
     private static string Count(long n, string noun) => Invariant($"{n:N0} {noun}{(n == 1 ? "" : "s")}");
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Rlm.Tools.OpenAI;
+using Rlm.Tools.Context;
 using Spectre.Console;
 
 namespace Rlm.Tools.Cli;
@@ -22,7 +23,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         // synchronous stretch (reading a pipe on stdin) would run before it and Ctrl+C would kill the process outright.
         await Task.Yield();
         ModelSetup? models = null;
-        bool verbose = parseResult.GetValue(command.Verbose);
+        bool verbose = parseResult.GetValue(command.Options.Verbose);
 
         // Say so at once on Ctrl+C: System.CommandLine ends the process with 130 if the run does not stop within 2 seconds.
         // (The catch below says it too: cancellation may unwind this method inline, before this callback's turn.)
@@ -30,7 +31,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         try
         {
             var settings = ReadSettings();
-            models = ModelSetup.Create(parseResult.GetValue(command.Offline), parseResult.GetValue(command.BaseUrl), parseResult.GetValue(command.Model), parseResult.GetValue(command.WorkerModel));
+            models = command.Options.CreateModels(parseResult);
             var printer = new ProgressPrinter(_stderr);
             var options = new RlmOptions
             {
@@ -46,7 +47,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             settings.Budgets.ApplyTo(options);
 
             // The input first: its mistakes (none given, two given) are found before --question-file - waits on stdin.
-            var input = await LoadInputAsync(cancellationToken).ConfigureAwait(false);
+            var input = await command.Options.LoadInputAsync(parseResult, cancellationToken).ConfigureAwait(false);
             string question = settings.Question ?? await ReadQuestionFileAsync(cancellationToken).ConfigureAwait(false);
             if (models.IsOffline)
             {
@@ -139,7 +140,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         catch (Exception e)
         {
             // A bug, not a user mistake: one line, and the stack trace only when asked for with -v.
-            Note(Redact(models, $"unexpected error: {e.GetType().Name}: {OneLine(e.Message)}"));
+            Note(Redact(models, $"unexpected error: {e.GetType().Name}: {TextLimits.OneLine(e.Message, int.MaxValue)}"));
             if (verbose)
             {
                 await _stderr.WriteLineAsync(Redact(models, e.ToString())).ConfigureAwait(false);
@@ -175,7 +176,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 throw new CliUsageException("--question-file needs a path (- for standard input)");
             }
 
-            if (questionFile == "-" && parseResult.GetValue(command.Stdin))
+            if (questionFile == "-" && parseResult.GetValue(command.Options.Stdin))
             {
                 throw new CliUsageException("--question-file - and --stdin both read standard input: give the input with --file or --dir");
             }
@@ -190,15 +191,15 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         {
             throw new CliUsageException(parseResult.GetResult(command.Question) is { Tokens.Count: > 0 }
                 ? "the question is empty (see rlm --help)"
-                : "the question is missing: rlm \"<question>\" (--file PATH... | --dir PATH | --stdin), or --question-file PATH");
+                : "the question is missing: rlm \"<question>\" (--file PATH | --dir PATH | --stdin), or --question-file PATH");
         }
 
-        TimeSpan? timeout = CliLimits.ReadTimeout(parseResult, command.Timeout);
-        var budgets = CliLimits.ReadBudgets(parseResult, command.MaxTokens, command.MaxCost, command.MaxTime);
+        TimeSpan? timeout = CliLimits.ReadTimeout(parseResult, command.Options.Timeout);
+        var budgets = CliLimits.ReadBudgets(parseResult, command.Options.MaxTokens, command.Options.MaxCost, command.Options.MaxTime);
 
-        int maxIterations = parseResult.GetValue(command.MaxIterations);
-        int maxDepth = parseResult.GetValue(command.MaxDepth);
-        int maxConcurrency = parseResult.GetValue(command.MaxConcurrency);
+        int maxIterations = parseResult.GetValue(command.Options.MaxIterations);
+        int maxDepth = parseResult.GetValue(command.Options.MaxDepth);
+        int maxConcurrency = parseResult.GetValue(command.Options.MaxConcurrency);
         CliLimits.Validate(maxIterations, maxDepth, maxConcurrency);
 
         if (parseResult.GetValue(command.TrajectorySensitive) && parseResult.GetValue(command.Trajectory) is null)
@@ -284,75 +285,8 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliUsageException($"cannot write the trajectory to {path}: {OneLine(e.Message)}");
+            throw new CliUsageException($"cannot write the trajectory to {path}: {TextLimits.OneLine(e.Message, int.MaxValue)}");
         }
-    }
-
-    /// <summary>Loads --file, --dir or --stdin; also used by <c>rlm chat</c>, whose input options are the same instances.</summary>
-    internal async Task<CliInput> LoadInputAsync(CancellationToken cancellationToken)
-    {
-        var files = parseResult.GetValue(command.Files) ?? [];
-        string? dir = parseResult.GetValue(command.Dir);
-        var globs = parseResult.GetValue(command.Globs) ?? [];
-        bool stdin = parseResult.GetValue(command.Stdin);
-
-        var given = new List<string>();
-        if (parseResult.GetResult(command.Files) is not null)
-        {
-            given.Add("--file");
-        }
-
-        if (parseResult.GetResult(command.Dir) is not null)
-        {
-            given.Add("--dir");
-        }
-
-        if (stdin)
-        {
-            given.Add("--stdin");
-        }
-
-        if (given.Count == 0)
-        {
-            throw new CliUsageException("no input: give --file PATH, --dir PATH or --stdin (see rlm --help)");
-        }
-
-        if (given.Count > 1)
-        {
-            throw new CliUsageException($"give exactly one input source, not {string.Join(" and ", given)}");
-        }
-
-        if (globs.Length > 0 && dir is null)
-        {
-            throw new CliUsageException("--glob works only with --dir");
-        }
-
-        if (dir is not null && string.IsNullOrWhiteSpace(dir))
-        {
-            throw new CliUsageException("--dir needs a directory path");
-        }
-
-        // On a worker thread, awaited with the token: opening a FIFO with no writer, or reading a pipe or terminal, blocks
-        // in the operating system and does not observe the token; Ctrl+C must still end the command (the blocked thread is a
-        // pool thread and does not keep the process alive). Building the corpus (the joined context) happens there too.
-        return await Task.Run(
-            () =>
-            {
-                try
-                {
-                    var input = files.Length > 0 ? InputLoader.LoadFiles(files, cancellationToken)
-                        : dir is not null ? InputLoader.LoadDirectory(dir, globs, cancellationToken)
-                        : InputLoader.LoadStdin(cancellationToken);
-                    _ = input.Corpus;
-                    return input;
-                }
-                catch (OutOfMemoryException)
-                {
-                    // Under the one-string limit, yet more than this machine's memory holds (the text, then the joined context).
-                    throw new CliUsageException("not enough memory to hold the input: give less of it (fewer files, a --glob)");
-                }
-            },
-            cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static void WriteHeader(ProgressPrinter printer, CliInput input, ModelSetup models, Settings settings)
@@ -421,7 +355,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
     private void Note(string message)
     {
-        _stderr.WriteLine($"rlm: {OneLine(message)}");
+        _stderr.WriteLine($"rlm: {TextLimits.OneLine(message, int.MaxValue)}");
         _stderr.Flush();
     }
 
@@ -431,8 +365,6 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
 
     private static string Count(long n, string noun) => Invariant($"{n:N0} {noun}{(n == 1 ? "" : "s")}");
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

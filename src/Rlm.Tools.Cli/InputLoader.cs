@@ -1,5 +1,4 @@
-using Microsoft.Extensions.FileSystemGlobbing;
-using Microsoft.Extensions.FileSystemGlobbing.Abstractions;
+using Rlm.Tools.Context;
 
 namespace Rlm.Tools.Cli;
 
@@ -42,21 +41,13 @@ internal sealed class CliInput
 /// </remarks>
 internal static class InputLoader
 {
-    /// <summary>The glob used when <c>--dir</c> has no <c>--glob</c>.</summary>
-    public const string DefaultGlob = "**/*";
-
     /// <summary>
     /// The most characters one context can hold: the longest .NET string (0x3FFFFFDF = 1,073,741,791 UTF-16 code units on
     /// 64-bit runtimes). Several documents are joined into one such string, their <c>==&gt; name &lt;==</c> header lines included.
     /// </summary>
     public const long MaxContextChars = RlmCorpus.MaxLength;
 
-    /// <summary>Directories never read under <c>--dir</c> (build output and version control), at any depth.</summary>
-    public static readonly string[] ExcludedDirectories = ["bin", "obj", ".git"];
-
-    private const int BinarySniffBytes = 8192;
-
-    /// <summary>Reads one <c>--file</c>: one file is a single context; several are documents named by the paths as given.</summary>
+    /// <summary>Reads the <c>--file</c> paths: one file is a single context; several are documents named by the paths as given.</summary>
     public static CliInput LoadFiles(IReadOnlyList<string> paths, CancellationToken cancellationToken = default)
     {
         if (paths.Count == 1)
@@ -75,8 +66,8 @@ internal static class InputLoader
         bool anyStreamed = false;
         foreach (var path in paths)
         {
-            string name = DocumentName(path);
-            long budget = MaxContextChars - total - HeaderChars(name);
+            string name = DirectoryLoader.DocumentName(path);
+            long budget = MaxContextChars - total - DirectoryLoader.HeaderChars(name);
             if (budget < 0)
             {
                 throw TooLarge($"the {paths.Count} files");
@@ -84,7 +75,7 @@ internal static class InputLoader
 
             string text = ReadTextFile(path, budget, out bool streamed, cancellationToken, totalOf: $"the {paths.Count} files");
             anyStreamed |= streamed;
-            total += HeaderChars(name) + text.Length;
+            total += DirectoryLoader.HeaderChars(name) + text.Length;
             documents.Add(new RlmDocument(name, text));
         }
 
@@ -97,114 +88,33 @@ internal static class InputLoader
     }
 
     /// <summary>
-    /// Reads every text file under <paramref name="directory"/> that matches the globs, sorted ordinally by relative path.
-    /// Binary, empty and unreadable files and unreadable folders are skipped and listed in <see cref="CliInput.Skipped"/>.
+    /// Reads every text file under <paramref name="directory"/> that matches the globs with the core's loader (the one of
+    /// <see cref="RlmCorpus.FromDirectory"/>). Binary, empty and unreadable files and unreadable folders are skipped and
+    /// listed in <see cref="CliInput.Skipped"/>.
     /// </summary>
     public static CliInput LoadDirectory(string directory, IReadOnlyList<string> globs, CancellationToken cancellationToken = default)
     {
-        if (!Directory.Exists(directory))
+        DirectoryLoad loaded;
+        try
+        {
+            loaded = DirectoryLoader.Load(directory, globs, MaxContextChars, cancellationToken);
+        }
+        catch (DirectoryNotFoundException)
         {
             throw new CliUsageException(File.Exists(directory)
                 ? $"not a directory: {directory} (use --file for a file)"
                 : $"directory not found: {directory}");
         }
-
-        var matcher = new Matcher(StringComparison.Ordinal);
-        foreach (var glob in globs.Count == 0 ? [DefaultGlob] : globs)
+        catch (ArgumentException e)
         {
-            if (string.IsNullOrWhiteSpace(glob))
-            {
-                throw new CliUsageException("--glob needs a pattern, e.g. --glob \"*.cs\"");
-            }
-
-            string pattern = NormalizeGlob(glob);
-            if (pattern.Split('/').Contains(".."))
-            {
-                throw new CliUsageException($"--glob {glob}: a pattern may not contain '..'; it matches files under --dir only");
-            }
-
-            matcher.AddInclude(pattern);
-        }
-
-        foreach (var excluded in ExcludedDirectories)
-        {
-            matcher.AddExclude($"**/{excluded}/**");
-        }
-
-        var skipped = new List<string>();
-        var root = new DirectoryInfo(directory);
-        List<string> relativePaths;
-        try
-        {
-            relativePaths = [.. matcher.Execute(new SkippingDirectoryInfo(root, root.FullName, skipped)).Files.Select(f => f.Path)];
+            throw new CliUsageException(e.Message);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
-            throw new CliUsageException($"cannot read directory {directory}: {OneLine(e.Message)}");
-        }
-        catch (ArgumentException e)
-        {
-            // Microsoft.Extensions.FileSystemGlobbing rejects some patterns only when it runs them.
-            throw new CliUsageException($"--glob: invalid pattern: {OneLine(e.Message)}");
+            throw new CliUsageException($"cannot read directory {directory}: {TextLimits.OneLine(e.Message, int.MaxValue)}");
         }
 
-        string rootPath = Path.TrimEndingDirectorySeparator(root.FullName) + Path.DirectorySeparatorChar;
-        relativePaths.Sort(StringComparer.Ordinal);
-        var documents = new List<RlmDocument>(relativePaths.Count);
-        long total = 0;
-        foreach (var relative in relativePaths)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            string full = Path.GetFullPath(Path.Combine(root.FullName, relative));
-            if (!full.StartsWith(rootPath, StringComparison.Ordinal))
-            {
-                continue; // defence in depth: nothing outside --dir is read, whatever a pattern resolves to
-            }
-
-            string name = DocumentName(relative);
-            long budget = MaxContextChars - total - HeaderChars(name);
-            if (budget < 0)
-            {
-                throw TooLarge($"the files under {directory}");
-            }
-
-            string? text;
-            try
-            {
-                using var stream = OpenRead(full);
-                text = ReadText(stream, full, budget, cancellationToken, totalOf: $"the files under {directory}");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
-            {
-                skipped.Add($"{relative} (unreadable: {OneLine(e.Message)})");
-                continue;
-            }
-
-            if (text is null)
-            {
-                skipped.Add($"{relative} (binary)");
-                continue;
-            }
-
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                skipped.Add($"{relative} (empty)");
-                continue;
-            }
-
-            total += HeaderChars(name) + text.Length;
-            documents.Add(new RlmDocument(name, text));
-        }
-
-        if (documents.Count == 0)
-        {
-            string globText = string.Join(", ", globs.Count == 0 ? [DefaultGlob] : globs);
-            throw new CliUsageException(relativePaths.Count == 0
-                ? $"no files under {directory} match {globText}{(skipped.Count > 0 ? $" ({skipped.Count} unreadable folder{(skipped.Count == 1 ? "" : "s")} skipped)" : "")}"
-                : $"no readable text file under {directory} matches {globText} ({skipped.Count} skipped: binary, unreadable or empty)");
-        }
-
-        return new CliInput { Documents = documents, Source = $"{documents.Count} files under {directory}", Skipped = skipped };
+        return new CliInput { Documents = loaded.Documents, Source = $"{loaded.Documents.Count} files under {directory}", Skipped = loaded.Skipped };
     }
 
     /// <summary>Reads all of standard input as text (UTF-8 unless a byte order mark says otherwise).</summary>
@@ -218,7 +128,7 @@ internal static class InputLoader
         }
         catch (IOException e)
         {
-            throw new CliUsageException($"cannot read standard input: {OneLine(e.Message)}") { FromStream = true };
+            throw new CliUsageException($"cannot read standard input: {TextLimits.OneLine(e.Message, int.MaxValue)}") { FromStream = true };
         }
 
         if (text is null)
@@ -234,21 +144,6 @@ internal static class InputLoader
         return new CliInput { Context = text, Source = "standard input" };
     }
 
-    /// <summary>
-    /// A glob without a <c>/</c> matches file names at any depth (<c>*.cs</c> means <c>**/*.cs</c>), as in <c>.gitignore</c>;
-    /// a leading <c>./</c> is dropped.
-    /// </summary>
-    internal static string NormalizeGlob(string glob)
-    {
-        string pattern = glob.Trim().Replace('\\', '/');
-        while (pattern.StartsWith("./", StringComparison.Ordinal))
-        {
-            pattern = pattern[2..];
-        }
-
-        return pattern.Contains('/', StringComparison.Ordinal) ? pattern.TrimStart('/') : "**/" + pattern;
-    }
-
     /// <summary>Reads a <c>--question-file</c> (<c>-</c>: standard input) as UTF-8 text.</summary>
     public static string ReadQuestionFile(string path, CancellationToken cancellationToken)
     {
@@ -262,7 +157,7 @@ internal static class InputLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
-            throw new CliUsageException($"cannot read the question from {(path == "-" ? "standard input" : path)}: {OneLine(e.Message)}") { FromStream = path == "-" };
+            throw new CliUsageException($"cannot read the question from {(path == "-" ? "standard input" : path)}: {TextLimits.OneLine(e.Message, int.MaxValue)}") { FromStream = path == "-" };
         }
 
         if (text is null)
@@ -283,7 +178,7 @@ internal static class InputLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
-            throw new CliUsageException($"cannot read {path}: {OneLine(e.Message)}");
+            throw new CliUsageException($"cannot read {path}: {TextLimits.OneLine(e.Message, int.MaxValue)}");
         }
     }
 
@@ -293,7 +188,7 @@ internal static class InputLoader
         {
             if (path.StartsWith('-') && !Directory.Exists(path))
             {
-                // --file takes several paths, so an unknown option after it arrives here as a path.
+                // An unknown option right after --file arrives here as its path.
                 throw new CliUsageException($"unrecognized option {path} (see rlm --help)");
             }
 
@@ -302,7 +197,7 @@ internal static class InputLoader
                 : $"file not found: {path}");
         }
 
-        return OpenRead(path);
+        return TextFileReader.OpenRead(path);
     }
 
     /// <summary>
@@ -327,48 +222,15 @@ internal static class InputLoader
         return Console.OpenStandardInput();
     }
 
-    /// <summary>Opens a file to read; a FIFO blocks here until a writer opens it (as <c>cat</c> does).</summary>
-    private static FileStream OpenRead(string path) =>
-        new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.None);
-
     /// <summary>
-    /// Reads a stream to its end as text (UTF-8 unless a byte order mark says UTF-16 or UTF-32), or returns
-    /// <see langword="null"/> when it is binary (a NUL byte in its first 8,192 bytes, unless a UTF-16/32 byte order mark
-    /// says NULs belong to the text). Throws a <see cref="CliUsageException"/> as soon as the text passes
-    /// <paramref name="budget"/> characters, so that an oversized input never has to fit in memory.
+    /// Reads a stream as text with the core's reader (<see cref="TextFileReader"/>), <see langword="null"/> when binary; a
+    /// <see cref="CliUsageException"/> as soon as it passes <paramref name="budget"/> characters.
     /// </summary>
-    /// <remarks>
-    /// <see cref="RlmTextLoader"/> decodes into one string of exact length (one copy of the text at the peak, issue 10).
-    /// A regular file is sniffed, then read from its start in two passes (count, decode); a pipe, FIFO or character device
-    /// is read forward only: its sniffed head is handed back in front of the rest.
-    /// </remarks>
     private static string? ReadText(Stream stream, string display, long budget, CancellationToken cancellationToken, string? totalOf = null, string what = "input")
     {
-        long start = stream.CanSeek ? stream.Position : 0;
-        var head = new byte[BinarySniffBytes];
-        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        var span = head.AsSpan(0, read);
-        bool wideBom = span.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || span.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) || span.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF]);
-        if (!wideBom && span.Contains((byte)0))
-        {
-            return null;
-        }
-
-        int maxLength = (int)Math.Clamp(budget, 0, RlmCorpus.MaxLength);
-        Stream source = stream;
-        if (stream.CanSeek)
-        {
-            stream.Position = start;
-        }
-        else
-        {
-            source = new HeadThenRest(head.AsMemory(0, read), stream);
-        }
-
         try
         {
-            // Synchronously: the caller runs the loading on a worker thread, and a blocked read on a pipe ignores the token anyway.
-            return RlmTextLoader.ReadStreamAsync(source, maxLength, cancellationToken).GetAwaiter().GetResult();
+            return TextFileReader.ReadText(stream, budget, cancellationToken);
         }
         catch (ArgumentException)
         {
@@ -376,111 +238,8 @@ internal static class InputLoader
         }
     }
 
-    /// <summary>A forward-only stream: bytes already read from a pipe, then the rest of the pipe.</summary>
-    private sealed class HeadThenRest(ReadOnlyMemory<byte> head, Stream rest) : Stream
-    {
-        private ReadOnlyMemory<byte> _head = head;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_head.IsEmpty)
-            {
-                return rest.Read(buffer);
-            }
-
-            int n = Math.Min(buffer.Length, _head.Length);
-            _head.Span[..n].CopyTo(buffer);
-            _head = _head[n..];
-            return n;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_head.IsEmpty)
-            {
-                return await rest.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-
-            return Read(buffer.Span);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
     private static CliUsageException TooLarge(string what, string kind = "input") => kind == "question"
         ? new CliUsageException($"the question is too long: {what} holds more than 1,048,576 characters")
-        : new CliUsageException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"the input is too large for one context: {what} hold{(what.StartsWith("the ", StringComparison.Ordinal) ? "" : "s")} more than {MaxContextChars:N0} characters (the longest .NET string, document headers included)"));
+        : new CliUsageException(DirectoryLoader.TooLargeMessage(what, MaxContextChars));
 
-    /// <summary>The characters a document adds to the joined context besides its text: its header line and, at most, one line break.</summary>
-    private static long HeaderChars(string name) => "==> ".Length + name.Length + " <==\n".Length + 1;
-
-    /// <summary>A document name may not hold a line break; such (rare) characters in a path become <c>?</c>.</summary>
-    private static string DocumentName(string path) =>
-        path.AsSpan().IndexOfAny('\r', '\n') >= 0 ? path.Replace('\r', '?').Replace('\n', '?') : path;
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
-
-    /// <summary>
-    /// A directory for Microsoft.Extensions.FileSystemGlobbing that skips a subfolder it cannot list and records it, instead
-    /// of letting the <see cref="UnauthorizedAccessException"/> abort the whole match (what <see cref="DirectoryInfoWrapper"/>
-    /// does). Hand-written because the library offers no error hook; everything else is delegated to the wrappers.
-    /// </summary>
-    private sealed class SkippingDirectoryInfo(DirectoryInfo directory, string rootPath, List<string> skipped, bool isRoot = true) : DirectoryInfoBase
-    {
-        private readonly DirectoryInfoWrapper _inner = new(directory);
-
-        public override string Name => _inner.Name;
-
-        public override string FullName => _inner.FullName;
-
-        public override DirectoryInfoBase? ParentDirectory => _inner.ParentDirectory;
-
-        public override IEnumerable<FileSystemInfoBase> EnumerateFileSystemInfos()
-        {
-            List<FileSystemInfo> entries;
-            try
-            {
-                entries = [.. directory.EnumerateFileSystemInfos()];
-            }
-            catch (Exception e) when (!isRoot && e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
-            {
-                string relative = Path.GetRelativePath(rootPath, directory.FullName).Replace('\\', '/');
-                skipped.Add($"{relative}/ (unreadable folder: {OneLine(e.Message)})");
-                return [];
-            }
-
-            return entries.Select(e => e is DirectoryInfo sub
-                ? new SkippingDirectoryInfo(sub, rootPath, skipped, isRoot: false)
-                : (FileSystemInfoBase)new FileInfoWrapper((FileInfo)e));
-        }
-
-        public override DirectoryInfoBase? GetDirectory(string path) =>
-            _inner.GetDirectory(path) is { } found ? new SkippingDirectoryInfo(new DirectoryInfo(found.FullName), rootPath, skipped, isRoot: false) : null;
-
-        public override FileInfoBase? GetFile(string path) => _inner.GetFile(path);
-    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Rlm.Tools.Mcp;
 using Rlm.Tools.OpenAI;
+using Rlm.Tools.Context;
 
 namespace Rlm.Tools.Cli;
 
@@ -20,12 +21,12 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         ModelSetup? models = null;
         try
         {
-            var (options, budgets) = ReadOptions();
-            models = ModelSetup.Create(parseResult.GetValue(command.Offline), parseResult.GetValue(command.BaseUrl), parseResult.GetValue(command.Model), parseResult.GetValue(command.WorkerModel));
+            var (options, budgets) = command.Options.ReadRunOptions(parseResult);
+            models = command.Options.CreateModels(parseResult);
             options.RootModelId = models.RootModel;
             options.WorkerModelId = models.WorkerModel;
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
-            var (documents, source) = LoadDocuments();
+            var (corpus, source) = await LoadCorpusAsync(cancellationToken).ConfigureAwait(false);
             if (models.IsOffline)
             {
                 Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
@@ -46,7 +47,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
                     ? $"the model endpoint failed{(endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"
                     : null,
             };
-            await RlmMcpServer.RunStdioAsync(rlm, RlmCorpus.FromDocuments(documents), serverOptions, cancellationToken).ConfigureAwait(false);
+            await RlmMcpServer.RunStdioAsync(rlm, corpus, serverOptions, cancellationToken).ConfigureAwait(false);
             return ExitCodes.Answered;
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
@@ -69,58 +70,26 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         }
     }
 
-    private (RlmOptions Options, CliBudgets Budgets) ReadOptions()
+    /// <summary>Loads <c>--file</c> or <c>--dir</c> as <c>rlm</c> does, as named documents (one file too: answers cite it by its path).</summary>
+    private async Task<(RlmCorpus Corpus, string Source)> LoadCorpusAsync(CancellationToken cancellationToken)
     {
-        return CliLimits.ReadRunOptions(parseResult, command.MaxIterations, command.MaxDepth, command.MaxConcurrency, command.Timeout,
-            command.MaxTokens, command.MaxCost, command.MaxTime);
-    }
-
-    /// <summary>Loads <c>--file</c> or <c>--dir</c> as named documents (one file too: answers cite it by its path).</summary>
-    private (IReadOnlyList<RlmDocument> Documents, string Source) LoadDocuments()
-    {
-        var files = parseResult.GetValue(command.Files) ?? [];
-        string? dir = parseResult.GetValue(command.Dir);
-        var globs = parseResult.GetValue(command.Globs) ?? [];
-        bool hasFiles = parseResult.GetResult(command.Files) is not null;
-        bool hasDir = parseResult.GetResult(command.Dir) is not null;
-        if (!hasFiles && !hasDir)
+        if (parseResult.GetResult(command.Options.Files) is null && parseResult.GetResult(command.Options.Dir) is null)
         {
             throw new CliUsageException("no input: give --file PATH or --dir PATH (see rlm mcp --help)");
         }
 
-        if (hasFiles && hasDir)
+        var input = await command.Options.LoadInputAsync(parseResult, cancellationToken, namedDocuments: true).ConfigureAwait(false);
+        if (input.Skipped.Count > 0)
         {
-            throw new CliUsageException("give exactly one input source, not --file and --dir");
+            Note($"skipped {input.Skipped.Count} (binary, unreadable or empty files; unreadable folders): {string.Join(", ", input.Skipped.Take(5))}{(input.Skipped.Count > 5 ? ", …" : "")}");
         }
 
-        if (globs.Length > 0 && dir is null)
-        {
-            throw new CliUsageException("--glob works only with --dir");
-        }
-
-        if (hasFiles)
-        {
-            var input = InputLoader.LoadFiles(files);
-            return input.Context is { } text ? ([new RlmDocument(files[0], text)], input.Source) : (input.Documents!, input.Source);
-        }
-
-        if (string.IsNullOrWhiteSpace(dir))
-        {
-            throw new CliUsageException("--dir needs a directory path");
-        }
-
-        var loaded = InputLoader.LoadDirectory(dir, globs);
-        if (loaded.Skipped.Count > 0)
-        {
-            Note($"skipped {loaded.Skipped.Count} (binary, unreadable or empty files; unreadable folders): {string.Join(", ", loaded.Skipped.Take(5))}{(loaded.Skipped.Count > 5 ? ", …" : "")}");
-        }
-
-        return (loaded.Documents!, loaded.Source);
+        return (input.Corpus, input.Source);
     }
 
     private void Note(string message)
     {
-        _stderr.WriteLine($"rlm: {message.ReplaceLineEndings(" ").Trim()}");
+        _stderr.WriteLine($"rlm: {TextLimits.OneLine(message, int.MaxValue)}");
         _stderr.Flush();
     }
 

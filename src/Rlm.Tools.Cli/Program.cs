@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using Rlm.Tools.Context;
 
 namespace Rlm.Tools.Cli;
 
@@ -16,16 +17,17 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
-        var command = new RlmCommand();
+        var options = new CliOptions();
+        var command = new RlmCommand(options);
         command.Root.SetAction((parseResult, cancellationToken) => new CliRunner(command, parseResult).RunAsync(cancellationToken));
-        var mcp = new McpCommand(command);
+        var mcp = new McpCommand(options);
         mcp.Command.SetAction((parseResult, cancellationToken) => new McpRunner(mcp, parseResult).RunAsync(cancellationToken));
         command.Root.Subcommands.Add(mcp.Command);
         var view = new ViewCommand();
         view.Command.SetAction(view.RunAsync);
         command.Root.Subcommands.Add(view.Command);
-        var chat = new ChatCommand(command);
-        chat.Command.SetAction((parseResult, cancellationToken) => new ChatRunner(command, chat, parseResult).RunAsync(cancellationToken));
+        var chat = new ChatCommand(options);
+        chat.Command.SetAction((parseResult, cancellationToken) => new ChatRunner(chat, parseResult).RunAsync(cancellationToken));
         command.Root.Subcommands.Add(chat.Command);
 
         // Response files (@file) are off: a question may well start with '@'.
@@ -34,36 +36,42 @@ internal static class Program
         {
             // System.CommandLine would print every error plus the whole help and exit 1; a usage error is one line and exit 2.
             string message = parseResult.Errors.Count > 0 ? parseResult.Errors[0].Message : "invalid arguments";
+            string? extraPath = parseResult.GetResult(options.Files) is null ? null : parseResult.UnmatchedTokens.FirstOrDefault(t => File.Exists(t) || Directory.Exists(t));
+            if (extraPath is not null)
+            {
+                // "--file a b": --file takes one path per occurrence.
+                message = $"{extraPath}: --file takes one path; repeat it for several files: --file PATH --file PATH";
+            }
+
             if (parseResult.CommandResult.Command == mcp.Command)
             {
-                await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm mcp --help)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"rlm: {TextLimits.OneLine(message, int.MaxValue)} (see rlm mcp --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 
             if (parseResult.CommandResult.Command == chat.Command)
             {
-                await Console.Error.WriteLineAsync($"rlm: {OneLine(ChatCommand.DescribeParseError(parseResult, message))} (see rlm chat --help)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"rlm: {TextLimits.OneLine(extraPath is null ? ChatCommand.DescribeParseError(parseResult, message) : message, int.MaxValue)} (see rlm chat --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 
             if (parseResult.CommandResult.Command == view.Command)
             {
-                await Console.Error.WriteLineAsync($"rlm view: {OneLine(message)} (see rlm view --help)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"rlm view: {TextLimits.OneLine(message, int.MaxValue)} (see rlm view --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 
-            if (UnknownOption(parseResult, command) is { } unknown)
+            if (extraPath is null && UnknownOption(parseResult, command) is { } unknown)
             {
                 // An unknown option before the question is taken for the question, and the question for an extra argument.
                 message = $"unrecognized option {unknown}";
             }
-            else if (parseResult.GetResult(command.Question) is not { Tokens.Count: > 0 } && parseResult.GetResult(command.QuestionFile) is null)
+            else if (extraPath is null && parseResult.GetResult(command.Question) is not { Tokens.Count: > 0 } && parseResult.GetResult(command.QuestionFile) is null)
             {
-                // --file takes several paths: a question placed after it is read as one more path.
-                message = "the question is missing: rlm \"<question>\" (--file PATH... | --dir PATH | --stdin), question first";
+                message = "the question is missing: rlm \"<question>\" (--file PATH | --dir PATH | --stdin)";
             }
 
-            await Console.Error.WriteLineAsync($"rlm: {OneLine(message)} (see rlm --help)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"rlm: {TextLimits.OneLine(message, int.MaxValue)} (see rlm --help)").ConfigureAwait(false);
             return ExitCodes.UsageError;
         }
 
@@ -77,8 +85,6 @@ internal static class Program
         var terminationTimeout = parseResult.CommandResult.Command == chat.Command ? (TimeSpan?)null : TimeSpan.FromSeconds(2);
         return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = terminationTimeout }).ConfigureAwait(false);
     }
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 
     /// <summary>The first token that looks like an option but is none of <c>rlm</c>'s (taken for the question or left over).</summary>
     private static string? UnknownOption(ParseResult parseResult, RlmCommand command)

@@ -1,161 +1,128 @@
-using System.Globalization;
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Primitives;
 
 namespace Rlm.Tools.Hosting;
 
 /// <summary>
-/// Reads <see cref="RlmOptions"/> from a configuration section without the reflection binder, so that a bad value becomes
-/// a message naming the setting (<c>Rlm:MaxDepth must be a whole number between 1 and 8 (got '12').</c>) instead of the
-/// setter's <see cref="ArgumentOutOfRangeException"/> or the binder's conversion error. The setters of
-/// <see cref="RlmOptions"/> stay the one source of truth for the ranges: a value is valid when its setter accepts it; the
-/// requirement texts here only describe them.
+/// Binds <see cref="RlmOptions"/> from a configuration section with the configuration binder's source generator
+/// (<c>EnableConfigurationBindingGenerator</c>), one key at a time, so that a bad value becomes a message naming the
+/// setting (<c>Rlm:MaxDepth must be a whole number between 1 and 8 (got '12').</c>) instead of the binder's conversion
+/// error or the setter's <see cref="ArgumentOutOfRangeException"/>, and one bad value neither stops nor hides the others.
+/// The settings are the options' number, switch, time-span, string and string-list properties; the setters of
+/// <see cref="RlmOptions"/> stay the one source of truth for the ranges, which the requirement texts here only describe.
 /// </summary>
 internal static class RlmConfigurationBinding
 {
     private const string PositiveTimeSpan = "a positive time span such as 00:00:30 (hh:mm:ss)";
     private const string OneDayTimeSpan = "a positive time span of at most one day, such as 00:00:30 (hh:mm:ss)";
 
-    private static readonly Setting[] s_settings =
-    [
-        Int(nameof(RlmOptions.MaxIterations), "a whole number of at least 1", (o, v) => o.MaxIterations = v),
-        Int(nameof(RlmOptions.MaxDepth), "a whole number between 1 and 8", (o, v) => o.MaxDepth = v),
-        Int(nameof(RlmOptions.MaxConcurrency), "a whole number of at least 1", (o, v) => o.MaxConcurrency = v),
-        Int(nameof(RlmOptions.MaxSubCalls), "a whole number of at least 1", (o, v) => o.MaxSubCalls = v),
-        Int(nameof(RlmOptions.MaxToolOutputChars), "a whole number of at least 200", (o, v) => o.MaxToolOutputChars = v),
-        Int(nameof(RlmOptions.MaxLeafChars), "a whole number of at least 1", (o, v) => o.MaxLeafChars = v),
-        Int(nameof(RlmOptions.MaxConversationChars), "a whole number of at least 1000", (o, v) => o.MaxConversationChars = v),
-        Bool(nameof(RlmOptions.CompactConversations), (o, v) => o.CompactConversations = v),
-        Int(nameof(RlmOptions.CompactionTargetPercent), "a whole number between 10 and 90", (o, v) => o.CompactionTargetPercent = v),
-        Bool(nameof(RlmOptions.MemoizeSubCalls), (o, v) => o.MemoizeSubCalls = v),
-        Time(nameof(RlmOptions.RegexTimeout), PositiveTimeSpan, (o, v) => o.RegexTimeout = v),
-        Time(nameof(RlmOptions.JavaScriptTimeout), PositiveTimeSpan, (o, v) => o.JavaScriptTimeout = v),
-        Int(nameof(RlmOptions.JavaScriptMaxStatements), "a whole number of at least 1", (o, v) => o.JavaScriptMaxStatements = v),
-        Int(nameof(RlmOptions.JavaScriptMaxRecursionDepth), "a whole number of at least 1", (o, v) => o.JavaScriptMaxRecursionDepth = v),
-        Long(nameof(RlmOptions.JavaScriptMemoryLimitBytes), "a whole number of bytes of at least 1048576 (1 MiB)", (o, v) => o.JavaScriptMemoryLimitBytes = v),
-        Time(nameof(RlmOptions.ModelRequestTimeout), "a time span between 00:00:00.010 and 1.00:00:00 (one day)", (o, v) => o.ModelRequestTimeout = v),
-        Bool(nameof(RlmOptions.StreamRootResponses), (o, v) => o.StreamRootResponses = v),
-        Int(nameof(RlmOptions.MaxModelRetries), "a whole number between 0 and 20", (o, v) => o.MaxModelRetries = v),
-        Int(nameof(RlmOptions.MaxConsecutiveErrors), "a whole number of at least 1", (o, v) => o.MaxConsecutiveErrors = v),
-        Long(nameof(RlmOptions.MaxTotalTokens), "a whole number of at least 1", (o, v) => o.MaxTotalTokens = v),
-        Money(nameof(RlmOptions.MaxCostUsd), "a positive amount of US dollars such as 0.50", (o, v) => o.MaxCostUsd = v),
-        Time(nameof(RlmOptions.MaxWallTime), PositiveTimeSpan, (o, v) => o.MaxWallTime = v),
-        Time(nameof(RlmOptions.ModelRetryBaseDelay), OneDayTimeSpan, (o, v) => o.ModelRetryBaseDelay = v),
-        Time(nameof(RlmOptions.ModelRetryMaxDelay), OneDayTimeSpan, (o, v) => o.ModelRetryMaxDelay = v),
-        Text(nameof(RlmOptions.RootModelId), (o, v) => o.RootModelId = v),
-        Text(nameof(RlmOptions.WorkerModelId), (o, v) => o.WorkerModelId = v),
-        Text(nameof(RlmOptions.RootSystemPrompt), (o, v) => o.RootSystemPrompt = v),
-        Text(nameof(RlmOptions.WorkerSystemPrompt), (o, v) => o.WorkerSystemPrompt = v),
-        Text(nameof(RlmOptions.LeafSystemPrompt), (o, v) => o.LeafSystemPrompt = v),
-        new(nameof(RlmOptions.RedactedValues), "a string or a list of strings", ApplyRedactedValues),
-    ];
-
-    private static readonly Dictionary<string, Setting> s_byName = s_settings.ToDictionary(s => s.Name, StringComparer.OrdinalIgnoreCase);
+    // Object-valued options (tools, limiter, logger, progress, clock, prices) are set in code, never from configuration.
+    private static readonly Dictionary<string, PropertyInfo> s_settings = typeof(RlmOptions)
+        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.CanWrite && IsSetting(p.PropertyType))
+        .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Gets the names of the settings read from configuration.</summary>
-    internal static IEnumerable<string> SettingNames => s_settings.Select(s => s.Name);
+    internal static IEnumerable<string> SettingNames => s_settings.Values.Select(p => p.Name);
 
     /// <summary>
-    /// Copies the settings of <paramref name="section"/> into <paramref name="options"/>. Keys that are not settings are
+    /// Binds the settings of <paramref name="section"/> into <paramref name="options"/>. Keys that are not settings are
     /// ignored (the section may hold the application's own keys); empty values leave the default. A value that cannot be
-    /// parsed, or that its setter refuses, is skipped and, when <paramref name="errors"/> is given, described there.
+    /// converted, or that its setter refuses, is skipped and, when <paramref name="errors"/> is given, described there.
     /// </summary>
     internal static void Apply(IConfiguration section, RlmOptions options, List<string>? errors)
     {
         foreach (var child in section.GetChildren())
         {
-            if (!s_byName.TryGetValue(child.Key, out var setting))
+            if (!s_settings.TryGetValue(child.Key, out var setting) || (child.Value is { } value && string.IsNullOrWhiteSpace(value)))
             {
                 continue;
             }
 
-            bool accepted;
-            try
+            if (!TryBind(child, setting.PropertyType, options))
             {
-                accepted = setting.TryApply(options, child);
-            }
-            catch (ArgumentException)
-            {
-                accepted = false;
-            }
-
-            if (!accepted)
-            {
-                errors?.Add($"{child.Path} must be {setting.Requirement} (got {Describe(child)}).");
+                errors?.Add($"{child.Path} must be {Requirement(setting)} (got {(child.Value is { } text ? $"'{text}'" : "a section instead of a value")}).");
             }
         }
     }
 
-    private static string Describe(IConfigurationSection child) =>
-        child.Value is { } value ? $"'{value}'" : "a section instead of a value";
-
-    private static Setting Int(string name, string requirement, Action<RlmOptions, int> set) =>
-        new(name, requirement, (o, c) => Scalar(c, text => int.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : (int?)null, v => set(o, v)));
-
-    private static Setting Long(string name, string requirement, Action<RlmOptions, long> set) =>
-        new(name, requirement, (o, c) => Scalar(c, text => long.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : (long?)null, v => set(o, v)));
-
-    private static Setting Bool(string name, Action<RlmOptions, bool> set) =>
-        new(name, "true or false", (o, c) => Scalar(c, text => bool.TryParse(text.Trim(), out var v) ? v : (bool?)null, v => set(o, v)));
-
-    private static Setting Money(string name, string requirement, Action<RlmOptions, decimal> set) =>
-        new(name, requirement, (o, c) => Scalar(c, text => decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var v) ? v : (decimal?)null, v => set(o, v)));
-
-    // A bare number is refused: TimeSpan.Parse("30") is 30 days, never what "30" in a timeout setting means.
-    private static Setting Time(string name, string requirement, Action<RlmOptions, TimeSpan> set) =>
-        new(name, requirement, (o, c) => Scalar(c, text => text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text.Trim(), CultureInfo.InvariantCulture, out var v) ? v : (TimeSpan?)null, v => set(o, v)));
-
-    private static Setting Text(string name, Action<RlmOptions, string> set) =>
-        new(name, "a string", (o, c) =>
-        {
-            if (c.Value is null)
-            {
-                return !c.GetChildren().Any();
-            }
-
-            if (c.Value.Length > 0)
-            {
-                set(o, c.Value);
-            }
-
-            return true;
-        });
-
-    private static bool Scalar<T>(IConfigurationSection child, Func<string, T?> parse, Action<T> set)
-        where T : struct
+    private static bool TryBind(IConfigurationSection child, Type type, RlmOptions options)
     {
+        bool isList = type == typeof(IList<string>);
         if (child.Value is null)
         {
-            // A key with children (an array or object where a number belongs) is an error; an empty section is nothing.
-            return !child.GetChildren().Any();
+            // A key with children (an array or object where a scalar belongs) is an error; an empty section is nothing.
+            if (!isList)
+            {
+                return !child.GetChildren().Any();
+            }
         }
-
-        if (string.IsNullOrWhiteSpace(child.Value))
+        else if (isList)
         {
+            options.RedactedValues.Add(child.Value); // one string where a list is expected: a list of one
             return true;
         }
+        else if ((Nullable.GetUnderlyingType(type) ?? type) == typeof(TimeSpan) && !child.Value.Contains(':', StringComparison.Ordinal))
+        {
+            return false; // TimeSpan.Parse("30") is 30 days, never what "30" in a timeout setting means
+        }
 
-        if (parse(child.Value) is not { } value)
+        try
+        {
+            new OneSetting(child).Bind(options);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
             return false;
         }
-
-        set(value);
-        return true;
     }
 
-    private static bool ApplyRedactedValues(RlmOptions options, IConfigurationSection child)
+    private static string Requirement(PropertyInfo setting) => setting.Name switch
     {
-        List<string> values = child.Value is { } single
-            ? [single]
-            : [.. child.GetChildren().Select(c => c.Value).OfType<string>()];
-        values.RemoveAll(string.IsNullOrEmpty);
-        if (values.Count > 0)
+        nameof(RlmOptions.MaxDepth) => "a whole number between 1 and 8",
+        nameof(RlmOptions.MaxToolOutputChars) => "a whole number of at least 200",
+        nameof(RlmOptions.MaxConversationChars) => "a whole number of at least 1000",
+        nameof(RlmOptions.CompactionTargetPercent) => "a whole number between 10 and 90",
+        nameof(RlmOptions.MaxModelRetries) => "a whole number between 0 and 20",
+        nameof(RlmOptions.JavaScriptMemoryLimitBytes) => "a whole number of bytes of at least 1048576 (1 MiB)",
+        nameof(RlmOptions.ModelRequestTimeout) => "a time span between 00:00:00.010 and 1.00:00:00 (one day)",
+        nameof(RlmOptions.ModelRetryBaseDelay) or nameof(RlmOptions.ModelRetryMaxDelay) => OneDayTimeSpan,
+        _ => (Nullable.GetUnderlyingType(setting.PropertyType) ?? setting.PropertyType) switch
         {
-            options.RedactedValues = [.. options.RedactedValues, .. values];
+            var t when t == typeof(int) || t == typeof(long) => "a whole number of at least 1",
+            var t when t == typeof(TimeSpan) => PositiveTimeSpan,
+            var t when t == typeof(bool) => "true or false",
+            var t when t == typeof(decimal) => "a positive amount of US dollars such as 0.50",
+            var t when t == typeof(string) => "a string",
+            _ => "a string or a list of strings",
+        },
+    };
+
+    private static bool IsSetting(Type type) =>
+        (Nullable.GetUnderlyingType(type) ?? type) is var t
+        && (t == typeof(int) || t == typeof(long) || t == typeof(bool) || t == typeof(TimeSpan) || t == typeof(decimal) || t == typeof(string) || t == typeof(IList<string>));
+
+    /// <summary>A configuration that holds one setting of the section, so the binder binds that key alone.</summary>
+    private sealed class OneSetting(IConfigurationSection setting) : IConfiguration
+    {
+        public string? this[string key]
+        {
+            get => Is(key) ? setting.Value : null;
+            set => throw new NotSupportedException();
         }
 
-        return true;
-    }
+        public IEnumerable<IConfigurationSection> GetChildren() => [setting];
 
-    private sealed record Setting(string Name, string Requirement, Func<RlmOptions, IConfigurationSection, bool> TryApply);
+        public IChangeToken GetReloadToken() => setting.GetReloadToken();
+
+        // Any other key: a section under the setting that cannot exist (a NUL in a key), so it is empty.
+        public IConfigurationSection GetSection(string key) => Is(key) ? setting : setting.GetSection("\0" + key);
+
+        /// <summary>Binds the setting into <paramref name="options"/> with the source-generated binder.</summary>
+        public void Bind(RlmOptions options) => ConfigurationBinder.Bind(this, options);
+
+        private bool Is(string key) => string.Equals(key, setting.Key, StringComparison.OrdinalIgnoreCase);
+    }
 }

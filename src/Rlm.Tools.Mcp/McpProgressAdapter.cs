@@ -3,16 +3,15 @@ using ModelContextProtocol;
 namespace Rlm.Tools.Mcp;
 
 /// <summary>
-/// Turns the engine's events of one query (<see cref="RlmOptions.Progress"/>: the same events
+/// Turns the engine's events of one query (the per-call progress of <see cref="RecursiveLanguageModel.AsAIFunction"/>: the same events
 /// <see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/> yields) into MCP
 /// <c>notifications/progress</c> for the client: one per iteration (a session's model request, or its last request for
 /// an answer), sub-call start and end, retry and budget warning, with the event's one-line text
 /// (<see cref="RlmEvent.Describe"/>). The progress value counts notifications, so it only increases, as the protocol
 /// requires; there is no total (the number of iterations is not known in advance).
 /// </summary>
-/// <param name="target">The client's progress (a no-op when the request carried no progress token).</param>
-/// <param name="inner">The host's own receiver (the original options' <see cref="RlmOptions.Progress"/>), which gets every event.</param>
-internal sealed class McpProgressAdapter(IProgress<ProgressNotificationValue> target, IProgress<RlmEvent>? inner = null) : IProgress<RlmEvent>
+/// <param name="target">The client's progress for one request.</param>
+internal sealed class McpProgressAdapter(IProgress<ProgressNotificationValue> target) : IProgress<RlmEvent>
 {
     private readonly Lock _lock = new();
     private int _count;
@@ -20,7 +19,6 @@ internal sealed class McpProgressAdapter(IProgress<ProgressNotificationValue> ta
     /// <inheritdoc />
     public void Report(RlmEvent value)
     {
-        inner?.Report(value);
         if (Message(value) is not { } message)
         {
             return;

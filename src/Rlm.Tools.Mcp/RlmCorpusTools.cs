@@ -2,16 +2,22 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using Rlm.Tools.Context;
 
 namespace Rlm.Tools.Mcp;
 
 /// <summary>
-/// The two tools of the server, bound to one corpus loaded at start-up: <c>query</c> (a Recursive Language Model run per
-/// call, with progress and cancellation) and <c>list_documents</c>.
+/// The two tools of the server, bound to one corpus loaded at start-up: <c>query</c> (the server's one
+/// <see cref="RecursiveLanguageModel"/> as <see cref="RecursiveLanguageModel.AsAIFunction"/>, one run per call, with
+/// progress and cancellation; this class adds the MCP answer text, the one-line error results and the log lines) and
+/// <c>list_documents</c>.
 /// </summary>
 internal sealed partial class RlmCorpusTools
 {
@@ -26,15 +32,23 @@ internal sealed partial class RlmCorpusTools
     private readonly IReadOnlyList<RlmDocument> _documents;
     private readonly RlmMcpServerOptions _options;
     private readonly ILogger _logger;
-    private readonly ILoggerFactory _loggerFactory;
     private readonly SecretRedactor _redactor;
     private readonly string _listing;
+    private IReadOnlyList<McpServerTool>? _tools;
     private int _queryIds;
 
+    /// <summary>Creates the tools; <paramref name="rlm"/> answers every query (its logs go to <paramref name="loggerFactory"/> unless it has its own).</summary>
     public RlmCorpusTools(RecursiveLanguageModel rlm, RlmCorpus corpus, RlmMcpServerOptions options, ILoggerFactory loggerFactory)
     {
-        _loggerFactory = loggerFactory;
         var logger = loggerFactory.CreateLogger("Rlm.Tools.Mcp");
+        if (rlm.Options.LoggerFactory is null)
+        {
+            // The engine's logs go where the server's go (stderr); built once, the one model of this server.
+            var withLogs = rlm.Options.Clone();
+            withLogs.LoggerFactory = loggerFactory;
+            rlm = new RecursiveLanguageModel(rlm.RootClient, rlm.WorkerClient, withLogs);
+        }
+
         _rlm = rlm;
         _corpus = corpus;
         _documents = corpus.Documents;
@@ -56,16 +70,19 @@ internal sealed partial class RlmCorpusTools
     public string Summary => Invariant($"{(_documents.Count == 0 ? "one unnamed text" : $"{_documents.Count:N0} document{(_documents.Count == 1 ? "" : "s")}")}, {Lines:N0} lines, {Chars:N0} characters")
         + (_options.CorpusDescription is { Length: > 0 } source ? $"; {source}" : string.Empty);
 
-    /// <summary>Creates the MCP tools bound to this instance.</summary>
-    public IEnumerable<McpServerTool> CreateTools()
+    /// <summary>Gets the MCP tools bound to this instance, created once.</summary>
+    public IReadOnlyList<McpServerTool> Tools => LazyInitializer.EnsureInitialized(ref _tools, () => [.. CreateTools()]);
+
+    private IEnumerable<McpServerTool> CreateTools()
     {
-        yield return McpServerTool.Create(QueryAsync, new McpServerToolCreateOptions
+        string description = $"Answer a question about the served corpus ({Summary}) with a Recursive Language Model: it explores " +
+                             "the whole corpus with search tools and sub-calls instead of reading it into one prompt. The answer cites " +
+                             "its sources as document:line. Ask one self-contained question; the corpus is fixed by the server.";
+        yield return McpServerTool.Create(new QueryFunction(_rlm.AsAIFunction(_corpus, QueryToolName, description), this), new McpServerToolCreateOptions
         {
             Name = QueryToolName,
             Title = "Ask the corpus",
-            Description = $"Answer a question about the served corpus ({Summary}) with a Recursive Language Model: it explores " +
-                          "the whole corpus with search tools and sub-calls instead of reading it into one prompt. The answer cites " +
-                          "its sources as document:line. Ask one self-contained question; the corpus is fixed by the server.",
+            Description = description,
             ReadOnly = true,
             Destructive = false,
             OpenWorld = false,
@@ -85,30 +102,42 @@ internal sealed partial class RlmCorpusTools
     /// <summary>The <c>list_documents</c> tool.</summary>
     public string ListDocuments() => _listing;
 
-    /// <summary>The <c>query</c> tool: one run per call; errors become a one-line error result, cancellation ends the run.</summary>
-    public async Task<CallToolResult> QueryAsync(
-        [Description("The question to answer from the corpus, in natural language.")] string question,
-        IProgress<ProgressNotificationValue> progress,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// One call of the <c>query</c> tool: the client's progress (when the request has a progress token) is handed to
+    /// <paramref name="query"/> as its per-call <see cref="IProgress{T}"/> of <see cref="RlmEvent"/>; errors become a one-line
+    /// error result; cancellation ends the run.
+    /// </summary>
+    private async ValueTask<object?> InvokeQueryAsync(AIFunction query, AIFunctionArguments arguments, CancellationToken cancellationToken)
     {
         int id = Interlocked.Increment(ref _queryIds);
-        if (string.IsNullOrWhiteSpace(question))
+        string question = arguments.TryGetValue("question", out var value) ? value switch
         {
-            return Error("the question is empty");
+            JsonElement { ValueKind: JsonValueKind.String } json => json.GetString() ?? string.Empty,
+            string text => text,
+            _ => string.Empty,
+        } : string.Empty;
+
+        if (arguments.Services is { } services
+            && services.GetService(typeof(RequestContext<CallToolRequestParams>)) is RequestContext<CallToolRequestParams> { Params.ProgressToken: not null }
+            && services.GetService(typeof(IProgress<ProgressNotificationValue>)) is IProgress<ProgressNotificationValue> progress)
+        {
+            arguments.Services = new RunServices(new McpProgressAdapter(progress), services);
         }
 
-        var options = _rlm.Options.Clone();
-        options.Progress = new McpProgressAdapter(progress, options.Progress);
-        options.LoggerFactory ??= _loggerFactory; // the engine's logs go where the server's go: stderr
-        var rlm = new RecursiveLanguageModel(_rlm.RootClient, _rlm.WorkerClient, options);
         var stopwatch = Stopwatch.StartNew();
         LogQueryStarted(_logger, id, question.Length);
         LogQueryText(_logger, id, question);
         try
         {
-            var result = await rlm.QueryAsync(question.Trim(), _corpus, cancellationToken).ConfigureAwait(false);
-            LogQueryAnswered(_logger, id, stopwatch.Elapsed.TotalSeconds, result.StopReason, result.Statistics.Iterations, result.Statistics.SubCalls);
-            return new CallToolResult { Content = [new TextContentBlock { Text = FormatAnswer(result) }] };
+            var answer = await query.InvokeAsync(arguments, cancellationToken).ConfigureAwait(false) switch
+            {
+                RlmToolAnswer typed => typed,
+                JsonElement json => json.Deserialize((JsonTypeInfo<RlmToolAnswer>)query.JsonSerializerOptions.GetTypeInfo(typeof(RlmToolAnswer))),
+                var other => throw new InvalidOperationException($"The query function returned {other?.GetType().Name ?? "null"}."),
+            } ?? throw new InvalidOperationException("The query function returned no answer.");
+            var stopReason = RlmStopReasonText.TryParse(answer.StopReason, out var reason) ? reason : RlmStopReason.TextReply;
+            LogQueryAnswered(_logger, id, stopwatch.Elapsed.TotalSeconds, stopReason, answer.ModelCalls, answer.SubCalls);
+            return new CallToolResult { Content = [new TextContentBlock { Text = FormatAnswer(answer, stopReason) }] };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -117,25 +146,28 @@ internal sealed partial class RlmCorpusTools
         }
         catch (Exception e)
         {
-            string message = _redactor.Redact(OneLine(e is RlmModelException
-                ? $"the model endpoint failed: {e.Message}"
-                : _options.DescribeError?.Invoke(e) ?? $"{e.GetType().Name}: {e.Message}"));
+            string message = _redactor.Redact(TextLimits.OneLine(e switch
+            {
+                RlmModelException => $"the model endpoint failed: {e.Message}",
+                ArgumentException => e.Message, // the caller's arguments: an empty question, a filter no document matches
+                _ => _options.DescribeError?.Invoke(e) ?? $"{e.GetType().Name}: {e.Message}",
+            }, int.MaxValue));
             LogQueryFailed(_logger, id, stopwatch.Elapsed.TotalSeconds, message);
             return Error(message);
         }
     }
 
     /// <summary>The answer, a note when the run did not end with a final answer, and the documents the answer names.</summary>
-    internal string FormatAnswer(RlmResult result)
+    internal string FormatAnswer(RlmToolAnswer result, RlmStopReason stopReason)
     {
         var text = new StringBuilder(result.Answer.TrimEnd());
         if (!result.IsFinal)
         {
-            text.Append($"\n\n(Note: {RlmStopReasonText.DescribeNoFinalAnswer(result.StopReason) ?? "no final answer"}.)");
+            text.Append($"\n\n(Note: {RlmStopReasonText.DescribeNoFinalAnswer(stopReason) ?? "no final answer"}.)");
         }
-        else if (result.AllSubCallsFailed)
+        else if (result.SubCalls > 0 && result.FailedSubCalls >= result.SubCalls)
         {
-            text.Append(Invariant($"\n\n(Note: every sub-call failed ({result.Statistics.FailedSubCalls} of {result.Statistics.SubCalls}); the answer rests on no worker result.)"));
+            text.Append(Invariant($"\n\n(Note: every sub-call failed ({result.FailedSubCalls} of {result.SubCalls}); the answer rests on no worker result.)"));
         }
 
         var cited = _documents.Where(d => result.Answer.Contains(d.Name, StringComparison.Ordinal)).Select(d => d.Name).ToList();
@@ -173,8 +205,6 @@ internal sealed partial class RlmCorpusTools
         return text[^1] == '\n' ? lines : lines + 1;
     }
 
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
-
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "query {Id} started ({Chars} characters)")]
@@ -183,12 +213,26 @@ internal sealed partial class RlmCorpusTools
     [LoggerMessage(EventId = 2, Level = LogLevel.Trace, Message = "query {Id}: {Question}")]
     private static partial void LogQueryText(ILogger logger, int id, string question);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "query {Id} answered in {Seconds:F2} s ({StopReason}, {Iterations} iterations, {SubCalls} sub-calls)")]
-    private static partial void LogQueryAnswered(ILogger logger, int id, double seconds, RlmStopReason stopReason, int iterations, int subCalls);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "query {Id} answered in {Seconds:F2} s ({StopReason}, {ModelCalls} model calls, {SubCalls} sub-calls)")]
+    private static partial void LogQueryAnswered(ILogger logger, int id, double seconds, RlmStopReason stopReason, int modelCalls, int subCalls);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "query {Id} canceled by the client after {Seconds:F2} s")]
     private static partial void LogQueryCanceled(ILogger logger, int id, double seconds);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "query {Id} failed after {Seconds:F2} s: {Message}")]
     private static partial void LogQueryFailed(ILogger logger, int id, double seconds, string message);
+
+    /// <summary>The query function with the MCP handling of <see cref="InvokeQueryAsync"/> around it; its schema, name and description are the inner one's.</summary>
+    private sealed class QueryFunction(AIFunction query, RlmCorpusTools tools) : DelegatingAIFunction(query)
+    {
+        protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken) =>
+            tools.InvokeQueryAsync(InnerFunction, arguments, cancellationToken);
+    }
+
+    /// <summary>The request's services plus the run's <see cref="IProgress{T}"/> of <see cref="RlmEvent"/>.</summary>
+    private sealed class RunServices(IProgress<RlmEvent> progress, IServiceProvider inner) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) =>
+            serviceType == typeof(IProgress<RlmEvent>) ? progress : inner.GetService(serviceType);
+    }
 }

@@ -10,17 +10,19 @@ namespace Rlm.Tools.Mcp;
 
 /// <summary>
 /// A Model Context Protocol server that answers questions over one corpus with a Recursive Language Model. It offers two
-/// tools: <c>query</c> (argument <c>question</c>; the answer cites <c>document:line</c>; progress notifications per
+/// tools: <c>query</c> (argument <c>question</c>, optional <c>documents</c> name filter; the answer cites <c>document:line</c>; progress notifications per
 /// iteration and sub-call when the client sends a progress token; <c>notifications/cancelled</c> ends the run) and
 /// <c>list_documents</c>. Model and endpoint failures come back as tool results with <c>isError</c> set and a one-line message.
 /// </summary>
 public static class RlmMcpServer
 {
     /// <summary>
-    /// Adds the <c>query</c> and <c>list_documents</c> tools over <paramref name="corpus"/> to an MCP server. Each
-    /// query runs <paramref name="rlm"/>'s models with a copy of its options (the copy's <see cref="RlmOptions.Progress"/>
-    /// turns the run's <see cref="RlmEvent"/>s into progress notifications for the client, then passes them on to the
-    /// original's <see cref="RlmOptions.Progress"/>, if any; its <see cref="RlmOptions.LoggerFactory"/>, when not set, is the server's).
+    /// Adds the <c>query</c> and <c>list_documents</c> tools over <paramref name="corpus"/> to an MCP server. <c>query</c> is
+    /// <paramref name="rlm"/>'s <see cref="RecursiveLanguageModel.AsAIFunction"/> (parameters <c>question</c> and an optional
+    /// <c>documents</c> name filter), one run per call: the run's <see cref="RlmEvent"/>s become progress notifications for
+    /// the client that sent a progress token (and still reach <see cref="RlmOptions.Progress"/>, if set). When
+    /// <paramref name="rlm"/> has no <see cref="RlmOptions.LoggerFactory"/>, the server builds one copy of it, once, that logs
+    /// to the server's.
     /// </summary>
     /// <param name="builder">The MCP server builder (<c>services.AddMcpServer()</c>).</param>
     /// <param name="rlm">The Recursive Language Model whose clients and options answer the queries.</param>
@@ -38,7 +40,7 @@ public static class RlmMcpServer
         var names = new[] { RlmCorpusTools.QueryToolName, RlmCorpusTools.ListDocumentsToolName };
         foreach (string name in names)
         {
-            builder.Services.AddSingleton(sp => sp.GetRequiredService<RlmCorpusTools>().CreateTools().Single(t => t.ProtocolTool.Name == name));
+            builder.Services.AddSingleton(sp => sp.GetRequiredService<RlmCorpusTools>().Tools.Single(t => t.ProtocolTool.Name == name));
         }
 
         return builder;

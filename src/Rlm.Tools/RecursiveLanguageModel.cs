@@ -91,8 +91,12 @@ public sealed class RecursiveLanguageModel
     /// A function with parameters <c>question</c> (string, required) and <c>documents</c> (string, optional: only documents
     /// whose names contain it, case-insensitive). It returns <see cref="RlmToolAnswer"/> (serialized as camelCase JSON by
     /// M.E.AI): the answer, whether the inner run ended with <c>final</c>, and the inner run's usage and sub-calls, so the
-    /// caller can account for them. A root-model failure of the inner run is thrown as <see cref="RlmModelException"/>,
-    /// which <c>FunctionInvokingChatClient</c> reports to the calling model as the function's error.
+    /// caller can account for them. One call is one run with this instance's options; when the call's
+    /// <see cref="AIFunctionArguments.Services"/> provide an <see cref="IProgress{T}"/> of <see cref="RlmEvent"/>, that call's
+    /// events are reported to it as well as to <see cref="RlmOptions.Progress"/> (an MCP server turns them into progress
+    /// notifications per request). An empty question or a filter no document name matches is an
+    /// <see cref="ArgumentException"/> whose message is meant for the caller; a root-model failure of the inner run is thrown as
+    /// <see cref="RlmModelException"/>, which <c>FunctionInvokingChatClient</c> reports to the calling model as the function's error.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="corpus"/> is <see langword="null"/>.</exception>
     public AIFunction AsAIFunction(RlmCorpus corpus, string name = "query_corpus", string? description = null)
@@ -106,8 +110,14 @@ public sealed class RecursiveLanguageModel
             async (
                 [System.ComponentModel.Description("The question to answer over the corpus, self-contained.")] string question,
                 [System.ComponentModel.Description("Optional: only documents whose names contain this text (case-insensitive).")] string? documents = null,
+                IServiceProvider? services = null,
                 CancellationToken cancellationToken = default) =>
             {
+                if (string.IsNullOrWhiteSpace(question))
+                {
+                    throw new ArgumentException("The question is empty.");
+                }
+
                 var target = corpus;
                 if (!string.IsNullOrWhiteSpace(documents) && corpus.Documents.Count > 0)
                 {
@@ -115,7 +125,8 @@ public sealed class RecursiveLanguageModel
                         ?? throw new ArgumentException($"No document name contains '{documents}'. The documents are: {string.Join(", ", corpus.DocumentNames.Take(50))}{(corpus.Documents.Count > 50 ? ", ..." : "")}.");
                 }
 
-                var result = await QueryAsync(question, target, cancellationToken).ConfigureAwait(false);
+                var progress = services?.GetService(typeof(IProgress<RlmEvent>)) as IProgress<RlmEvent>;
+                var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report).ConfigureAwait(false);
                 return new RlmToolAnswer(result.Answer, result.IsFinal, RlmStopReasonText.GetName(result.StopReason), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
                     result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
             },

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.FileSystemGlobbing;
 using Rlm.Tools.Context;
 
 namespace Rlm.Tools;
@@ -67,39 +66,23 @@ public sealed class RlmCorpus
 
     /// <summary>
     /// Prepares a corpus from the text files under a directory, named by their paths relative to it (with <c>/</c>), in
-    /// ordinal order. Files that look binary (a NUL character in their first 8,192 characters) are skipped.
+    /// ordinal order: the same loader as <c>rlm --dir</c>. <c>bin</c>, <c>obj</c> and <c>.git</c> directories are not read;
+    /// binary files (a NUL byte in their first 8,192 bytes), empty and unreadable files and unreadable folders are skipped.
     /// </summary>
     /// <param name="directory">The directory.</param>
-    /// <param name="globs">Glob patterns of the files to read (Microsoft.Extensions.FileSystemGlobbing); none means <c>**/*</c>.</param>
+    /// <param name="globs">
+    /// Glob patterns of the files to read (Microsoft.Extensions.FileSystemGlobbing); none means <c>**/*</c>. A pattern
+    /// without <c>/</c> matches at any depth (<c>*.cs</c> means <c>**/*.cs</c>); a pattern with a <c>..</c> segment is refused.
+    /// </param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="ArgumentException">No text file matched, or the files hold more than <see cref="MaxLength"/> characters.</exception>
-    /// <exception cref="IOException">A file could not be read.</exception>
+    /// <exception cref="ArgumentException">A glob is empty, invalid or leaves the directory; no text file matched; or the files hold more than <see cref="MaxLength"/> characters.</exception>
+    /// <exception cref="IOException">The directory itself could not be listed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory itself may not be listed.</exception>
     public static RlmCorpus FromDirectory(string directory, params string[] globs)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        var root = new DirectoryInfo(directory);
-        if (!root.Exists)
-        {
-            throw new DirectoryNotFoundException($"No directory {directory}.");
-        }
-
-        var matcher = new Matcher(StringComparison.Ordinal);
-        matcher.AddIncludePatterns(globs is { Length: > 0 } ? globs : ["**/*"]);
-        var documents = new List<RlmDocument>();
-        foreach (string relative in matcher.GetResultsInFullPath(root.FullName).Select(p => Path.GetRelativePath(root.FullName, p)).Order(StringComparer.Ordinal))
-        {
-            string text = RlmTextLoader.ReadFile(Path.Combine(root.FullName, relative));
-            if (text.AsSpan(0, Math.Min(text.Length, 8_192)).Contains('\0'))
-            {
-                continue;
-            }
-
-            documents.Add(new RlmDocument(relative.Replace(Path.DirectorySeparatorChar, '/'), text));
-        }
-
-        return documents.Count == 0
-            ? throw new ArgumentException($"No text file under {directory} matches {string.Join(", ", globs is { Length: > 0 } ? globs : ["**/*"])}.", nameof(globs))
-            : FromDocuments(documents);
+        ArgumentNullException.ThrowIfNull(globs);
+        return FromDocuments(DirectoryLoader.Load(directory, globs, MaxLength, CancellationToken.None).Documents);
     }
 
     /// <summary>The documents whose names contain <paramref name="filter"/> (ordinal, case-insensitive), as a new corpus; <see langword="null"/> when none does.</summary>

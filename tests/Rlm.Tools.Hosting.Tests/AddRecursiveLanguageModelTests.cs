@@ -281,6 +281,48 @@ public sealed class AddRecursiveLanguageModelTests
         Assert.Equal(bindable, RlmConfigurationBinding.SettingNames.Order());
     }
 
+    [Fact]
+    public void Every_setting_is_bound_from_configuration()
+    {
+        // A valid value other than the default for each setting, written as configuration text: each must land.
+        var defaults = new RlmOptions();
+        var settings = new Dictionary<string, string?>();
+        var expected = new Dictionary<string, object>();
+        foreach (var name in RlmConfigurationBinding.SettingNames)
+        {
+            var property = typeof(RlmOptions).GetProperty(name)!;
+            object? current = property.GetValue(defaults);
+            (string text, object value) = current switch
+            {
+                int n => ((n + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), (object)(n + 1)),
+                long n => ((n + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), n + 1),
+                bool b => ((!b).ToString(), !b),
+                TimeSpan t => ((t + TimeSpan.FromSeconds(1)).ToString("c"), t + TimeSpan.FromSeconds(1)),
+                IList<string> => ("only-value", new[] { "only-value" }),
+                null when property.PropertyType == typeof(long?) => ("1000", 1000L),
+                null when property.PropertyType == typeof(decimal?) => ("0.5", 0.5m),
+                null when property.PropertyType == typeof(TimeSpan?) => ("00:01:00", TimeSpan.FromMinutes(1)),
+                null or string => ("text-" + name, "text-" + name),
+                _ => throw new InvalidOperationException($"No test value for {name}."),
+            };
+            settings["Rlm:" + name] = text;
+            expected[name] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var options = new RlmOptions();
+        var errors = new List<string>();
+        RlmConfigurationBinding.Apply(configuration.GetSection("Rlm"), options, errors);
+
+        Assert.Empty(errors);
+        Assert.True(expected.Count >= 25, $"only {expected.Count} settings");
+        foreach (var (name, value) in expected)
+        {
+            object? actual = typeof(RlmOptions).GetProperty(name)!.GetValue(options);
+            Assert.True(value is string[] list ? list.SequenceEqual((IEnumerable<string>)actual!) : Equals(value, actual), $"{name}: expected {value}, got {actual}");
+        }
+    }
+
     private sealed class FixedTimeProvider : TimeProvider;
 
     private sealed class RecordingChatClient(IChatClient inner) : DelegatingChatClient(inner)

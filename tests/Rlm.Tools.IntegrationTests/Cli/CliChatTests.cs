@@ -336,7 +336,7 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
     }
 
     [Theory]
-    [InlineData(new[] { "chat" }, "no input: give --file PATH... or --dir PATH (see rlm chat --help)")]
+    [InlineData(new[] { "chat" }, "no input: give --file PATH (repeatable) or --dir PATH (see rlm chat --help)")]
     [InlineData(new[] { "chat", "--file", "/no/such/file.txt" }, "file not found")]
     [InlineData(new[] { "chat", "--dir", ".", "--max-depth", "9" }, "--max-depth must be between 1 and 8")]
     [InlineData(new[] { "chat", "--dir", ".", "--timeout", "0" }, "--timeout must be a number of seconds from 0.01 to 86400 (got 0)")]

@@ -75,12 +75,50 @@ public sealed class CliInputTests(ITestOutputHelper output)
         temp.WriteText("notes/a.txt", "Nothing about rockets here.\nJust notes.\n");
         temp.WriteText("notes/b.txt", "Shopping list: eggs, milk.\nThe launch code for the blue rocket is TANGO-4471.\n");
 
-        var result = await RlmProcess.RunAsync(["What is the launch code for the blue rocket?", "--file", "notes/a.txt", "notes/b.txt"], workingDirectory: temp.Path);
+        var result = await RlmProcess.RunAsync(["What is the launch code for the blue rocket?", "--file", "notes/a.txt", "--file", "notes/b.txt"], workingDirectory: temp.Path);
 
         output.WriteLine(result.ToString());
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("notes/b.txt:2", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("TANGO-4471", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("question first")]
+    [InlineData("question after --file")]
+    [InlineData("question after two --file")]
+    public async Task File_QuestionBeforeOrAfterFile_IsTheQuestion(string order)
+    {
+        using var temp = new TempDirectory();
+        temp.WriteText("notes.txt", "Shopping list: eggs, milk.\nThe launch code for the blue rocket is TANGO-4471.\n");
+        temp.WriteText("other.txt", "Nothing about rockets here.\n");
+        const string Question = "What is the launch code for the blue rocket?";
+        string[] args = order switch
+        {
+            "question first" => [Question, "--file", "notes.txt"],
+            "question after --file" => ["--file", "notes.txt", Question],
+            _ => ["--file", "other.txt", "--file", "notes.txt", Question],
+        };
+
+        var result = await RlmProcess.RunAsync(args, workingDirectory: temp.Path);
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("TANGO-4471", result.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("question is missing", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task File_TwoPathsAfterOneFile_UsageErrorSaysRepeatFile()
+    {
+        using var temp = new TempDirectory();
+        temp.WriteText("a.txt", "alpha\n");
+        temp.WriteText("b.txt", "beta\n");
+
+        var result = await RlmProcess.RunAsync(["What is alpha?", "--file", "a.txt", "b.txt"], workingDirectory: temp.Path);
+
+        output.WriteLine(result.ToString());
+        RlmProcess.AssertUsageError(result, "--file takes one path; repeat it for several files");
     }
 
     [Fact]

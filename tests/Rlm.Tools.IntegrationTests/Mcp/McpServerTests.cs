@@ -155,6 +155,30 @@ public sealed class McpServerTests(LoopbackOpenAIServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Query_IsTheLibrarysAIFunction_DocumentsFilterNarrowsTheCorpus_EmptyQuestionIsAnErrorResult()
+    {
+        await using var rlm = await RlmMcpClient.StartAsync(["--dir", _corpus.Path]);
+        var query = (await rlm.Client.ListToolsAsync()).Single(t => t.Name == "query");
+        Assert.True(query.JsonSchema.GetProperty("properties").TryGetProperty("documents", out _), query.JsonSchema.ToString());
+        Assert.Equal(["question"], query.JsonSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+
+        var narrowed = await rlm.Client.CallToolAsync("query", new Dictionary<string, object?> { ["question"] = "What is the launch code?", ["documents"] = "launch" });
+        var elsewhere = await rlm.Client.CallToolAsync("query", new Dictionary<string, object?> { ["question"] = "What is the launch code?", ["documents"] = "README" });
+        var unmatched = await rlm.Client.CallToolAsync("query", new Dictionary<string, object?> { ["question"] = "What is the launch code?", ["documents"] = "no-such-name" });
+        var empty = await rlm.Client.CallToolAsync("query", new Dictionary<string, object?> { ["question"] = "  " });
+
+        output.WriteLine($"{Text(narrowed)}\n---\n{Text(elsewhere)}\n---\n{Text(unmatched)}\n---\n{Text(empty)}");
+        Assert.NotEqual(true, narrowed.IsError);
+        Assert.Contains("TANGO-4471", Text(narrowed), StringComparison.Ordinal);
+        Assert.DoesNotContain("TANGO-4471", Text(elsewhere), StringComparison.Ordinal);
+        Assert.True(unmatched.IsError);
+        Assert.Contains("No document name contains 'no-such-name'", Text(unmatched), StringComparison.Ordinal);
+        Assert.Contains("notes/launch.txt", Text(unmatched), StringComparison.Ordinal);
+        Assert.True(empty.IsError);
+        Assert.Equal("The question is empty.", Text(empty));
+    }
+
+    [Fact]
     public async Task Query_MaxTokens_BindsEachQuery_AnswerSaysTheBudgetWasSpent()
     {
         // The offline model reports usage: its first reply alone is over 50 tokens.

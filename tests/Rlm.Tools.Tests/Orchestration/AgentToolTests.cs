@@ -17,6 +17,43 @@ public sealed class AgentToolTests
     ];
 
     [Fact]
+    public async Task AsAIFunction_ProgressInTheCallsServices_GetsThatCallsEvents_AndOptionsProgressStillGetsThem()
+    {
+        var everyRun = new ConcurrentQueue<RlmEvent>();
+        var rlm = new RecursiveLanguageModel(new OfflineChatClient(), options: new RlmOptions { Progress = new SyncProgress(everyRun.Enqueue) });
+        var tool = rlm.AsAIFunction(RlmCorpus.FromDocuments(s_documents));
+        var thisCall = new ConcurrentQueue<RlmEvent>();
+        var services = new ProgressServices(new SyncProgress(thisCall.Enqueue));
+
+        await tool.InvokeAsync(new AIFunctionArguments { ["question"] = "Which user had a payment gateway timeout?", Services = services });
+        await tool.InvokeAsync(new AIFunctionArguments { ["question"] = "Which user had a payment gateway timeout?" });
+
+        Assert.Contains(thisCall, e => e is RlmIterationStarted);
+        Assert.Single(thisCall, e => e is RlmRunCompleted);
+        Assert.Equal(2, everyRun.Count(e => e is RlmRunCompleted));
+    }
+
+    [Fact]
+    public async Task AsAIFunction_EmptyQuestion_IsAnArgumentExceptionForTheCaller()
+    {
+        var tool = new RecursiveLanguageModel(new OfflineChatClient()).AsAIFunction(RlmCorpus.FromText("text"));
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(async () => await tool.InvokeAsync(new AIFunctionArguments { ["question"] = "  " }));
+
+        Assert.Equal("The question is empty.", e.Message);
+    }
+
+    private sealed class SyncProgress(Action<RlmEvent> report) : IProgress<RlmEvent>
+    {
+        public void Report(RlmEvent value) => report(value);
+    }
+
+    private sealed class ProgressServices(IProgress<RlmEvent> progress) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => serviceType == typeof(IProgress<RlmEvent>) ? progress : null;
+    }
+
+    [Fact]
     public async Task AsAIFunction_InsideAFunctionInvokingLoop_AnswersOverTheBoundCorpus_AndReportsUsage()
     {
         var rlm = new RecursiveLanguageModel(new OfflineChatClient());

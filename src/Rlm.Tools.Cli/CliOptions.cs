@@ -1,0 +1,275 @@
+using System.CommandLine;
+
+namespace Rlm.Tools.Cli;
+
+/// <summary>
+/// The options <c>rlm</c>, <c>rlm chat</c> and <c>rlm mcp</c> share, each defined once (name, parser, default, help text)
+/// and added to every command that takes it, so the three read them, check them and describe them the same way.
+/// </summary>
+internal sealed class CliOptions
+{
+    public CliOptions()
+    {
+        Files = new Option<string[]>("--file", "-f")
+        {
+            Description = "A text file to read; repeat the option for several (--file a.txt --file b.txt), which become separate " +
+                          "documents named by their paths as given. One file is one context (rlm mcp serves it as one document named " +
+                          "by its path). Binary files (NUL byte in the first 8 KB) are rejected, and so is an input of more than " +
+                          "1,073,741,791 characters (the longest .NET string, document header lines included).",
+            HelpName = "PATH",
+            Arity = ArgumentArity.OneOrMore,
+
+            // One path per --file: a question after the path ("rlm --file notes.txt 'What is X?'") stays the question.
+            AllowMultipleArgumentsPerToken = false,
+        };
+
+        Dir = new Option<string>("--dir", "-d")
+        {
+            Description = "Read every text file under this directory, recursively, as documents named by relative path " +
+                          "(sorted ordinally). bin, obj and .git directories, binary and empty files are skipped; unreadable files and folders are " +
+                          "skipped and listed by -v.",
+            HelpName = "PATH",
+        };
+
+        Globs = new Option<string[]>("--glob", "-g")
+        {
+            Description = $"With --dir: only files matching this glob (repeatable). Default {Rlm.Tools.Context.DirectoryLoader.DefaultGlob} (all files). " +
+                          "A pattern without '/' matches at any depth: \"*.cs\" means \"**/*.cs\". A pattern with a '..' segment is refused: only " +
+                          "files under --dir are read.",
+            HelpName = "PATTERN",
+            Arity = ArgumentArity.OneOrMore,
+        };
+
+        Stdin = new Option<bool>("--stdin")
+        {
+            Description = "Read the input from standard input (UTF-8) until end of file.",
+        };
+
+        Timeout = new Option<double>("--timeout")
+        {
+            Description = "Longest wait for one model request attempt, in seconds (default 120; fractions allowed). A request is " +
+                          "tried at most 5 times (4 retries, back-off of about 1, 2, 4, 8 s, each at most 30 s), so an endpoint that " +
+                          "never answers ends the run after about 5 x SECONDS plus the back-off (at most 5 x SECONDS + 120 s).",
+            HelpName = "SECONDS",
+        };
+
+        MaxTokens = new Option<long>("--max-tokens")
+        {
+            Description = "Token budget of the run: input plus output tokens of every model call (root and sub-calls at all depths), " +
+                          "as the endpoint reports them; a positive whole number. At 90% the root stops exploring and makes one last " +
+                          "call for an answer when it fits; once spent no request is sent, the best answer so far is printed with a " +
+                          "note on stderr (stop reason token_budget, exit code 1). Requests in flight when it is reached may overshoot it.",
+            HelpName = "N",
+            CustomParser = CliLimits.ParseTokens,
+        };
+
+        MaxCost = new Option<decimal>("--max-cost")
+        {
+            Description = "Cost budget of the run in US dollars (e.g. 0.50), priced per model id by rlm's price table (OpenAI " +
+                          $"prices of {RlmPriceTable.DefaultPricesDate} for {string.Join(", ", RlmPriceTable.Default.ModelIds)}, and ids " +
+                          "starting with them). A root or worker model without a price is a usage error (the budget could never bind). " +
+                          "Usage is priced by the model id each response reports. Stops as --max-tokens does (stop reason cost_budget).",
+            HelpName = "USD",
+            CustomParser = CliLimits.ParseUsd,
+        };
+
+        MaxTime = new Option<double>("--max-time")
+        {
+            Description = "Wall-time budget of the run in seconds (fractions allowed). Once reached no new model request is sent " +
+                          "(requests in flight finish, each bounded by --timeout) and the best answer so far is printed with a note " +
+                          "on stderr (stop reason time_budget, exit code 1).",
+            HelpName = "SECONDS",
+            CustomParser = CliLimits.ParseSeconds,
+        };
+
+        Model = new Option<string>("--model", "-m")
+        {
+            Description = $"Root model id on the endpoint. Default {ModelSetup.DefaultModel}. Ignored by the offline model.",
+            HelpName = "ID",
+        };
+
+        WorkerModel = new Option<string>("--worker-model")
+        {
+            Description = "Model id for sub-calls (depth 1 and below). Default: the root model.",
+            HelpName = "ID",
+        };
+
+        BaseUrl = new Option<string>("--base-url")
+        {
+            Description = "Base URL of an OpenAI-compatible endpoint, e.g. https://openrouter.ai/api/v1 or " +
+                          "http://localhost:11434/v1 (Ollama). Default: OPENAI_BASE_URL, else https://api.openai.com/v1 when OPENAI_API_KEY is set, " +
+                          "else the offline model.",
+            HelpName = "URL",
+        };
+
+        Offline = new Option<bool>("--offline")
+        {
+            Description = "Use the built-in offline model (keyword retrieval, not an LLM) even if an endpoint is configured.",
+        };
+
+        MaxIterations = new Option<int>("--max-iterations")
+        {
+            Description = "Most model turns per session (root or recursive worker) before it must answer (at least 1).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 30,
+        };
+
+        MaxDepth = new Option<int>("--max-depth")
+        {
+            Description = "Deepest sub-call level, 1 to 8 (the root is depth 0). Sub-calls at depth N are plain completions over " +
+                          "a slice; with N > 1, sub-calls above depth N are recursive sessions with the tools. 1 is the paper's setting.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+        };
+
+        MaxConcurrency = new Option<int>("--max-concurrency")
+        {
+            Description = "Most model requests in flight at once, at all depths (at least 1).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 8,
+        };
+
+        Verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Live progress on stderr while it runs, then the execution trace tree (per-call time, parallel " +
+                          "sub-calls grouped) and the statistics (model calls, iterations, tools, sub-calls, depth, tokens, time).",
+        };
+    }
+
+    /// <summary>Gets <c>--file PATH</c>, one path per occurrence.</summary>
+    public Option<string[]> Files { get; }
+
+    /// <summary>Gets <c>--dir PATH</c>.</summary>
+    public Option<string> Dir { get; }
+
+    /// <summary>Gets <c>--glob PATTERN</c> (with <c>--dir</c>; repeatable).</summary>
+    public Option<string[]> Globs { get; }
+
+    /// <summary>Gets <c>--stdin</c> (<c>rlm</c> only; <c>rlm chat</c> refuses it with its own hidden option).</summary>
+    public Option<bool> Stdin { get; }
+
+    /// <summary>Gets <c>--model ID</c>.</summary>
+    public Option<string> Model { get; }
+
+    /// <summary>Gets <c>--worker-model ID</c>.</summary>
+    public Option<string> WorkerModel { get; }
+
+    /// <summary>Gets <c>--base-url URL</c>.</summary>
+    public Option<string> BaseUrl { get; }
+
+    /// <summary>Gets <c>--offline</c>.</summary>
+    public Option<bool> Offline { get; }
+
+    /// <summary>Gets <c>--max-iterations N</c>.</summary>
+    public Option<int> MaxIterations { get; }
+
+    /// <summary>Gets <c>--max-depth N</c>.</summary>
+    public Option<int> MaxDepth { get; }
+
+    /// <summary>Gets <c>--max-concurrency N</c>.</summary>
+    public Option<int> MaxConcurrency { get; }
+
+    /// <summary>Gets <c>--timeout SECONDS</c>: one model request attempt (<see cref="RlmOptions.ModelRequestTimeout"/>).</summary>
+    public Option<double> Timeout { get; }
+
+    /// <summary>Gets <c>--max-tokens N</c>: the run's token budget (<see cref="RlmOptions.MaxTotalTokens"/>).</summary>
+    public Option<long> MaxTokens { get; }
+
+    /// <summary>Gets <c>--max-cost USD</c>: the run's cost budget (<see cref="RlmOptions.MaxCostUsd"/>).</summary>
+    public Option<decimal> MaxCost { get; }
+
+    /// <summary>Gets <c>--max-time SECONDS</c>: the run's wall-time budget (<see cref="RlmOptions.MaxWallTime"/>).</summary>
+    public Option<double> MaxTime { get; }
+
+    /// <summary>Gets <c>-v</c>/<c>--verbose</c> of <c>rlm</c> and <c>rlm chat</c> (progress, trace and statistics; <c>rlm mcp</c>'s own means debug logs).</summary>
+    public Option<bool> Verbose { get; }
+
+    /// <summary>Gets the model options (<c>--model</c>, <c>--worker-model</c>, <c>--base-url</c>, <c>--offline</c>).</summary>
+    public IEnumerable<Option> ModelOptions => [Model, WorkerModel, BaseUrl, Offline];
+
+    /// <summary>Gets the per-run limits and budgets.</summary>
+    public IEnumerable<Option> LimitOptions => [MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime];
+
+    /// <summary>Chooses the models from <c>--offline</c>, <c>--base-url</c>, <c>--model</c> and <c>--worker-model</c> (see <see cref="ModelSetup.Create"/>).</summary>
+    public ModelSetup CreateModels(ParseResult parseResult) =>
+        ModelSetup.Create(parseResult.GetValue(Offline), parseResult.GetValue(BaseUrl), parseResult.GetValue(Model), parseResult.GetValue(WorkerModel));
+
+    /// <summary>Reads and checks the limits and budgets into new <see cref="RlmOptions"/> (see <see cref="CliLimits.ReadRunOptions"/>).</summary>
+    public (RlmOptions Options, CliBudgets Budgets) ReadRunOptions(ParseResult parseResult) =>
+        CliLimits.ReadRunOptions(parseResult, MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime);
+
+    /// <summary>
+    /// Loads --file, --dir or --stdin with the same checks and messages for every command (<c>rlm chat</c> and <c>rlm mcp</c>
+    /// have no --stdin); with <paramref name="namedDocuments"/>, one file too is a document named by its path.
+    /// </summary>
+    public async Task<CliInput> LoadInputAsync(ParseResult parseResult, CancellationToken cancellationToken, bool namedDocuments = false)
+    {
+        var files = parseResult.GetValue(Files) ?? [];
+        string? dir = parseResult.GetValue(Dir);
+        var globs = parseResult.GetValue(Globs) ?? [];
+        bool stdin = parseResult.GetValue(Stdin);
+
+        var given = new List<string>();
+        if (parseResult.GetResult(Files) is not null)
+        {
+            given.Add("--file");
+        }
+
+        if (parseResult.GetResult(Dir) is not null)
+        {
+            given.Add("--dir");
+        }
+
+        if (stdin)
+        {
+            given.Add("--stdin");
+        }
+
+        if (given.Count == 0)
+        {
+            throw new CliUsageException("no input: give --file PATH, --dir PATH or --stdin (see rlm --help)");
+        }
+
+        if (given.Count > 1)
+        {
+            throw new CliUsageException($"give exactly one input source, not {string.Join(" and ", given)}");
+        }
+
+        if (globs.Length > 0 && dir is null)
+        {
+            throw new CliUsageException("--glob works only with --dir");
+        }
+
+        if (dir is not null && string.IsNullOrWhiteSpace(dir))
+        {
+            throw new CliUsageException("--dir needs a directory path");
+        }
+
+        // On a worker thread, awaited with the token: opening a FIFO with no writer, or reading a pipe or terminal, blocks
+        // in the operating system and does not observe the token; Ctrl+C must still end the command (the blocked thread is a
+        // pool thread and does not keep the process alive). Building the corpus (the joined context) happens there too.
+        return await Task.Run(
+            () =>
+            {
+                try
+                {
+                    var input = files.Length > 0 ? InputLoader.LoadFiles(files, cancellationToken)
+                        : dir is not null ? InputLoader.LoadDirectory(dir, globs, cancellationToken)
+                        : InputLoader.LoadStdin(cancellationToken);
+                    if (namedDocuments && files.Length == 1 && input.Context is { } text)
+                    {
+                        input = new CliInput { Documents = [new RlmDocument(files[0], text)], Source = input.Source };
+                    }
+
+                    _ = input.Corpus;
+                    return input;
+                }
+                catch (OutOfMemoryException)
+                {
+                    // Under the one-string limit, yet more than this machine's memory holds (the text, then the joined context).
+                    throw new CliUsageException("not enough memory to hold the input: give less of it (fewer files, a --glob)");
+                }
+            },
+            cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
