@@ -15,10 +15,13 @@ namespace Rlm.Tools;
 /// </summary>
 /// <remarks>
 /// <para>With the RLM tools declared (a root or recursive worker session) it plans with the real tools, keyword retrieval
-/// style: iteration 1 looks at the shape (<c>peek_lines</c>), runs one <c>grep</c> per question keyword and asks for
-/// <c>chunk</c> boundaries; iteration 2 scores the hit lines (each keyword weighted by its rarity, log(1 + lines / hits),
-/// as in TF-IDF) and fans out one <c>sub_llm</c> per chunk holding the best hits, in parallel; iteration 3 calls
-/// <c>final</c> with the best hit lines and the workers' findings.</para>
+/// style: iteration 1 looks at the shape (<c>peek_lines</c>) and runs one <c>grep</c> per question keyword; iteration 2
+/// asks for <c>chunk</c> boundaries sized by the context's length; iteration 3 scores the hit lines (each keyword weighted
+/// by its rarity, log(1 + lines / hits), as in TF-IDF) and fans out one <c>sub_llm</c> per chunk holding the best hits, in
+/// parallel; iteration 4 calls <c>final</c> with the best hit lines and the workers' findings.</para>
+/// <para>It reads the tools' typed results (<see cref="AIContent.RawRepresentation"/> of each
+/// <see cref="FunctionResultContent"/>), never their text; a result without one (rebuilt from text, or elided to keep the
+/// conversation short) is skipped, and the answer is built from what remains.</para>
 /// <para>Without tools (a leaf completion, or <c>llm_query</c>) it answers extractively: the lines of its slice that score
 /// highest for the question's keywords, or "not found in this slice".</para>
 /// <para>Usage is reported as an estimate: characters / 4 for input and output tokens.</para>
@@ -48,10 +51,7 @@ public sealed class OfflineChatClient : IChatClient
     };
 
     private static readonly Regex s_word = new(@"[\p{L}\p{N}_][\p{L}\p{N}_.\-]*[\p{L}\p{N}_]|[\p{L}\p{N}_]", RegexOptions.CultureInvariant);
-    private static readonly Regex s_grepHeader = new(@"^([\d,]+) matching line", RegexOptions.CultureInvariant);
-    private static readonly Regex s_grepHit = new(@"^(\d+) @(\d+)(?: \[(.+):(\d+)\])?: (.*)$", RegexOptions.CultureInvariant);
     private static readonly Regex s_sentenceEnd = new(@"(?<=[.!?])\s+", RegexOptions.CultureInvariant);
-    private static readonly Regex s_contextSize = new(@"The context has ([\d,]+) characters in ([\d,]+) lines", RegexOptions.CultureInvariant);
 
     /// <inheritdoc />
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
@@ -115,25 +115,29 @@ public sealed class OfflineChatClient : IChatClient
         int step = history.Count(m => m.Role == ChatRole.Assistant && m.Contents.OfType<FunctionCallContent>().Any());
         var results = Results(history);
         var calls = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
+        bool canFanOut = options.Tools!.Any(t => t is AIFunctionDeclaration { Name: "sub_llm" });
 
         if (step == 0)
         {
-            int length = ContextSize(history).Chars;
-            int chunkSize = Math.Clamp(length / 8, 8_000, 200_000);
             var first = new List<AIContent> { Call(step, 0, "peek_lines", ("start", 0), ("end", 5)) };
             for (int i = 0; i < keywords.Count; i++)
             {
                 first.Add(Call(step, i + 1, "grep", ("pattern", Regex.Escape(keywords[i])), ("max_results", 40)));
             }
 
-            first.Add(Call(step, keywords.Count + 1, "chunk", ("chunk_size", chunkSize)));
             return new ChatMessage(ChatRole.Assistant, first);
         }
 
-        var evidence = Evidence(calls, results, keywords, ContextSize(history).Lines);
-        if (step == 1 && options.Tools!.Any(t => t is AIFunctionDeclaration { Name: "sub_llm" }))
+        if (canFanOut && !calls.Any(c => c.Name == "chunk"))
         {
-            var chunks = Chunks(calls, results);
+            int length = ContextSize(results).Chars;
+            return new ChatMessage(ChatRole.Assistant, [Call(step, 0, "chunk", ("chunk_size", Math.Clamp(length / 8, 8_000, 200_000)))]);
+        }
+
+        var evidence = Evidence(results, keywords, ContextSize(results).Lines);
+        if (canFanOut && !calls.Any(c => c.Name == "sub_llm"))
+        {
+            var chunks = Chunks(results);
             var chosen = new List<(int Start, int End)>();
             foreach (var hit in evidence)
             {
@@ -161,8 +165,9 @@ public sealed class OfflineChatClient : IChatClient
             }
         }
 
-        var findings = calls.Where(c => c.Name == "sub_llm" && results.ContainsKey(c.CallId))
-            .Select(c => (Range: $"characters {Arg(c, "start")}–{Arg(c, "end")}", Text: results[c.CallId]))
+        var findings = results.OfType<SubLlmResult>()
+            .Where(r => r.Answer is not null)
+            .Select(r => (Range: string.Create(CultureInfo.InvariantCulture, $"characters {r.Start}–{r.End}"), Text: r.Answer!))
             .ToList();
         return new ChatMessage(ChatRole.Assistant, [Call(step, 0, "final", ("answer", Compose(question, evidence, findings)))]);
     }
@@ -211,10 +216,9 @@ public sealed class OfflineChatClient : IChatClient
     /// <summary>The answer of a session whose tools were taken away (the iteration limit): built from what it gathered.</summary>
     private static string LastAnswer(IReadOnlyList<ChatMessage> history)
     {
-        var calls = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
         var results = Results(history);
         string question = Question(history);
-        return Compose(question, Evidence(calls, results, Keywords(question), ContextSize(history).Lines), []);
+        return Compose(question, Evidence(results, Keywords(question), ContextSize(results).Lines), []);
     }
 
     private static string Extract(IReadOnlyList<ChatMessage> history)
@@ -244,28 +248,16 @@ public sealed class OfflineChatClient : IChatClient
         [.. slice.Split('\n').SelectMany(line => line.Length <= 400 ? [line] : s_sentenceEnd.Split(line))];
 
     /// <summary>The grep hits of the history, best first: each keyword a line holds adds log(1 + lines / lines with that keyword).</summary>
-    private static List<Hit> Evidence(List<FunctionCallContent> calls, Dictionary<string, string> results, List<string> keywords, int total)
+    private static List<Hit> Evidence(List<ToolOutput> results, List<string> keywords, int total)
     {
         var hits = new Dictionary<int, Hit>();
         var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        foreach (var call in calls.Where(c => c.Name == "grep" && results.ContainsKey(c.CallId)))
+        foreach (var grep in results.OfType<GrepResult>())
         {
-            var lines = results[call.CallId].Split('\n');
-            if (lines.Length == 0 || s_grepHeader.Match(lines[0]) is not { Success: true } header)
+            counts[Regex.Unescape(grep.Pattern)] = grep.TotalLines;
+            foreach (var hit in grep.Matches.Select(m => m.Hit))
             {
-                continue;
-            }
-
-            string keyword = Regex.Unescape(Arg(call, "pattern"));
-            counts[keyword] = int.Parse(header.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
-            foreach (var line in lines.Skip(1))
-            {
-                if (s_grepHit.Match(line) is { Success: true } m)
-                {
-                    int number = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-                    hits.TryAdd(number, new Hit(number, int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
-                        m.Groups[3].Success ? m.Groups[3].Value : null, m.Groups[4].Success ? int.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture) : 0, m.Groups[5].Value));
-                }
+                hits.TryAdd(hit.Line, new Hit(hit.Line, hit.Offset, hit.Document, hit.DocumentLine ?? 0, hit.Text));
             }
         }
 
@@ -299,31 +291,8 @@ public sealed class OfflineChatClient : IChatClient
         return score;
     }
 
-    private static List<(int Start, int End)> Chunks(List<FunctionCallContent> calls, Dictionary<string, string> results)
-    {
-        var call = calls.LastOrDefault(c => c.Name == "chunk" && results.ContainsKey(c.CallId));
-        if (call is null)
-        {
-            return [];
-        }
-
-        string text = results[call.CallId];
-        int open = text.IndexOf('[');
-        if (open < 0)
-        {
-            return [];
-        }
-
-        try
-        {
-            using var json = JsonDocument.Parse(text[open..]);
-            return [.. json.RootElement.EnumerateArray().Select(e => (e.GetProperty("start").GetInt32(), e.GetProperty("end").GetInt32()))];
-        }
-        catch (JsonException)
-        {
-            return [];
-        }
-    }
+    private static List<(int Start, int End)> Chunks(List<ToolOutput> results) =>
+        results.OfType<ChunkResult>().LastOrDefault() is { } chunk ? [.. chunk.Chunks.Select(c => (c.Start, c.End))] : [];
 
     /// <summary>The question's keywords: words that are not stop words, longest and most specific first.</summary>
     internal static List<string> Keywords(string question)
@@ -345,14 +314,9 @@ public sealed class OfflineChatClient : IChatClient
         return (Between(first, "<question>", "</question>") ?? first).Trim();
     }
 
-    /// <summary>The context's size as the session's task message states it (defaults when the message is not the engine's).</summary>
-    private static (int Chars, int Lines) ContextSize(IReadOnlyList<ChatMessage> history)
-    {
-        string first = history.FirstOrDefault(m => m.Role == ChatRole.User)?.Text ?? string.Empty;
-        return s_contextSize.Match(first) is { Success: true } m
-            ? (int.Parse(m.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture), Math.Max(1, int.Parse(m.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture)))
-            : (400_000, 10_000);
-    }
+    /// <summary>The context's size as <c>peek_lines</c> reported it (defaults before it has, or when its result is not typed).</summary>
+    private static (int Chars, int Lines) ContextSize(List<ToolOutput> results) =>
+        results.OfType<PeekLinesResult>().FirstOrDefault() is { } shape ? (shape.TotalCharacters, Math.Max(1, shape.TotalLines)) : (400_000, 10_000);
 
     /// <summary>The text between the first <paramref name="open"/> and the next <paramref name="close"/>, or (<paramref name="lastClose"/>) the last one, for a context slice that may itself hold the tag.</summary>
     private static string? Between(string text, string open, string close, bool lastClose = false)
@@ -368,17 +332,14 @@ public sealed class OfflineChatClient : IChatClient
         return end >= from ? text[from..end].Trim('\n') : null;
     }
 
-    /// <summary>The tool results of the history, by call id.</summary>
-    private static Dictionary<string, string> Results(IReadOnlyList<ChatMessage> history) =>
-        history.SelectMany(m => m.Contents).OfType<FunctionResultContent>().ToDictionary(r => r.CallId, r => r.Result?.ToString() ?? string.Empty, StringComparer.Ordinal);
+    /// <summary>The typed tool results of the history, in order; results without one are left out.</summary>
+    private static List<ToolOutput> Results(IReadOnlyList<ChatMessage> history) =>
+        [.. history.SelectMany(m => m.Contents).OfType<FunctionResultContent>().Select(r => r.RawRepresentation).OfType<ToolOutput>()];
 
     private static FunctionCallContent Call(int step, int index, string name, params (string Key, object Value)[] arguments) =>
         new($"offline_{step}_{index}", name, arguments.ToDictionary(a => a.Key, a => (object?)a.Value));
 
-    private static string Arg(FunctionCallContent call, string name) =>
-        call.Arguments is not null && call.Arguments.TryGetValue(name, out var value) ? Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty : string.Empty;
-
-    private static bool IsNotFound(string text) => text.Contains("not found in this slice", StringComparison.OrdinalIgnoreCase) || text.StartsWith("Error:", StringComparison.Ordinal);
+    private static bool IsNotFound(string answer) => answer.Contains("not found in this slice", StringComparison.OrdinalIgnoreCase);
 
     private static string StripPrefix(string text) => text.Replace(AnswerPrefix, string.Empty, StringComparison.Ordinal).Trim();
 

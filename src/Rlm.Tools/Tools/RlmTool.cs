@@ -1,47 +1,42 @@
-using Rlm.Tools.Context;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 
 namespace Rlm.Tools.Tools;
 
 /// <summary>
-/// One of the ten RLM tools: an <see cref="AIFunction"/> whose JSON schema is declared to the model, run by the tool
-/// invoker with a per-call <see cref="ToolCallContext"/>. It returns a <see cref="ToolResult"/>; argument errors become
-/// error results, never exceptions.
+/// One of the ten RLM tools: a typed method made an <see cref="AIFunction"/> by <see cref="AIFunctionFactory"/> (which
+/// writes its JSON schema), run by the tool invoker with a per-call <see cref="ToolCallContext"/>. It returns a
+/// <see cref="ToolResult"/> rendered from a typed <see cref="ToolOutput"/>; argument errors become error results, never
+/// exceptions.
 /// </summary>
 internal sealed class RlmTool : AIFunction
 {
-    private readonly Func<ToolCallContext, ToolArguments, CancellationToken, Task<ToolResult>> _handler;
+    private readonly AIFunction _function;
 
-    public RlmTool(string name, string description, JsonElement schema, Func<ToolCallContext, ToolArguments, CancellationToken, Task<ToolResult>> handler)
-    {
-        Name = name;
-        Description = description;
-        JsonSchema = schema;
-        _handler = handler;
-    }
+    /// <summary>Wraps <paramref name="function"/>, whose <see cref="ToolCallContext"/> parameter is bound from <see cref="AIFunctionArguments.Context"/>.</summary>
+    public RlmTool(AIFunction function) => _function = function;
 
-    public override string Name { get; }
+    public override string Name => _function.Name;
 
-    public override string Description { get; }
+    public override string Description => _function.Description;
 
-    public override JsonElement JsonSchema { get; }
+    public override JsonElement JsonSchema => _function.JsonSchema;
 
     /// <summary>Runs the tool; the result's text is already capped at <see cref="RlmOptions.MaxToolOutputChars"/>.</summary>
     public async Task<ToolResult> RunAsync(IDictionary<string, object?>? arguments, ToolCallContext context, CancellationToken cancellationToken)
     {
-        ToolResult result;
+        ToolOutput output;
         try
         {
-            result = await _handler(context, new ToolArguments(arguments), cancellationToken).ConfigureAwait(false);
+            var args = new AIFunctionArguments(arguments) { Context = new Dictionary<object, object?> { [typeof(ToolCallContext)] = context } };
+            output = (ToolOutput)(await _function.InvokeAsync(args, cancellationToken).ConfigureAwait(false))!;
         }
         catch (ToolArgumentException e)
         {
-            result = ToolResult.Error($"{Name}: {e.Message} Expected arguments: {Signature()}.");
+            output = new ToolError($"{Name}: {e.Message} Expected arguments: {Signature()}.");
         }
 
-        int max = context.Options.MaxToolOutputChars;
-        return result.Text.Length <= max ? result : result with { Text = TextLimits.Cap(result.Text, max) };
+        return ToolResult.From(output, context.Options.MaxToolOutputChars);
     }
 
     /// <summary>Not supported: the tool needs its call's context, which only the engine's tool invoker has.</summary>

@@ -5,9 +5,11 @@ using System.Text.Json;
 namespace Rlm.Tools.Tools;
 
 /// <summary>
-/// Reads a function call's arguments, which arrive as <see cref="JsonElement"/> values from real endpoints and as CLR
-/// values from in-process clients. A missing or mistyped argument throws <see cref="ToolArgumentException"/>, which the
-/// runner turns into a tool result the model can read.
+/// Reads a function call's arguments for the tools' typed parameters (the binding <see cref="RlmToolSet"/> gives
+/// <c>AIFunctionFactory</c>). Values arrive as <see cref="JsonElement"/> from real endpoints and as CLR values from
+/// in-process clients, and are read more leniently than JSON deserialization would (<c>3.0</c> or <c>"3"</c> for an
+/// integer). A missing or mistyped argument throws <see cref="ToolArgumentException"/>, which <see cref="RlmTool"/> turns
+/// into a tool result the model can read.
 /// </summary>
 internal sealed class ToolArguments(IDictionary<string, object?>? values)
 {

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.AI;
+using Rlm.Tools.Context;
+using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Tests.Offline;
 
@@ -99,5 +101,47 @@ public class OfflineChatClientTests
         Assert.Contains("2.4", keywords);
         Assert.DoesNotContain("the", keywords);
         Assert.DoesNotContain("Which", keywords);
+    }
+
+    private static ChatOptions SessionOptions() => new() { Tools = [.. RlmToolSet.All.Select(t => (AITool)t.AsDeclarationOnly())] };
+
+    private static List<ChatMessage> AfterFirstStep(params FunctionResultContent[] results) =>
+    [
+        new(ChatRole.User, "<question>\nWhere is the Zephyr config?\n</question>\n\nThe context has 9,999 characters in 99 lines."),
+        new(ChatRole.Assistant, [new FunctionCallContent("offline_0_0", "peek_lines"), new FunctionCallContent("offline_0_1", "grep")]),
+        new(ChatRole.Tool, [.. results]),
+    ];
+
+    [Fact]
+    public async Task Offline_SizesChunksFromThePeekLinesResult_NotFromTheTaskText()
+    {
+        var shape = new PeekLinesResult(0, 5, 40_000, 1_600_000, null, [], null, null);
+        var response = await new OfflineChatClient().GetResponseAsync(AfterFirstStep(new FunctionResultContent("offline_0_0", "[lines 0–5 of 40,000]") { RawRepresentation = shape }), SessionOptions());
+
+        var call = Assert.IsType<FunctionCallContent>(Assert.Single(response.Messages.Single().Contents));
+        Assert.Equal("chunk", call.Name);
+        Assert.Equal(200_000, call.Arguments!["chunk_size"]);
+    }
+
+    [Fact]
+    public async Task Offline_ReadsGrepHitsFromTypedResults_AndIgnoresProse()
+    {
+        var hit = new GrepHit(41, "Zephyr config lives in etc/zephyr.toml", 900, null, null);
+        var typed = new GrepResult("Zephyr", true, 1, [new GrepMatch(hit, [], [])], []);
+        var options = new ChatOptions { Tools = [.. RlmToolSet.All.Where(t => t.Name != "sub_llm").Select(t => (AITool)t.AsDeclarationOnly())] };
+        string prose = "1 matching line for /Zephyr/i\n41 @900: Zephyr config lives in etc/zephyr.toml\n";
+
+        var fromTyped = await new OfflineChatClient().GetResponseAsync(AfterFirstStep(new FunctionResultContent("offline_0_1", prose) { RawRepresentation = typed }), options);
+        var fromProse = await new OfflineChatClient().GetResponseAsync(AfterFirstStep(new FunctionResultContent("offline_0_1", prose)), options);
+
+        Assert.Contains("(line 42): Zephyr config lives in etc/zephyr.toml", (string)Final(fromTyped));
+        Assert.Contains("No line of the context matches", (string)Final(fromProse)); // a result without its typed record is not parsed
+
+        static object Final(ChatResponse response)
+        {
+            var call = Assert.IsType<FunctionCallContent>(Assert.Single(response.Messages.Single().Contents));
+            Assert.Equal("final", call.Name);
+            return call.Arguments!["answer"]!;
+        }
     }
 }

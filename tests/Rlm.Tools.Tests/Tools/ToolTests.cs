@@ -282,4 +282,54 @@ public class ToolTests
         Assert.True(result.IsError);
         Assert.Null(result.FinalAnswer);
     }
+
+    [Fact]
+    public async Task Results_AreTypedRecords_CarriedAsTheContentsRawRepresentation()
+    {
+        var h = new ToolHarness(s_lines);
+        var result = await h.RunAsync("grep", new { pattern = "error", max_results = 2, context_lines = 1 });
+
+        var grep = Assert.IsType<GrepResult>(result.Output);
+        Assert.Equal(10, grep.TotalLines);
+        Assert.Equal([0, 10], grep.Matches.Select(m => m.Hit.Line));
+        Assert.Equal([9], grep.Matches[1].Before.Select(l => l.Number));
+        var content = result.ToContent("call_1");
+        Assert.Equal(result.Text, content.Result);
+        Assert.Same(grep, content.RawRepresentation);
+        Assert.Equal(result.Text, ToolResultFormatter.Format(grep, h.Context.Options.MaxToolOutputChars));
+    }
+
+    [Fact]
+    public async Task PeekLines_CarriesTheViewsSize()
+    {
+        var result = await new ToolHarness(s_lines).RunAsync("peek_lines", new { start = 0, end = 0 });
+        var lines = Assert.IsType<PeekLinesResult>(result.Output);
+        Assert.Equal((s_lines.Length, 100), (lines.TotalCharacters, lines.TotalLines));
+        Assert.Empty(lines.Lines);
+    }
+
+    [Fact]
+    public async Task ArgumentErrors_AreTypedToolErrors()
+    {
+        var result = await new ToolHarness("abc").RunAsync("peek", new { start = "zero", end = 2 });
+        var error = Assert.IsType<ToolError>(result.Output);
+        Assert.Equal("Error: " + error.Message, result.Text);
+        Assert.Same(error, result.ToContent("c").RawRepresentation);
+    }
+
+    [Fact]
+    public async Task CallerCancellation_PropagatesAsOperationCanceled()
+    {
+        var h = new ToolHarness(new string('x', 1_000_000));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Tools["grep"].RunAsync(TestChatClient.ToDictionary(new { pattern = "y" }), h.Context, cancelled.Token));
+    }
+
+    [Fact]
+    public async Task Tools_CannotBeInvokedAsPlainFunctions()
+    {
+        var tool = new ToolHarness("abc").Tools["peek"];
+        await Assert.ThrowsAsync<NotSupportedException>(() => tool.InvokeAsync(new Microsoft.Extensions.AI.AIFunctionArguments { ["start"] = 0, ["end"] = 1 }).AsTask());
+    }
 }
