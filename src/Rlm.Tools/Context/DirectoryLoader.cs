@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.FileSystemGlobbing;
 using Microsoft.Extensions.FileSystemGlobbing.Abstractions;
-using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Context;
 
