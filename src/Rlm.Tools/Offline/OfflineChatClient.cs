@@ -15,10 +15,10 @@ namespace Rlm.Tools;
 /// </summary>
 /// <remarks>
 /// <para>With the RLM tools declared (a root or recursive worker session) it plans with the real tools, keyword retrieval
-/// style: iteration 1 looks at the shape (<c>peek_lines</c>) and runs one <c>grep</c> per question keyword; iteration 2
-/// asks for <c>chunk</c> boundaries sized by the context's length; iteration 3 scores the hit lines (each keyword weighted
-/// by its rarity, log(1 + lines / hits), as in TF-IDF) and fans out one <c>sub_llm</c> per chunk holding the best hits, in
-/// parallel; iteration 4 calls <c>final</c> with the best hit lines and the workers' findings.</para>
+/// style: iteration 1 looks at the shape (<c>peek_lines</c>), runs one <c>grep</c> per question keyword and asks for
+/// <c>chunk</c> boundaries sized by the context's length (from the session's typed task); iteration 2 scores the hit lines
+/// (each keyword weighted by its rarity, log(1 + lines / hits), as in TF-IDF) and fans out one <c>sub_llm</c> per chunk
+/// holding the best hits, in parallel; iteration 3 calls <c>final</c> with the best hit lines and the workers' findings.</para>
 /// <para>It reads the tools' typed results (<see cref="AIContent.RawRepresentation"/> of each
 /// <see cref="FunctionResultContent"/>), never their text; a result without one (rebuilt from text, or elided to keep the
 /// conversation short) is skipped, and the answer is built from what remains.</para>
@@ -112,12 +112,16 @@ public sealed class OfflineChatClient : IChatClient
     {
         string question = Question(history);
         var keywords = Keywords(question);
-        int step = history.Count(m => m.Role == ChatRole.Assistant && m.Contents.OfType<FunctionCallContent>().Any());
         var results = Results(history);
-        var calls = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
         bool canFanOut = options.Tools!.Any(t => t is AIFunctionDeclaration { Name: "sub_llm" });
 
-        if (step == 0)
+        // What to do next follows from the calls still in the conversation and the typed results at hand (a compaction
+        // summarizes the calls away but keeps their results).
+        var calls = history.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
+        bool Done<T>(string tool) => calls.Any(c => c.Name == tool) || results.OfType<T>().Any();
+        int step = history.Count;
+        var task = TaskOf(history);
+        if (!Done<PeekLinesResult>("peek_lines"))
         {
             var first = new List<AIContent> { Call(step, 0, "peek_lines", ("start", 0), ("end", 5)) };
             for (int i = 0; i < keywords.Count; i++)
@@ -125,17 +129,22 @@ public sealed class OfflineChatClient : IChatClient
                 first.Add(Call(step, i + 1, "grep", ("pattern", Regex.Escape(keywords[i])), ("max_results", 40)));
             }
 
+            // The task says how long the context is: the chunks can be asked for at once.
+            if (canFanOut && task is not null)
+            {
+                first.Add(Call(step, keywords.Count + 1, "chunk", ("chunk_size", ChunkSize(task.ContextChars))));
+            }
+
             return new ChatMessage(ChatRole.Assistant, first);
         }
 
-        if (canFanOut && !calls.Any(c => c.Name == "chunk"))
+        if (canFanOut && !Done<ChunkResult>("chunk"))
         {
-            int length = ContextSize(results).Chars;
-            return new ChatMessage(ChatRole.Assistant, [Call(step, 0, "chunk", ("chunk_size", Math.Clamp(length / 8, 8_000, 200_000)))]);
+            return new ChatMessage(ChatRole.Assistant, [Call(step, 0, "chunk", ("chunk_size", ChunkSize(ContextSize(results, task).Chars)))]);
         }
 
-        var evidence = Evidence(results, keywords, ContextSize(results).Lines);
-        if (canFanOut && !calls.Any(c => c.Name == "sub_llm"))
+        var evidence = Evidence(results, keywords, ContextSize(results, task).Lines);
+        if (canFanOut && !Done<SubLlmResult>("sub_llm"))
         {
             var chunks = Chunks(results);
             var chosen = new List<(int Start, int End)>();
@@ -218,7 +227,7 @@ public sealed class OfflineChatClient : IChatClient
     {
         var results = Results(history);
         string question = Question(history);
-        return Compose(question, Evidence(results, Keywords(question), ContextSize(results).Lines), []);
+        return Compose(question, Evidence(results, Keywords(question), ContextSize(results, TaskOf(history)).Lines), []);
     }
 
     private static string Extract(IReadOnlyList<ChatMessage> history)
@@ -308,15 +317,22 @@ public sealed class OfflineChatClient : IChatClient
         return [.. keep.OrderByDescending(Specificity).ThenBy(w => w, StringComparer.Ordinal).Take(MaxKeywords)];
     }
 
-    private static string Question(IReadOnlyList<ChatMessage> history)
-    {
-        string first = history.FirstOrDefault(m => m.Role == ChatRole.User)?.Text ?? string.Empty;
-        return (Between(first, "<question>", "</question>") ?? first).Trim();
-    }
+    /// <summary>The session's task, typed, when the engine sent it (the first user message's raw representation).</summary>
+    private static SessionTask? TaskOf(IReadOnlyList<ChatMessage> history) =>
+        history.FirstOrDefault(m => m.Role == ChatRole.User)?.RawRepresentation as SessionTask;
 
-    /// <summary>The context's size as <c>peek_lines</c> reported it (defaults before it has, or when its result is not typed).</summary>
-    private static (int Chars, int Lines) ContextSize(List<ToolOutput> results) =>
-        results.OfType<PeekLinesResult>().FirstOrDefault() is { } shape ? (shape.TotalCharacters, Math.Max(1, shape.TotalLines)) : (400_000, 10_000);
+    /// <summary>The question: the typed task's, else the whole first user message (a caller other than the engine).</summary>
+    private static string Question(IReadOnlyList<ChatMessage> history) =>
+        (TaskOf(history)?.Question ?? history.FirstOrDefault(m => m.Role == ChatRole.User)?.Text ?? string.Empty).Trim();
+
+    /// <summary>About eight chunks over the context, each between 8,000 and 200,000 characters.</summary>
+    private static int ChunkSize(int contextChars) => Math.Clamp(contextChars / 8, 8_000, 200_000);
+
+    /// <summary>The context's size: from the typed task, else as <c>peek_lines</c> reported it, else a guess.</summary>
+    private static (int Chars, int Lines) ContextSize(List<ToolOutput> results, SessionTask? task) =>
+        task is not null ? (task.ContextChars, Math.Max(1, task.ContextLines))
+        : results.OfType<PeekLinesResult>().FirstOrDefault() is { } shape ? (shape.TotalCharacters, Math.Max(1, shape.TotalLines))
+        : (400_000, 10_000);
 
     /// <summary>The text between the first <paramref name="open"/> and the next <paramref name="close"/>, or (<paramref name="lastClose"/>) the last one, for a context slice that may itself hold the tag.</summary>
     private static string? Between(string text, string open, string close, bool lastClose = false)
@@ -333,8 +349,11 @@ public sealed class OfflineChatClient : IChatClient
     }
 
     /// <summary>The typed tool results of the history, in order; results without one are left out.</summary>
+    /// <summary>The typed tool results of the history, oldest first, those a compaction summarized included.</summary>
     private static List<ToolOutput> Results(IReadOnlyList<ChatMessage> history) =>
-        [.. history.SelectMany(m => m.Contents).OfType<FunctionResultContent>().Select(r => r.RawRepresentation).OfType<ToolOutput>()];
+        [.. history.SelectMany(m => m.RawRepresentation is SummarizedResults summarized
+            ? summarized.Outputs
+            : m.Contents.OfType<FunctionResultContent>().Select(r => r.RawRepresentation)).OfType<ToolOutput>()];
 
     private static FunctionCallContent Call(int step, int index, string name, params (string Key, object Value)[] arguments) =>
         new($"offline_{step}_{index}", name, arguments.ToDictionary(a => a.Key, a => (object?)a.Value));

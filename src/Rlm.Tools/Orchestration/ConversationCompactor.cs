@@ -118,7 +118,10 @@ internal sealed class ConversationCompactor : IChatReducer
                 History(transcript);
                 var compacted = new List<ChatMessage>(list.Count - keepFrom + Protected + 1);
                 compacted.AddRange(list.Take(Protected));
-                compacted.Add(new ChatMessage(ChatRole.User, SummaryMessage(TextLimits.Cap(summary, SummaryMaxChars), keepFrom - Protected, transcript.Length)));
+                compacted.Add(new ChatMessage(ChatRole.User, SummaryMessage(TextLimits.Cap(summary, SummaryMaxChars), keepFrom - Protected, transcript.Length))
+                {
+                    RawRepresentation = new SummarizedResults(TypedResults(list.Skip(Protected).Take(keepFrom - Protected))),
+                });
                 compacted.AddRange(list.Skip(keepFrom));
                 LastSummarized = true;
                 LastOutcome = string.Create(CultureInfo.InvariantCulture, $"summarized {keepFrom - Protected} messages: {total:N0} → {compacted.Sum(ConversationBudget.Size):N0} characters");
@@ -214,4 +217,10 @@ internal sealed class ConversationCompactor : IChatReducer
 
         return text.ToString();
     }
+
+    /// <summary>The typed results of <paramref name="messages"/> (and of earlier summaries among them), oldest first.</summary>
+    private static List<object> TypedResults(IEnumerable<ChatMessage> messages) =>
+        [.. messages.SelectMany(m => m.RawRepresentation is SummarizedResults earlier
+            ? earlier.Outputs
+            : m.Contents.OfType<FunctionResultContent>().Select(r => r.RawRepresentation).OfType<object>())];
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using Rlm.Tools.Context;
 using Rlm.Tools.Sandbox;
+using Rlm.Tools.Tools;
 
 namespace Rlm.Tools.Orchestration;
 
@@ -76,7 +77,10 @@ internal sealed class RlmSession
         var messages = new List<ChatMessage>
         {
             new(ChatRole.System, SessionPrompts.System(options, IsWorker ? options.WorkerSystemPrompt ?? RlmPrompts.Worker : options.RootSystemPrompt ?? RlmPrompts.Root, _view, _depth)),
-            new(ChatRole.User, SessionPrompts.Task(options, _query, _view, _depth, _run.Budget.SubCallsLeft, _conversation)),
+            new(ChatRole.User, SessionPrompts.Task(options, _query, _view, _depth, _run.Budget.SubCallsLeft, _conversation))
+            {
+                RawRepresentation = new SessionTask(_query, _view.Length, _view.LineCount, _view.DocumentNames().Count),
+            },
         };
 
         // Every request extends the previous one: messages are only appended (budget lines included, never edited later);
