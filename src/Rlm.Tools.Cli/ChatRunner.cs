@@ -249,11 +249,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 
             if (verbose)
             {
-                var console = TraceRenderer.CreateStderrConsole();
-                console.WriteLine();
-                TraceRenderer.WriteTrace(console, result.Trajectory);
-                console.WriteLine();
-                TraceRenderer.WriteStatistics(console, result);
+                TraceRenderer.WriteReport(result);
             }
 
             WriteAnswer(result.Answer);

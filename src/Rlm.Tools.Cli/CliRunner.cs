@@ -76,11 +76,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
             if (verbose)
             {
-                var console = TraceRenderer.CreateStderrConsole();
-                console.WriteLine();
-                TraceRenderer.WriteTrace(console, result.Trajectory);
-                console.WriteLine();
-                TraceRenderer.WriteStatistics(console, result);
+                TraceRenderer.WriteReport(result);
                 await _stderr.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 

@@ -36,6 +36,16 @@ internal static class TraceRenderer
         return console;
     }
 
+    /// <summary>Writes what <c>-v</c> shows after a run to stderr: the trace tree, then the statistics.</summary>
+    public static void WriteReport(RlmResult result)
+    {
+        var console = CreateStderrConsole();
+        console.WriteLine();
+        WriteTrace(console, result.Trajectory);
+        console.WriteLine();
+        WriteStatistics(console, result);
+    }
+
     /// <summary>Writes the trace tree.</summary>
     public static void WriteTrace(IAnsiConsole console, RlmTraceNode trajectory)
     {

@@ -32,10 +32,7 @@ public sealed class RlmBuilder
     /// <exception cref="ArgumentNullException"><paramref name="clientFactory"/> is <see langword="null"/>.</exception>
     public RlmBuilder UseRootChatClient(Func<IServiceProvider, IChatClient> clientFactory, Action<ChatClientBuilder>? configurePipeline = null)
     {
-        ArgumentNullException.ThrowIfNull(clientFactory);
-        var pipeline = Services.AddKeyedChatClient(RlmServiceKeys.Root, clientFactory);
-        configurePipeline?.Invoke(pipeline);
-        return this;
+        return UseChatClient(RlmServiceKeys.Root, clientFactory, configurePipeline);
     }
 
     /// <summary>Registers <paramref name="client"/> as the worker model (keyed <see cref="RlmServiceKeys.Worker"/>).</summary>
@@ -55,10 +52,7 @@ public sealed class RlmBuilder
     /// <exception cref="ArgumentNullException"><paramref name="clientFactory"/> is <see langword="null"/>.</exception>
     public RlmBuilder UseWorkerChatClient(Func<IServiceProvider, IChatClient> clientFactory, Action<ChatClientBuilder>? configurePipeline = null)
     {
-        ArgumentNullException.ThrowIfNull(clientFactory);
-        var pipeline = Services.AddKeyedChatClient(RlmServiceKeys.Worker, clientFactory);
-        configurePipeline?.Invoke(pipeline);
-        return this;
+        return UseChatClient(RlmServiceKeys.Worker, clientFactory, configurePipeline);
     }
 
     /// <summary>Configures the options in code. Runs after the configuration section is bound, so it overrides it.</summary>
@@ -69,6 +63,13 @@ public sealed class RlmBuilder
     {
         ArgumentNullException.ThrowIfNull(configure);
         Services.Configure(configure);
+        return this;
+    }
+
+    private RlmBuilder UseChatClient(string key, Func<IServiceProvider, IChatClient> clientFactory, Action<ChatClientBuilder>? configurePipeline)
+    {
+        ArgumentNullException.ThrowIfNull(clientFactory);
+        configurePipeline?.Invoke(Services.AddKeyedChatClient(key, clientFactory));
         return this;
     }
 }

@@ -167,25 +167,15 @@ internal static class FinishReasonNormalizer
     /// </remarks>
     internal static bool MayNeedNormalization(ReadOnlySpan<byte> json)
     {
-        ReadOnlySpan<byte> key = "\"finish_reason\""u8;
         int start = 0;
         while (true)
         {
-            int found = json[start..].IndexOf(key);
-            if (found < 0)
+            int position = NextPropertyValue(json, "\"finish_reason\""u8, ref start);
+            if (position < 0)
             {
                 return false;
             }
 
-            int position = start + found + key.Length;
-            start = position;
-            position = SkipWhitespace(json, position);
-            if (position >= json.Length || json[position] != (byte)':')
-            {
-                continue; // not a property name.
-            }
-
-            position = SkipWhitespace(json, position + 1);
             ReadOnlySpan<byte> rest = json[position..];
             if (rest.StartsWith("null"u8))
             {
@@ -219,29 +209,46 @@ internal static class FinishReasonNormalizer
     /// </summary>
     internal static bool HasToolCallsProperty(ReadOnlySpan<byte> json)
     {
-        ReadOnlySpan<byte> key = "\"tool_calls\""u8;
         int start = 0;
+        while (true)
+        {
+            int position = NextPropertyValue(json, "\"tool_calls\""u8, ref start);
+            if (position < 0)
+            {
+                return false;
+            }
+
+            if (position < json.Length && json[position] == (byte)'[')
+            {
+                position = SkipWhitespace(json, position + 1);
+                if (position < json.Length && json[position] != (byte)']')
+                {
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finds the next property named <paramref name="key"/> (quoted) from <paramref name="start"/>, which moves past it:
+    /// the position of its value (whitespace skipped), or -1 when there is none. An occurrence not followed by <c>:</c> is a
+    /// string value, not a name, and is passed over.
+    /// </summary>
+    private static int NextPropertyValue(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key, ref int start)
+    {
         while (true)
         {
             int found = json[start..].IndexOf(key);
             if (found < 0)
             {
-                return false;
+                return -1;
             }
 
             start += found + key.Length;
             int position = SkipWhitespace(json, start);
             if (position < json.Length && json[position] == (byte)':')
             {
-                position = SkipWhitespace(json, position + 1);
-                if (position < json.Length && json[position] == (byte)'[')
-                {
-                    position = SkipWhitespace(json, position + 1);
-                    if (position < json.Length && json[position] != (byte)']')
-                    {
-                        return true;
-                    }
-                }
+                return SkipWhitespace(json, position + 1);
             }
         }
     }
