@@ -35,46 +35,19 @@ internal static class RlmToolSet
 
     private static readonly Regex s_variableName = new("^[A-Za-z_][A-Za-z0-9_]{0,63}$", RegexOptions.CultureInvariant);
 
-    /// <summary>
-    /// The schema options of every tool: no additional properties; no <c>default</c> keys (each description states its
-    /// default in words); <c>type</c> before <c>description</c>. The declarations are the bytes they were when written
-    /// by hand, so a provider's prompt cache keeps matching.
-    /// </summary>
-    private static readonly AIJsonSchemaCreateOptions s_schemaOptions = new()
-    {
-        TransformOptions = new AIJsonSchemaTransformOptions
-        {
-            DisallowAdditionalProperties = true,
-            TransformSchemaNode = static (_, node) =>
-            {
-                if (node is JsonObject obj)
-                {
-                    obj.Remove("default");
-                    if (obj.ContainsKey("type") && obj["description"] is { } description)
-                    {
-                        obj.Remove("description");
-                        obj.Add("description", description);
-                    }
-                }
-
-                return node;
-            },
-        },
-    };
-
     /// <summary>The ten tools, in declaration order.</summary>
     private static readonly RlmTool[] s_tools =
     [
-        Create(Peek, (Func<ToolCallContext, long, long, ToolOutput>)ReadCharacters),
-        Create(PeekLines, (Func<ToolCallContext, long, long, ToolOutput>)ReadLines),
-        Create(Grep, (Func<ToolCallContext, string, long, bool, long, CancellationToken, ToolOutput>)Search),
-        Create(Chunk, (Func<ToolCallContext, long, long, ToolOutput>)Split),
-        Create(SubLlm, (Func<ToolCallContext, string, long, long, CancellationToken, Task<ToolOutput>>)AskWorkerAsync),
-        Create(ExecJs, (Func<ToolCallContext, string, CancellationToken, Task<ToolOutput>>)RunJavaScriptAsync),
-        Create(SetVariable, (Func<ToolCallContext, string, string, ToolOutput>)StoreVariable),
-        Create(GetVariable, (Func<ToolCallContext, string, ToolOutput>)ReadVariable),
-        Create(Final, (Func<ToolCallContext, string, ToolOutput>)Finish),
-        Create(FinalVar, (Func<ToolCallContext, string, ToolOutput>)FinishWithVariable),
+        ToolDeclarations.Create(Peek, (Func<ToolCallContext, long, long, ToolOutput>)ReadCharacters),
+        ToolDeclarations.Create(PeekLines, (Func<ToolCallContext, long, long, ToolOutput>)ReadLines),
+        ToolDeclarations.Create(Grep, (Func<ToolCallContext, string, long, bool, long, CancellationToken, ToolOutput>)Search),
+        ToolDeclarations.Create(Chunk, (Func<ToolCallContext, long, long, ToolOutput>)Split),
+        ToolDeclarations.Create(SubLlm, (Func<ToolCallContext, string, long, long, CancellationToken, Task<ToolOutput>>)AskWorkerAsync),
+        ToolDeclarations.Create(ExecJs, (Func<ToolCallContext, string, CancellationToken, Task<ToolOutput>>)RunJavaScriptAsync),
+        ToolDeclarations.Create(SetVariable, (Func<ToolCallContext, string, string, ToolOutput>)StoreVariable),
+        ToolDeclarations.Create(GetVariable, (Func<ToolCallContext, string, ToolOutput>)ReadVariable),
+        ToolDeclarations.Create(Final, (Func<ToolCallContext, string, ToolOutput>)Finish),
+        ToolDeclarations.Create(FinalVar, (Func<ToolCallContext, string, ToolOutput>)FinishWithVariable),
     ];
 
     /// <summary>Checks <see cref="RlmOptions.Tools"/>: unique names, none a built-in tool's.</summary>
@@ -98,56 +71,6 @@ internal static class RlmToolSet
 
     /// <summary>Gets the ten tools, in declaration order.</summary>
     public static IReadOnlyList<RlmTool> All => s_tools;
-
-    /// <summary>
-    /// Makes a typed method a tool: <see cref="AIFunctionFactory"/> writes the schema from its parameters and their
-    /// <see cref="DescriptionAttribute"/>s; the <see cref="ToolCallContext"/> comes from the invocation's context and stays
-    /// out of the schema; every other argument is read by <see cref="ToolArguments"/>, whose errors the tool turns into
-    /// results; the typed result comes back as it is.
-    /// </summary>
-    private static RlmTool Create(string name, Delegate method) =>
-        new(AIFunctionFactory.Create(method, new AIFunctionFactoryOptions
-        {
-            Name = name,
-            JsonSchemaCreateOptions = s_schemaOptions,
-            ExcludeResultSchema = true,
-            ConfigureParameterBinding = Bind,
-            MarshalResult = static (result, _, _) => new ValueTask<object?>(result),
-        }));
-
-    private static AIFunctionFactoryOptions.ParameterBindingOptions Bind(ParameterInfo parameter)
-    {
-        var type = parameter.ParameterType;
-        if (type == typeof(CancellationToken))
-        {
-            return default;
-        }
-
-        if (type == typeof(ToolCallContext))
-        {
-            return new() { ExcludeFromSchema = true, BindParameter = static (_, arguments) => arguments.Context![typeof(ToolCallContext)] };
-        }
-
-        string name = parameter.Name!;
-        if (type == typeof(string) && !parameter.HasDefaultValue)
-        {
-            return new() { BindParameter = (_, arguments) => new ToolArguments(arguments).GetString(name) };
-        }
-
-        if (type == typeof(long))
-        {
-            return parameter.HasDefaultValue
-                ? new() { BindParameter = (_, arguments) => new ToolArguments(arguments).GetInteger(name, Convert.ToInt64(parameter.DefaultValue, CultureInfo.InvariantCulture)) }
-                : new() { BindParameter = (_, arguments) => new ToolArguments(arguments).GetInteger(name) };
-        }
-
-        if (type == typeof(bool) && parameter.HasDefaultValue)
-        {
-            return new() { BindParameter = (_, arguments) => new ToolArguments(arguments).GetBoolean(name, (bool)parameter.DefaultValue!) };
-        }
-
-        throw new NotSupportedException($"Tool parameter '{name}' of type {type.Name} has no argument reader.");
-    }
 
     [Description("Read characters [start, end) of the context (0-based, end exclusive). Out-of-range values are clamped. Long ranges are cut to the output limit (head and tail kept).")]
     private static ToolOutput ReadCharacters(

@@ -149,7 +149,10 @@ internal sealed class RunObserver
                 activity?.SetTag("error.type", "tool_error"); // the model reads the error and may recover; the span still says it failed
             }
 
-            Emit(new RlmToolCallEnded(Elapsed, depth, call.CallId, name, isError, TextLimits.OneLine(summary, 200)));
+            if (HasEventListener)
+            {
+                Emit(new RlmToolCallEnded(Elapsed, depth, call.CallId, name, isError, TextLimits.OneLine(summary, 200)));
+            }
         }, summaryChars: 100);
     }
 
@@ -174,7 +177,10 @@ internal sealed class RunObserver
                 RlmLog.SubCallFailed(Logger, depth, summary);
             }
 
-            Emit(new RlmSubCallEnded(Elapsed, depth, failed, TextLimits.OneLine(summary, 200)));
+            if (HasEventListener)
+            {
+                Emit(new RlmSubCallEnded(Elapsed, depth, failed, TextLimits.OneLine(summary, 200)));
+            }
         }, completesNode: false); // the leaf's model request or the child session completes the node
     }
 
