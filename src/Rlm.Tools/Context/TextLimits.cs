@@ -37,16 +37,11 @@ internal static class TextLimits
     /// <summary>The text on one line (line breaks as spaces, trimmed), cut to <paramref name="max"/> characters with an ellipsis.</summary>
     public static string OneLine(string text, int max)
     {
-        // Only the start can show, and a line break never becomes longer than one space: read about twice max, not all
-        // of a long result (summaries of every step pass through here).
+        // Only the start can show, and a line break never becomes longer than one space: of a long text (summaries of
+        // every step pass through here) read about twice max, not all of it.
         var span = text.AsSpan().TrimStart();
         bool cut = max < int.MaxValue / 2 - 1 && span.Length > max * 2 + 2;
-        if (cut)
-        {
-            span = span[..(max * 2 + 2)];
-        }
-
-        var line = span.ToString().ReplaceLineEndings(" ").Trim();
+        var line = (cut ? span[..(max * 2 + 2)].ToString() : text).ReplaceLineEndings(" ").Trim();
         return line.Length <= max && !cut ? line : line[..Math.Min(max, line.Length)] + "…";
     }
 

@@ -4,17 +4,22 @@ using Microsoft.Extensions.AI;
 namespace Rlm.Tools.Tools;
 
 /// <summary>
-/// One of the ten RLM tools: a typed method made an <see cref="AIFunction"/> by <see cref="AIFunctionFactory"/> (which
-/// writes its JSON schema), run by the tool invoker with a per-call <see cref="ToolCallContext"/>. It returns a
+/// One of the ten RLM tools: a typed method declared through <see cref="AIFunctionFactory"/> (which writes its JSON
+/// schema), run by the tool invoker with a per-call <see cref="ToolCallContext"/>. It returns a
 /// <see cref="ToolResult"/> rendered from a typed <see cref="ToolOutput"/>; argument errors become error results, never
 /// exceptions.
 /// </summary>
 internal sealed class RlmTool : AIFunction
 {
     private readonly AIFunction _function;
+    private readonly Func<ToolCallContext, IDictionary<string, object?>?, CancellationToken, Task<ToolOutput>> _run;
 
-    /// <summary>Wraps <paramref name="function"/>, whose <see cref="ToolCallContext"/> parameter is bound from <see cref="AIFunctionArguments.Context"/>.</summary>
-    public RlmTool(AIFunction function) => _function = function;
+    /// <summary>Pairs a declaration with the method it declares, bound to its arguments (see <see cref="ToolDeclarations.Create"/>).</summary>
+    public RlmTool(AIFunction function, Func<ToolCallContext, IDictionary<string, object?>?, CancellationToken, Task<ToolOutput>> run)
+    {
+        _function = function;
+        _run = run;
+    }
 
     public override string Name => _function.Name;
 
@@ -28,8 +33,7 @@ internal sealed class RlmTool : AIFunction
         ToolOutput output;
         try
         {
-            var args = new AIFunctionArguments(arguments) { Context = new Dictionary<object, object?> { [typeof(ToolCallContext)] = context } };
-            output = (ToolOutput)(await _function.InvokeAsync(args, cancellationToken).ConfigureAwait(false))!;
+            output = await _run(context, arguments, cancellationToken).ConfigureAwait(false);
         }
         catch (ToolArgumentException e)
         {

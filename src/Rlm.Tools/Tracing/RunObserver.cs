@@ -70,7 +70,7 @@ internal sealed class RunObserver
         activity?.SetTag("rlm.context.documents", documents);
         activity?.SetTag("rlm.max_depth", maxDepth);
         RlmLog.QueryStarted(Logger, view.Length, view.LineCount, documents, maxDepth);
-        var node = new RlmTraceNode(RlmTraceKind.Session, Invariant($"query(depth=0, {view.Length:N0} chars)"), depth: 0, startedAt: TimeSpan.Zero);
+        var node = new RlmTraceNode(RlmTraceKind.Session, string.Create(CultureInfo.InvariantCulture, $"query(depth=0, {view.Length:N0} chars)"), depth: 0, startedAt: TimeSpan.Zero);
         return new RunStep(this, node, activity, onEnd: null, completesNode: false); // the root session completes its node
     }
 
@@ -165,8 +165,8 @@ internal sealed class RunObserver
         activity?.SetTag("rlm.leaf", leaf);
         activity?.SetTag("rlm.context.chars", chars);
         var node = leaf
-            ? parent.AddChild(RlmTraceKind.Leaf, Invariant($"leaf(depth={depth}, {chars:N0} chars)"), depth, Elapsed)
-            : parent.AddChild(RlmTraceKind.Session, Invariant($"query(depth={depth}, {chars:N0} chars)"), depth, Elapsed);
+            ? parent.AddChild(RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"leaf(depth={depth}, {chars:N0} chars)"), depth, Elapsed)
+            : parent.AddChild(RlmTraceKind.Session, string.Create(CultureInfo.InvariantCulture, $"query(depth={depth}, {chars:N0} chars)"), depth, Elapsed);
         RlmLog.SubCallStarted(Logger, depth, chars, leaf ? "leaf" : "session");
         Emit(new RlmSubCallStarted(Elapsed, depth, chars, leaf, modelId));
         return new RunStep(this, node, activity, (failed, summary) =>
@@ -188,7 +188,7 @@ internal sealed class RunObserver
     public RunStep MemoizedSubCall(RlmTraceNode parent, int depth, int chars)
     {
         Statistics.RecordMemoizedSubCall();
-        var node = parent.AddChild(RlmTraceKind.Leaf, Invariant($"memoized sub-call (depth={depth}, {chars:N0} chars): same model, query and slice as an earlier one"), depth, Elapsed);
+        var node = parent.AddChild(RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"memoized sub-call (depth={depth}, {chars:N0} chars): same model, query and slice as an earlier one"), depth, Elapsed);
         Emit(new RlmSubCallMemoized(Elapsed, depth, chars));
         return new RunStep(this, node, activity: null, onEnd: null);
     }
@@ -235,8 +235,6 @@ internal sealed class RunObserver
         Statistics.RecordCompaction();
         Emit(new RlmConversationCompacted(Elapsed, depth, summarized, charsBefore, charsAfter));
     }
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A call as one short line, e.g. <c>grep(pattern="error", max_results=5)</c>.</summary>
     private static string Label(FunctionCallContent call)
