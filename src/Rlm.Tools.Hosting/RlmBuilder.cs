@@ -69,7 +69,8 @@ public sealed class RlmBuilder
     private RlmBuilder UseChatClient(string key, Func<IServiceProvider, IChatClient> clientFactory, Action<ChatClientBuilder>? configurePipeline)
     {
         ArgumentNullException.ThrowIfNull(clientFactory);
-        configurePipeline?.Invoke(Services.AddKeyedChatClient(key, clientFactory));
+        var pipeline = Services.AddKeyedChatClient(key, clientFactory);
+        configurePipeline?.Invoke(pipeline);
         return this;
     }
 }
