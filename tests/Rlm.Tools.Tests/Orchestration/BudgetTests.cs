@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Time.Testing;
 using Rlm.Tools.Tests.TestSupport;
 
 namespace Rlm.Tools.Tests.Orchestration;
@@ -101,23 +102,24 @@ public sealed class BudgetTests
     [Fact]
     public async Task TimeBudget_StopsTheRun_WithTheBestAnswerSoFar()
     {
+        // The run's clock is a fake one that each root reply moves on by 400 ms: the budget of 1 s is spent after the
+        // third reply, whatever else the machine is doing.
+        var clock = new FakeTimeProvider();
         var root = new TestChatClient
         {
-            GetResponseAsyncCallback = async (_, _, ct) =>
+            GetResponseAsyncCallback = (_, _, _) =>
             {
-                await Task.Delay(300, ct);
-                return new ChatResponse(new ChatMessage(ChatRole.Assistant,
-                    [new TextContent("Looking: the answer is probably row 042."), new FunctionCallContent(Guid.NewGuid().ToString("N"), "peek", new Dictionary<string, object?> { ["start"] = 0, ["end"] = 10 })]));
+                clock.Advance(TimeSpan.FromMilliseconds(400));
+                return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant,
+                    [new TextContent("Looking: the answer is probably row 042."), new FunctionCallContent(Guid.NewGuid().ToString("N"), "peek", new Dictionary<string, object?> { ["start"] = 0, ["end"] = 10 })])));
             },
         };
 
-        // Warm the engine first: a cold start (JIT) must not eat the budget before the first request.
-        await new RecursiveLanguageModel(new OfflineChatClient()).QueryAsync("q?", s_context);
-        var result = await new RecursiveLanguageModel(root, options: new RlmOptions { MaxWallTime = TimeSpan.FromMilliseconds(1_000) }).QueryAsync("q?", s_context);
+        var result = await new RecursiveLanguageModel(root, options: new RlmOptions { MaxWallTime = TimeSpan.FromMilliseconds(1_000), TimeProvider = clock }).QueryAsync("q?", s_context);
 
         Assert.Equal(RlmStopReason.TimeBudget, result.StopReason);
         Assert.Equal("Looking: the answer is probably row 042.", result.Answer);
-        Assert.InRange(root.Requests.Count, 2, 5);
+        Assert.Equal(3, root.Requests.Count); // 400, 800, 1,200 ms: no request after the budget is spent, no last call at a time budget
     }
 
     [Fact]
