@@ -36,7 +36,11 @@ internal static class Program
         {
             // System.CommandLine would print every error plus the whole help and exit 1; a usage error is one line and exit 2.
             string message = parseResult.Errors.Count > 0 ? parseResult.Errors[0].Message : "invalid arguments";
-            string? extraPath = parseResult.GetResult(options.Files) is null ? null : parseResult.UnmatchedTokens.FirstOrDefault(t => File.Exists(t) || Directory.Exists(t));
+            // A path among the extra tokens, or taken for the question while the real question is left over ("--file a b 'q?'").
+            string? extraPath = parseResult.GetResult(options.Files) is null ? null
+                : parseResult.UnmatchedTokens.FirstOrDefault(t => File.Exists(t) || Directory.Exists(t))
+                  ?? (parseResult.CommandResult.Command == command.Root && parseResult.UnmatchedTokens.Count > 0
+                      && parseResult.GetValue(command.Question) is { } asked && (File.Exists(asked) || Directory.Exists(asked)) ? asked : null);
             if (extraPath is not null)
             {
                 // "--file a b": --file takes one path per occurrence.

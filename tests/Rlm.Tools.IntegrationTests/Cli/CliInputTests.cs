@@ -122,6 +122,20 @@ public sealed class CliInputTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task File_TwoPathsBeforeTheQuestion_UsageErrorSaysRepeatFile()
+    {
+        using var temp = new TempDirectory();
+        temp.WriteText("a.txt", "alpha\n");
+        temp.WriteText("b.txt", "beta\n");
+
+        // The second path stands where the question goes; the question is left over.
+        var result = await RlmProcess.RunAsync(["--file", "a.txt", "b.txt", "What is alpha?"], workingDirectory: temp.Path);
+
+        output.WriteLine(result.ToString());
+        RlmProcess.AssertUsageError(result, "b.txt: --file takes one path; repeat it for several files");
+    }
+
+    [Fact]
     public async Task Dir_Glob_SkipsBinaryFilesAndBinObjGitDirectories()
     {
         using var temp = new TempDirectory();
