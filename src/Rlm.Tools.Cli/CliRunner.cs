@@ -59,9 +59,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 options.ModelRequestTimeout = timeout;
             }
 
-            if (models.ApiKey is { } apiKey)
+            foreach (string secret in models.Secrets)
             {
-                options.RedactedValues.Add(apiKey); // never in a prompt, the trace, progress or an error message
+                options.RedactedValues.Add(secret); // never in a prompt, the trace, progress or an error message
             }
 
             if (verbose)
@@ -232,7 +232,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             }
             else
             {
-                byte[] answer = new UTF8Encoding(false).GetBytes(result.Answer + Environment.NewLine);
+                byte[] answer = new UTF8Encoding(false).GetBytes(TerminalText.ForStandardOutput(result.Answer) + Environment.NewLine);
                 stdout.Write(answer);
             }
 
