@@ -122,7 +122,8 @@ public static class OpenAIChatClientFactory
             return false;
         }
 
-        // Not Uri.IsLoopback: it also takes the host name "loopback", which DNS may resolve anywhere.
+        // The host the request will connect to (System.Uri already maps the name "loopback" to "localhost"); a name is
+        // not resolved, so only "localhost" and literal loopback addresses count.
         string host = endpoint.IdnHost;
         return !(string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
             || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address)));
