@@ -226,9 +226,16 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         try
         {
             using var stdout = StandardOutput.Open();
-            if (parseResult.GetValue(command.Json))
+            if (parseResult.GetValue(command.Json) && Console.IsOutputRedirected)
             {
                 JsonReport.Write(stdout, result, models, input);
+            }
+            else if (parseResult.GetValue(command.Json))
+            {
+                // On a terminal: JSON escapes control characters already, but not bidirectional overrides.
+                using var report = new MemoryStream();
+                JsonReport.Write(report, result, models, input);
+                stdout.Write(new UTF8Encoding(false).GetBytes(TerminalText.Inert(Encoding.UTF8.GetString(report.ToArray()))));
             }
             else
             {

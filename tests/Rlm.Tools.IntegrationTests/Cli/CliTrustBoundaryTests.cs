@@ -35,6 +35,30 @@ public sealed class CliTrustBoundaryTests(LoopbackOpenAIServer server, ITestOutp
         Assert.Contains("^[[", result.StdErr, StringComparison.Ordinal); // the sequences are shown, not dropped
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnswerOnATerminal_IsInert_RedirectedItIsByteForByte(bool json)
+    {
+        using var dir = new TempDirectory();
+        string file = dir.WriteText("esc.txt", "The launch code is TANGO-4471 \u001b[31mred\u001b[0m \u009b2J \u202Erev\n");
+        string[] args = json ? ["what is the launch code?", "--file", file, "--offline", "--json"] : ["what is the launch code?", "--file", file, "--offline"];
+
+        // script(1) gives the command a pseudo-terminal for stdout and stderr; TERM=dumb keeps .NET's own terminal setup out.
+        var tty = await RlmProcess.RunAsync(args, environment: new Dictionary<string, string?> { ["TERM"] = "dumb" },
+            commandPrefix: ["/bin/bash", "-c", "exec script -qec \"$(printf '%q ' \"$@\")\" /dev/null", "bash"]);
+        output.WriteLine(tty.ToString());
+        Assert.True(tty.ExitCode == 0, tty.ToString());
+        Assert.Contains("TANGO-4471", tty.StdOut, StringComparison.Ordinal);
+        Assert.Contains(json ? "<U+202E>rev" : "^[[31mred^[[0m <U+009B>2J <U+202E>rev", tty.StdOut, StringComparison.Ordinal);
+        int live = tty.StdOut.IndexOfAny(['\u001b', '\u009b', '\u202e']);
+        Assert.True(live < 0, $"raw control character on the terminal:\n{tty.StdOut}");
+
+        var piped = await RlmProcess.RunAsync(args);
+        Assert.True(piped.ExitCode == 0, piped.ToString());
+        Assert.Contains(json ? "\\u001B[31mred" : "\u001b[31mred", piped.StdOut, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ApiKey_OverPlainHttpToAnotherHost_IsAUsageError_NamingTheOption()
     {
