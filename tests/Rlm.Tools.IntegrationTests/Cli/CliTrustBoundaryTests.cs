@@ -35,6 +35,23 @@ public sealed class CliTrustBoundaryTests(LoopbackOpenAIServer server, ITestOutp
         Assert.Contains("^[[", result.StdErr, StringComparison.Ordinal); // the sequences are shown, not dropped
     }
 
+    [Fact]
+    public async Task McpServerLogs_NamingAFolderWithEscapes_AreInert()
+    {
+        using var dir = new TempDirectory();
+        string docs = Path.Combine(dir.Path, "docs\u001b[31m\u001b]0;title\u0007");
+        dir.WriteText(Path.Combine(Path.GetFileName(docs), "notes\u001b[5m.txt"), "The launch code is TANGO-4471.\n");
+
+        // Standard input closed at once: the server starts, logs what it serves, and ends.
+        var result = await RlmProcess.RunAsync(["mcp", "--dir", docs, "-v"]);
+
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("serving", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("docs^[[31m^[]0;title^G", result.StdErr, StringComparison.Ordinal);
+        Assert.True(result.StdErr.IndexOfAny(s_live) < 0, result.StdErr);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
