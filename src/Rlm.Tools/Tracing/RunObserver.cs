@@ -163,7 +163,7 @@ internal sealed class RunObserver
             {
                 Emit(new RlmToolCallEnded(Elapsed, depth, call.CallId, name, isError, TextLimits.OneLine(summary, 200)));
             }
-        }, summaryChars: 100);
+        }, summaryChars: 100, publicSummary: declared ? null : "unknown tool: not one of the tools the model was given");
     }
 
     /// <summary>Opens a sub-call that got its budget: counted, an <c>rlm.sub_call</c> span, a node, a log line and the start event.</summary>
@@ -288,10 +288,12 @@ internal sealed class RunStep : IDisposable
     private readonly Action<bool, string>? _onEnd;
     private readonly int _summaryChars;
     private readonly bool _completesNode;
+    private readonly string? _publicSummary;
     private int _completed;
 
-    internal RunStep(RunObserver observer, RlmTraceNode node, Activity? activity, Action<bool, string>? onEnd, int summaryChars = 160, bool completesNode = true)
+    internal RunStep(RunObserver observer, RlmTraceNode node, Activity? activity, Action<bool, string>? onEnd, int summaryChars = 160, bool completesNode = true, string? publicSummary = null)
     {
+        _publicSummary = publicSummary; // when set, what the span status and the end event say instead of the result (only the node keeps it)
         _observer = observer;
         Node = node;
         Activity = activity;
@@ -321,6 +323,7 @@ internal sealed class RunStep : IDisposable
             Node.Complete(_observer.Elapsed, _observer.Summarize(summary, _summaryChars), isError);
         }
 
+        summary = _publicSummary ?? summary;
         if (isError)
         {
             Activity?.SetStatus(ActivityStatusCode.Error, _observer.Summarize(summary, 200));
