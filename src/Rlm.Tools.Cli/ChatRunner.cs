@@ -73,9 +73,9 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
             }
 
             options.Progress = verbose ? printer : null;
-            if (_models.ApiKey is { } apiKey)
+            foreach (string secret in _models.Secrets)
             {
-                options.RedactedValues.Add(apiKey); // never in a prompt, the trace, progress or an error message
+                options.RedactedValues.Add(secret); // never in a prompt, the trace, progress or an error message
             }
 
             var corpus = input.Context is { } text ? RlmCorpus.FromText(text) : RlmCorpus.FromDocuments(input.Documents!);
@@ -205,7 +205,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
         try
         {
             _stdout ??= StandardOutput.Open();
-            _stdout.Write(new UTF8Encoding(false).GetBytes(answer + Environment.NewLine));
+            _stdout.Write(new UTF8Encoding(false).GetBytes(TerminalText.ForStandardOutput(answer) + Environment.NewLine));
             _stdout.Flush();
         }
         catch (Exception e) when (StandardOutput.IsWriteFailure(e))

@@ -102,6 +102,14 @@ internal sealed class CliOptions
             HelpName = "URL",
         };
 
+        // Transport safety: an API key crosses the network only encrypted, unless asked otherwise.
+        AllowInsecureHttp = new Option<bool>("--allow-insecure-http")
+        {
+            Description = "Send the API key (OPENAI_API_KEY) even when --base-url is plain http:// to a host other than this machine, " +
+                          "where it crosses the network unencrypted. Without it such an endpoint is a usage error; http:// to " +
+                          "localhost, 127.0.0.0/8 or ::1, and any endpoint without a key, need no option.",
+        };
+
         Offline = new Option<bool>("--offline")
         {
             Description = "Use the built-in offline model (keyword retrieval, not an LLM) even if an endpoint is configured.",
@@ -157,6 +165,9 @@ internal sealed class CliOptions
     /// <summary>Gets <c>--base-url URL</c>.</summary>
     public Option<string> BaseUrl { get; }
 
+    /// <summary>Gets <c>--allow-insecure-http</c>: an API key may go over plain http:// to a host other than loopback.</summary>
+    public Option<bool> AllowInsecureHttp { get; }
+
     /// <summary>Gets <c>--offline</c>.</summary>
     public Option<bool> Offline { get; }
 
@@ -184,15 +195,15 @@ internal sealed class CliOptions
     /// <summary>Gets <c>-v</c>/<c>--verbose</c> of <c>rlm</c> and <c>rlm chat</c> (progress, trace and statistics; <c>rlm mcp</c>'s own means debug logs).</summary>
     public Option<bool> Verbose { get; }
 
-    /// <summary>Gets the model options (<c>--model</c>, <c>--worker-model</c>, <c>--base-url</c>, <c>--offline</c>).</summary>
-    public IEnumerable<Option> ModelOptions => [Model, WorkerModel, BaseUrl, Offline];
+    /// <summary>Gets the model options (<c>--model</c>, <c>--worker-model</c>, <c>--base-url</c>, <c>--allow-insecure-http</c>, <c>--offline</c>).</summary>
+    public IEnumerable<Option> ModelOptions => [Model, WorkerModel, BaseUrl, AllowInsecureHttp, Offline];
 
     /// <summary>Gets the per-run limits and budgets.</summary>
     public IEnumerable<Option> LimitOptions => [MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime];
 
     /// <summary>Chooses the models from <c>--offline</c>, <c>--base-url</c>, <c>--model</c> and <c>--worker-model</c> (see <see cref="ModelSetup.Create"/>).</summary>
     public ModelSetup CreateModels(ParseResult parseResult) =>
-        ModelSetup.Create(parseResult.GetValue(Offline), parseResult.GetValue(BaseUrl), parseResult.GetValue(Model), parseResult.GetValue(WorkerModel));
+        ModelSetup.Create(parseResult.GetValue(Offline), parseResult.GetValue(BaseUrl), parseResult.GetValue(Model), parseResult.GetValue(WorkerModel), parseResult.GetValue(AllowInsecureHttp));
 
     /// <summary>Reads and checks the limits and budgets into new <see cref="RlmOptions"/> (see <see cref="CliLimits.ReadRunOptions"/>).</summary>
     public (RlmOptions Options, CliBudgets Budgets) ReadRunOptions(ParseResult parseResult) =>

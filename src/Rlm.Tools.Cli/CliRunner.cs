@@ -59,9 +59,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 options.ModelRequestTimeout = timeout;
             }
 
-            if (models.ApiKey is { } apiKey)
+            foreach (string secret in models.Secrets)
             {
-                options.RedactedValues.Add(apiKey); // never in a prompt, the trace, progress or an error message
+                options.RedactedValues.Add(secret); // never in a prompt, the trace, progress or an error message
             }
 
             if (verbose)
@@ -226,13 +226,20 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         try
         {
             using var stdout = StandardOutput.Open();
-            if (parseResult.GetValue(command.Json))
+            if (parseResult.GetValue(command.Json) && Console.IsOutputRedirected)
             {
                 JsonReport.Write(stdout, result, models, input);
             }
+            else if (parseResult.GetValue(command.Json))
+            {
+                // On a terminal: JSON escapes control characters already, but not bidirectional overrides.
+                using var report = new MemoryStream();
+                JsonReport.Write(report, result, models, input);
+                stdout.Write(new UTF8Encoding(false).GetBytes(TerminalText.Inert(Encoding.UTF8.GetString(report.ToArray()))));
+            }
             else
             {
-                byte[] answer = new UTF8Encoding(false).GetBytes(result.Answer + Environment.NewLine);
+                byte[] answer = new UTF8Encoding(false).GetBytes(TerminalText.ForStandardOutput(result.Answer) + Environment.NewLine);
                 stdout.Write(answer);
             }
 

@@ -32,9 +32,9 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
                 Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
             }
 
-            if (models.ApiKey is { } apiKey)
+            foreach (string secret in models.Secrets)
             {
-                options.RedactedValues.Add(apiKey);
+                options.RedactedValues.Add(secret);
             }
 
             var rlm = new RecursiveLanguageModel(models.RootClient, models.WorkerClient, options);

@@ -15,7 +15,7 @@ internal sealed class ModelSetup : IDisposable
     /// <summary>The environment variable holding the endpoint's base URL.</summary>
     public const string BaseUrlVariable = "OPENAI_BASE_URL";
 
-    private ModelSetup(IChatClient rootClient, IChatClient workerClient, bool offline, string rootModel, string workerModel, string? endpoint, string? apiKey, string? offlineReason)
+    private ModelSetup(IChatClient rootClient, IChatClient workerClient, bool offline, string rootModel, string workerModel, string? endpoint, string? apiKey, string? offlineReason, IReadOnlyList<string>? urlSecrets = null)
     {
         RootClient = rootClient;
         WorkerClient = workerClient;
@@ -25,6 +25,7 @@ internal sealed class ModelSetup : IDisposable
         Endpoint = endpoint;
         ApiKey = apiKey;
         OfflineReason = offlineReason;
+        Secrets = [.. (apiKey is null ? [] : new[] { apiKey }).Concat(urlSecrets ?? [])];
     }
 
     /// <summary>Gets the root model's chat client (the offline model, or an OpenAI-compatible client wrapped in OpenTelemetry).</summary>
@@ -42,11 +43,17 @@ internal sealed class ModelSetup : IDisposable
     /// <summary>Gets the worker model id.</summary>
     public string WorkerModel { get; }
 
-    /// <summary>Gets the endpoint's base URL for display (user info removed), or <see langword="null"/> offline.</summary>
+    /// <summary>Gets the endpoint's base URL for display (no user info, query string or fragment), or <see langword="null"/> offline.</summary>
     public string? Endpoint { get; }
 
     /// <summary>Gets the API key (only to redact it from messages; never printed).</summary>
     public string? ApiKey { get; }
+
+    /// <summary>
+    /// Gets the values never to print: the API key, and the password and query values of the base URL (a key passed as
+    /// <c>?key=…</c>). Added to <see cref="RlmOptions.RedactedValues"/> by every command.
+    /// </summary>
+    public IReadOnlyList<string> Secrets { get; }
 
     /// <summary>Gets why the offline model is used, for the stderr note.</summary>
     public string? OfflineReason { get; }
@@ -58,7 +65,11 @@ internal sealed class ModelSetup : IDisposable
     /// Chooses the models: <c>--offline</c> forces the offline model; otherwise an endpoint is configured by <c>--base-url</c>,
     /// <c>OPENAI_BASE_URL</c> or <c>OPENAI_API_KEY</c> (then the public OpenAI endpoint); with none of them the offline model is used.
     /// </summary>
-    public static ModelSetup Create(bool offline, string? baseUrl, string? model, string? workerModel)
+    /// <exception cref="CliUsageException">
+    /// The URL is not an absolute http(s) URL, or an API key would be sent over plain <c>http://</c> to a host other than
+    /// loopback without <paramref name="allowInsecureHttp"/>.
+    /// </exception>
+    public static ModelSetup Create(bool offline, string? baseUrl, string? model, string? workerModel, bool allowInsecureHttp = false)
     {
         string? apiKey = NonEmpty(Environment.GetEnvironmentVariable(ApiKeyVariable));
         if (offline)
@@ -86,19 +97,26 @@ internal sealed class ModelSetup : IDisposable
             {
                 throw new CliUsageException($"{urlSource} must be an absolute http or https URL, e.g. http://localhost:11434/v1");
             }
+
+            if (apiKey is not null && !allowInsecureHttp && OpenAIChatClientFactory.IsInsecureEndpoint(endpoint))
+            {
+                throw new CliUsageException(
+                    $"{urlSource} {OpenAIChatClientFactory.DescribeEndpoint(endpoint)} is plain http:// to a host other than this machine: " +
+                    $"{ApiKeyVariable} would cross the network unencrypted. Use https://, or pass --allow-insecure-http to send it anyway");
+            }
         }
 
         string root = NonEmpty(model) ?? DefaultModel;
         string worker = NonEmpty(workerModel) ?? root;
-        IChatClient rootClient = Build(root, apiKey, endpoint);
-        IChatClient workerClient = Build(worker, apiKey, endpoint);
-        string display = new UriBuilder(endpoint ?? OpenAIChatClientFactory.DefaultEndpoint) { UserName = string.Empty, Password = string.Empty }.Uri.ToString();
-        return new ModelSetup(rootClient, workerClient, offline: false, root, worker, display, apiKey, offlineReason: null);
+        var transport = new OpenAIChatClientFactoryOptions { AllowInsecureHttp = allowInsecureHttp };
+        IChatClient rootClient = Build(root, apiKey, endpoint, transport);
+        IChatClient workerClient = Build(worker, apiKey, endpoint, transport);
+        string display = OpenAIChatClientFactory.DescribeEndpoint(endpoint ?? OpenAIChatClientFactory.DefaultEndpoint);
+        return new ModelSetup(rootClient, workerClient, offline: false, root, worker, display, apiKey, offlineReason: null, endpoint is null ? null : UrlSecrets(endpoint));
     }
 
     /// <summary>Removes the API key from a message that is about to be printed.</summary>
-    public string Redact(string message) =>
-        new SecretRedactor(ApiKey is null ? [] : [ApiKey]).Redact(message);
+    public string Redact(string message) => new SecretRedactor(Secrets).Redact(message);
 
     /// <inheritdoc />
     public void Dispose()
@@ -111,8 +129,8 @@ internal sealed class ModelSetup : IDisposable
     }
 
     /// <summary>An OpenAI-compatible client for <paramref name="model"/>, with M.E.AI's OpenTelemetry spans and metrics.</summary>
-    private static IChatClient Build(string model, string? apiKey, Uri? endpoint) =>
-        new ChatClientBuilder(OpenAIChatClientFactory.Create(model, apiKey, endpoint))
+    private static IChatClient Build(string model, string? apiKey, Uri? endpoint, OpenAIChatClientFactoryOptions transport) =>
+        new ChatClientBuilder(OpenAIChatClientFactory.Create(model, apiKey, endpoint, transport))
             .UseOpenTelemetry()
             .Build();
 
@@ -120,6 +138,28 @@ internal sealed class ModelSetup : IDisposable
     {
         var offline = new OfflineChatClient();
         return new(offline, offline, offline: true, OfflineChatClient.ModelId, OfflineChatClient.ModelId, endpoint: null, apiKey, reason);
+    }
+
+    /// <summary>The user-info password and the query values of a URL (decoded, and as written): credentials some gateways take there.</summary>
+    private static List<string> UrlSecrets(Uri url)
+    {
+        var secrets = new List<string>();
+        if (url.UserInfo.Split(':', 2) is [_, { Length: > 0 } password])
+        {
+            secrets.Add(password);
+            secrets.Add(Uri.UnescapeDataString(password));
+        }
+
+        foreach (string pair in url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (pair.Split('=', 2) is [_, { Length: > 0 } value])
+            {
+                secrets.Add(value);
+                secrets.Add(Uri.UnescapeDataString(value.Replace('+', ' ')));
+            }
+        }
+
+        return secrets;
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

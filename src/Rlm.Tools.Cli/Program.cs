@@ -17,6 +17,8 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        // Before anything is written: nothing on stderr may carry a live escape sequence from a document or a model.
+        TerminalText.InstallOnStandardError();
         var options = new CliOptions();
         var command = new RlmCommand(options);
         command.Root.SetAction((parseResult, cancellationToken) => new CliRunner(command, parseResult).RunAsync(cancellationToken));

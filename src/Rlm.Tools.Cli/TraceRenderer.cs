@@ -8,6 +8,8 @@ namespace Rlm.Tools.Cli;
 /// <summary>
 /// Renders a finished run on stderr: the execution trace as a Spectre.Console <see cref="Tree"/> (per-node time in ms,
 /// parallel <c>sub_llm</c> calls of one model reply grouped under a <c>[parallel xN]</c> node) and the statistics block.
+/// Spectre.Console writes to the raw standard error (its colors must pass), so every text from the run that it is handed
+/// (labels, summaries, model ids, tool names) is made inert first (<see cref="TerminalText"/>).
 /// </summary>
 internal static class TraceRenderer
 {
@@ -23,7 +25,7 @@ internal static class TraceRenderer
         bool plain = Console.IsErrorRedirected || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Out = new AnsiConsoleOutput(Console.Error),
+            Out = new AnsiConsoleOutput(TerminalText.RawStandardError),
             Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
             ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = InteractionSupport.No,
@@ -76,11 +78,11 @@ internal static class TraceRenderer
         if (result.UsageByModel.Count > 1)
         {
             lines.Add("  By model: " + string.Join("; ", result.UsageByModel.OrderBy(p => p.Key, StringComparer.Ordinal)
-                .Select(p => Invariant($"{p.Key} {p.Value.InputTokenCount ?? 0:N0} in / {p.Value.OutputTokenCount ?? 0:N0} out"))));
+                .Select(p => Invariant($"{TerminalText.Inert(p.Key)} {p.Value.InputTokenCount ?? 0:N0} in / {p.Value.OutputTokenCount ?? 0:N0} out"))));
         }
 
         lines.Add(Invariant($"  Time: {s.WallTime.TotalSeconds:F2}s  {bar}  Stop: {RlmStopReasonText.GetName(result.StopReason)}"));
-        lines.Add("  Tools: " + (s.ToolCalls.Count == 0 ? "none" : string.Join(", ", s.ToolCalls.Select(p => Invariant($"{p.Key}:{p.Value}")))));
+        lines.Add("  Tools: " + (s.ToolCalls.Count == 0 ? "none" : string.Join(", ", s.ToolCalls.Select(p => Invariant($"{TerminalText.Inert(p.Key)}:{p.Value}")))));
         lines.Add(rule);
         foreach (var line in lines)
         {
@@ -156,7 +158,7 @@ internal static class TraceRenderer
 
     private static string Truncate(string text, int max)
     {
-        string line = text.ReplaceLineEndings(" ").Trim();
+        string line = TerminalText.Inert(text.ReplaceLineEndings(" ").Trim());
         return line.Length <= max ? line : line[..(max - 1)] + "…";
     }
 

@@ -22,19 +22,55 @@ internal static class TrajectoryHtml
 
         data.Append(']');
         string json = data.ToString().Replace("<", "\\u003c", StringComparison.Ordinal);
-        return Template
+        return Page
             .Replace("{{TITLE}}", WebUtility.HtmlEncode(title), StringComparison.Ordinal)
             .Replace("{{DATA}}", json, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The page's Content-Security-Policy: nothing may load or run but the page's own inline style and script, each
+    /// allowed by the SHA-256 of its exact text (the JSON data element is not script and needs nothing). No network, no
+    /// other inline script, no form, no base URL.
+    /// </summary>
+    internal static string ContentSecurityPolicy { get; } =
+        $"default-src 'none'; style-src '{Hash(Style)}'; script-src '{Hash(Script)}'; base-uri 'none'; form-action 'none'";
+
+    // Line ends as an HTML parser sees them (it turns CRLF into LF before the hash is taken), whatever the source file has.
+    private static readonly string Page = Template.ReplaceLineEndings("\n")
+        .Replace("{{CSP}}", ContentSecurityPolicy, StringComparison.Ordinal)
+        .Replace("{{STYLE}}", Style.ReplaceLineEndings("\n"), StringComparison.Ordinal)
+        .Replace("{{SCRIPT}}", Script.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+
+    private static string Hash(string inline) =>
+        "sha256-" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(inline.ReplaceLineEndings("\n"))));
 
     private const string Template = """
 <!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{CSP}}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>rlm trajectory: {{TITLE}}</title>
-<style>
+<style>{{STYLE}}</style>
+</head>
+<body>
+<ul id="errors"></ul>
+<h1>rlm trajectory: {{TITLE}}</h1>
+<div id="run"></div>
+<h2>Concurrency</h2>
+<div class="note">Model calls and leaf completions in flight over the run (a leaf counts from its start, including any wait for a free slot).</div>
+<div id="timeline-box"></div>
+<h2>Call tree</h2>
+<div class="note">Click a row for its details; ▾/▸ folds its children. Siblings that ran at the same time are framed as a parallel group.</div>
+<ul class="tree" id="tree"></ul>
+<script type="application/json" id="rlm-data">{{DATA}}</script>
+<script>{{SCRIPT}}</script>
+</body>
+</html>
+""";
+
+    private const string Style = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #1b1f24; background: #fff; }
 h1 { font-size: 18px; margin: 0 0 8px; }
 h2 { font-size: 15px; margin: 18px 0 6px; }
@@ -65,36 +101,29 @@ ul.tree { padding-left: 0; }
 .collapsed > ul, .collapsed > .parallels { display: none; }
 #errors:empty { display: none; }
 #errors { color: #cf222e; }
-</style>
-</head>
-<body>
-<ul id="errors"></ul>
-<h1>rlm trajectory: {{TITLE}}</h1>
-<div id="run"></div>
-<h2>Concurrency</h2>
-<div class="note">Model calls and leaf completions in flight over the run (a leaf counts from its start, including any wait for a free slot).</div>
-<div id="timeline-box"></div>
-<h2>Call tree</h2>
-<div class="note">Click a row for its details; ▾/▸ folds its children. Siblings that ran at the same time are framed as a parallel group.</div>
-<ul class="tree" id="tree"></ul>
-<script type="application/json" id="rlm-data">{{DATA}}</script>
-<script>
+""";
+
+    private const string Script = """
 (function () {
   "use strict";
   var errors = document.getElementById("errors");
   function report(text) { var li = document.createElement("li"); li.className = "error"; li.textContent = text; errors.appendChild(li); }
   window.addEventListener("error", function (e) { report("error: " + e.message); });
   window.addEventListener("unhandledrejection", function (e) { report("unhandled rejection: " + e.reason); });
+  document.addEventListener("securitypolicyviolation", function (e) { report("blocked by the page's policy: " + e.violatedDirective); });
+  // The style is checked here: a style refused by the policy is refused before this script runs.
+  if (getComputedStyle(document.body).marginTop !== "16px") { report("the page's style did not apply"); }
   var consoleError = console.error;
   console.error = function () { report("console.error: " + Array.prototype.join.call(arguments, " ")); consoleError.apply(console, arguments); };
 
   var lines = JSON.parse(document.getElementById("rlm-data").textContent);
   var run = lines[0];
   var nodes = lines.slice(1).filter(function (l) { return l.type === "node"; });
-  var byId = {};
-  nodes.forEach(function (n) { n.children = []; byId[n.id] = n; });
+  // A Map, not an object: an id such as "__proto__" or "constructor" is an ordinary key, never a prototype's member.
+  var byId = new Map();
+  nodes.forEach(function (n) { n.children = []; byId.set(String(n.id), n); });
   var roots = [];
-  nodes.forEach(function (n) { if (n.parent_id != null && byId[n.parent_id]) { byId[n.parent_id].children.push(n); } else { roots.push(n); } });
+  nodes.forEach(function (n) { var p = n.parent_id != null ? byId.get(String(n.parent_id)) : undefined; if (p && p !== n) { p.children.push(n); } else { roots.push(n); } });
   var endMs = 0;
   nodes.forEach(function (n) { endMs = Math.max(endMs, n.started_ms + n.duration_ms); });
   if (run.statistics && run.statistics.wall_time_ms > endMs) { endMs = run.statistics.wall_time_ms; }
@@ -185,7 +214,7 @@ ul.tree { padding-left: 0; }
     var row = el("div", "row");
     var toggle = el("span", "toggle", n.children.length ? "▾" : "");
     row.appendChild(toggle);
-    row.appendChild(el("span", "kind k-" + n.kind, n.kind.replace("_", " ")));
+    row.appendChild(el("span", "kind k-" + n.kind, String(n.kind).replace("_", " ")));
     var label = el("span", "label", n.label); label.title = n.label; row.appendChild(label);
     row.appendChild(el("span", "dur", ms(n.duration_ms)));
     if (n.usage) { row.appendChild(el("span", "tok", tokens(n.usage) + " tok")); }
@@ -229,8 +258,5 @@ ul.tree { padding-left: 0; }
   openFromHash();
   document.body.setAttribute("data-ready", "true");
 })();
-</script>
-</body>
-</html>
 """;
 }

@@ -82,7 +82,11 @@ public static class OpenAIChatClientFactory
     /// <see cref="DelegatingChatClient"/> that hands out streamed tool calls early; its
     /// <see cref="ChatClientMetadata"/> reports provider <c>openai</c>, the endpoint and the model.
     /// </returns>
-    /// <exception cref="ArgumentException"><paramref name="model"/> is null, empty or whitespace.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="model"/> is null, empty or whitespace; or <paramref name="apiKey"/> is given and
+    /// <paramref name="endpoint"/> is plain <c>http://</c> to a host other than loopback
+    /// (<see cref="IsInsecureEndpoint"/>) while <see cref="OpenAIChatClientFactoryOptions.AllowInsecureHttp"/> is off.
+    /// </exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <see cref="OpenAIChatClientFactoryOptions.MaxRetries"/> is negative, or
     /// <see cref="OpenAIChatClientFactoryOptions.NetworkTimeout"/> is neither positive nor infinite.
@@ -90,8 +94,52 @@ public static class OpenAIChatClientFactory
     public static IChatClient Create(string model, string? apiKey = null, Uri? endpoint = null, OpenAIChatClientFactoryOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        if (!string.IsNullOrEmpty(apiKey) && endpoint is not null && IsInsecureEndpoint(endpoint) && options?.AllowInsecureHttp != true)
+        {
+            throw new ArgumentException(
+                $"The API key would be sent unencrypted: {DescribeEndpoint(endpoint)} is plain http:// to a host other than this machine " +
+                "(localhost, 127.0.0.0/8, ::1). Use https://, or set OpenAIChatClientFactoryOptions.AllowInsecureHttp to send it anyway.",
+                nameof(endpoint));
+        }
+
         var credential = new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? PlaceholderApiKey : apiKey);
         return new EarlyToolCallChatClient(new OpenAIClient(credential, CreateClientOptions(endpoint, options)).GetChatClient(model).AsIChatClient());
+    }
+
+    /// <summary>
+    /// Gets whether <paramref name="endpoint"/> is plain <c>http://</c> to a host other than this machine: anything sent
+    /// to it, an API key included, crosses the network unencrypted. Loopback hosts are <c>localhost</c> and the literal
+    /// addresses 127.0.0.0/8 and <c>::1</c> (a name is not resolved).
+    /// </summary>
+    /// <param name="endpoint">An absolute URL.</param>
+    /// <returns><see langword="true"/> for <c>http://</c> to any other host; <see langword="false"/> for <c>https://</c> and loopback.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is <see langword="null"/>.</exception>
+    public static bool IsInsecureEndpoint(Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (!string.Equals(endpoint.Scheme, Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        // The host the request will connect to (System.Uri already maps the name "loopback" to "localhost"); a name is
+        // not resolved, so only "localhost" and literal loopback addresses count.
+        string host = endpoint.IdnHost;
+        return !(string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address)));
+    }
+
+    /// <summary>
+    /// Returns <paramref name="endpoint"/> as it may be shown in messages and logs: scheme, host, port and path only, without
+    /// user info, query string or fragment (where credentials such as <c>?key=</c> or <c>user:password@</c> travel).
+    /// </summary>
+    /// <param name="endpoint">An absolute URL.</param>
+    /// <returns>For example <c>https://example.com/v1</c> for <c>https://user:secret@example.com/v1?key=abc</c>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is <see langword="null"/>.</exception>
+    public static string DescribeEndpoint(Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
     }
 
     /// <summary>

@@ -28,4 +28,12 @@ public sealed class OpenAIChatClientFactoryOptions
     /// </summary>
     /// <remarks>Must be positive or <see cref="Timeout.InfiniteTimeSpan"/>; checked when the client options are built.</remarks>
     public TimeSpan NetworkTimeout { get; init; } = DefaultNetworkTimeout;
+
+    /// <summary>
+    /// Gets whether <see cref="OpenAIChatClientFactory.Create"/> may send an API key over plain <c>http://</c> to a host
+    /// other than this machine. Default <see langword="false"/>: such an endpoint with a key is refused with an
+    /// <see cref="ArgumentException"/>, since the key would cross the network unencrypted. Loopback hosts (<c>localhost</c>,
+    /// 127.0.0.0/8, <c>::1</c>), <c>https://</c> endpoints and clients without a key are never refused.
+    /// </summary>
+    public bool AllowInsecureHttp { get; init; }
 }

@@ -69,13 +69,16 @@ internal sealed class ToolInvoker
 
     /// <summary>Tells listeners that several calls of one reply run at once.</summary>
     public void AnnounceParallel(List<FunctionCallContent> calls) =>
-        _run.Observer.Emit(new RlmParallelCalls(_run.Observer.Elapsed, _depth, [.. calls.Select(c => c.Name ?? string.Empty)]));
+        _run.Observer.Emit(new RlmParallelCalls(_run.Observer.Elapsed, _depth, [.. calls.Select(c => IsDeclared(c.Name) ? c.Name! : RunObserver.UnknownToolName)]));
+
+    /// <summary>Whether <paramref name="name"/> is one of the tools this session's model was given.</summary>
+    private bool IsDeclared(string? name) => name is not null && (s_tools.ContainsKey(name) || _customTools.ContainsKey(name));
 
     /// <summary>Runs one call, observed as one step.</summary>
     public async Task<ToolResult> RunAsync(FunctionCallContent call, RlmTraceNode modelNode, CancellationToken cancellationToken)
     {
         string name = call.Name ?? string.Empty;
-        using var step = _run.Observer.ToolCall(modelNode, _depth, call);
+        using var step = _run.Observer.ToolCall(modelNode, _depth, call, declared: IsDeclared(call.Name));
         ToolResult result;
         if (call.Exception is not null)
         {

@@ -37,6 +37,9 @@ public sealed class RlmTraceNode
     /// <summary>Gets whether the node ended in an error (a tool error or a failed sub-call).</summary>
     public bool IsError { get; private set; }
 
+    /// <summary>Whether a tool call names a tool the model was never given; trajectories without sensitive data label it <c>unknown</c>.</summary>
+    internal bool IsUnknownTool { get; set; }
+
     /// <summary>Gets the child nodes in the order they started.</summary>
     public IReadOnlyList<RlmTraceNode> Children
     {

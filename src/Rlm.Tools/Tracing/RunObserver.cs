@@ -127,21 +127,31 @@ internal sealed class RunObserver
     /// <summary>Opens a model request whose node is an existing one (a leaf sub-call is one request).</summary>
     public RunStep ModelCallAt(RlmTraceNode node) => new(this, node, activity: null, onEnd: null);
 
-    /// <summary>Opens one function call of a reply: counted, an <c>execute_tool</c> span, a node, a log line and the start event.</summary>
-    public RunStep ToolCall(RlmTraceNode parent, int depth, FunctionCallContent call)
+    /// <summary>The name recorded for a tool the model called but was never given (see <see cref="ToolCall"/>).</summary>
+    public const string UnknownToolName = "unknown";
+
+    /// <summary>
+    /// Opens one function call of a reply: counted, an <c>execute_tool</c> span, a node, a log line and the start event.
+    /// A name the model invented (<paramref name="declared"/> false) is recorded as <see cref="UnknownToolName"/> in the
+    /// statistics, span, metric, log and events: it is model text, unbounded and possibly quoting the context. Only the
+    /// node's label keeps it, and trajectories show it only with sensitive data.
+    /// </summary>
+    public RunStep ToolCall(RlmTraceNode parent, int depth, FunctionCallContent call, bool declared)
     {
-        string name = call.Name ?? string.Empty;
+        string name = declared ? call.Name ?? string.Empty : UnknownToolName;
         Statistics.RecordToolCall(name);
         var activity = RlmTelemetry.ActivitySource.StartActivity($"execute_tool {name}");
         activity?.SetTag("gen_ai.operation.name", "execute_tool");
         activity?.SetTag("gen_ai.tool.name", name);
         activity?.SetTag("gen_ai.tool.call.id", call.CallId);
         activity?.SetTag("rlm.depth", depth);
-        string label = Label(call);
+        string label = Redactor.Redact(Label(call, call.Name));
         var node = parent.AddChild(RlmTraceKind.ToolCall, label, depth, Elapsed);
+        node.IsUnknownTool = !declared;
+        string shown = declared ? label : Redactor.Redact(Label(call, UnknownToolName));
         RlmLog.ToolCall(Logger, name, depth);
-        Emit(new RlmToolCallStarted(Elapsed, depth, call.CallId, name, label));
-        RlmLog.ToolCallDetail(Logger, depth, label);
+        Emit(new RlmToolCallStarted(Elapsed, depth, call.CallId, name, shown));
+        RlmLog.ToolCallDetail(Logger, depth, shown);
         return new RunStep(this, node, activity, (isError, summary) =>
         {
             if (isError)
@@ -153,7 +163,7 @@ internal sealed class RunObserver
             {
                 Emit(new RlmToolCallEnded(Elapsed, depth, call.CallId, name, isError, TextLimits.OneLine(summary, 200)));
             }
-        }, summaryChars: 100);
+        }, summaryChars: 100, publicSummary: declared ? null : "unknown tool: not one of the tools the model was given");
     }
 
     /// <summary>Opens a sub-call that got its budget: counted, an <c>rlm.sub_call</c> span, a node, a log line and the start event.</summary>
@@ -196,12 +206,18 @@ internal sealed class RunObserver
     /// <summary>Ends a session: its node and <see cref="RlmSessionCompleted"/>.</summary>
     public void SessionCompleted(RlmTraceNode node, int depth, string answer, int iterations, RlmStopReason stopReason)
     {
-        node.Complete(Elapsed, TextLimits.OneLine(answer, 160));
+        node.Complete(Elapsed, Summarize(answer, 160));
         Emit(new RlmSessionCompleted(Elapsed, depth, iterations, stopReason));
     }
 
     /// <summary>Ends a session that threw (a model failure, a bug): its node says why.</summary>
     public void SessionFailed(RlmTraceNode node, Exception e) => node.Complete(Elapsed, Redactor.Redact(e.Message), isError: true);
+
+    /// <summary>
+    /// A node's summary: one line of at most <paramref name="max"/> characters, redacted. A little more than is shown is
+    /// redacted first, so a key that straddles the cut is still recognized by its whole shape.
+    /// </summary>
+    public string Summarize(string text, int max) => TextLimits.OneLine(Redactor.Redact(TextLimits.OneLine(text, max + 256)), max);
 
     /// <summary>Records a retry (1-based <paramref name="retry"/>) of a model request: counted, logged and announced.</summary>
     public void ModelRetry(int depth, string role, int retry, int maxRetries, TimeSpan delay, RlmModelFailureKind kind, int? statusCode, string failure, string message)
@@ -237,14 +253,14 @@ internal sealed class RunObserver
     }
 
     /// <summary>A call as one short line, e.g. <c>grep(pattern="error", max_results=5)</c>.</summary>
-    private static string Label(FunctionCallContent call)
+    private static string Label(FunctionCallContent call, string? name)
     {
         if (call.Arguments is null || call.Arguments.Count == 0)
         {
-            return $"{call.Name}()";
+            return $"{name}()";
         }
 
-        return $"{call.Name}({string.Join(", ", call.Arguments.Select(a => $"{a.Key}={Show(a.Value)}"))})";
+        return $"{name}({string.Join(", ", call.Arguments.Select(a => $"{a.Key}={Show(a.Value)}"))})";
 
         static string Show(object? value)
         {
@@ -272,10 +288,12 @@ internal sealed class RunStep : IDisposable
     private readonly Action<bool, string>? _onEnd;
     private readonly int _summaryChars;
     private readonly bool _completesNode;
+    private readonly string? _publicSummary;
     private int _completed;
 
-    internal RunStep(RunObserver observer, RlmTraceNode node, Activity? activity, Action<bool, string>? onEnd, int summaryChars = 160, bool completesNode = true)
+    internal RunStep(RunObserver observer, RlmTraceNode node, Activity? activity, Action<bool, string>? onEnd, int summaryChars = 160, bool completesNode = true, string? publicSummary = null)
     {
+        _publicSummary = publicSummary; // when set, what the span status and the end event say instead of the result (only the node keeps it)
         _observer = observer;
         Node = node;
         Activity = activity;
@@ -302,12 +320,13 @@ internal sealed class RunStep : IDisposable
 
         if (_completesNode)
         {
-            Node.Complete(_observer.Elapsed, TextLimits.OneLine(summary, _summaryChars), isError);
+            Node.Complete(_observer.Elapsed, _observer.Summarize(summary, _summaryChars), isError);
         }
 
+        summary = _publicSummary ?? summary;
         if (isError)
         {
-            Activity?.SetStatus(ActivityStatusCode.Error, TextLimits.OneLine(summary, 200));
+            Activity?.SetStatus(ActivityStatusCode.Error, _observer.Summarize(summary, 200));
         }
 
         _onEnd?.Invoke(isError, summary);

@@ -163,6 +163,94 @@ public sealed class TrajectoryViewerTests
         Assert.True(File.Exists(screenshot) && new FileInfo(screenshot).Length > 10_000, $"no screenshot at {screenshot}");
     }
 
+    [Fact]
+    public async Task View_CarriesAContentSecurityPolicy_AndThePageStillWorksUnderIt()
+    {
+        using var dir = new TempDirectory();
+        string jsonl = Path.Combine(dir.Path, "run.jsonl");
+        await File.WriteAllTextAsync(jsonl, Write(await RunAsync(), sensitive: false));
+        string html = Path.Combine(dir.Path, "run.html");
+        var view = await RlmProcess.RunAsync(["view", jsonl, "-o", html]);
+        Assert.True(view.ExitCode == 0, view.ToString());
+
+        string page = await File.ReadAllTextAsync(html);
+        var csp = System.Text.RegularExpressions.Regex.Match(page, "<meta http-equiv=\"Content-Security-Policy\" content=\"([^\"]+)\">");
+        Assert.True(csp.Success, "no CSP meta tag");
+        Assert.StartsWith("default-src 'none';", csp.Groups[1].Value, StringComparison.Ordinal);
+        Assert.Matches("script-src 'sha256-[A-Za-z0-9+/=]{44}'", csp.Groups[1].Value);
+        Assert.Matches("style-src 'sha256-[A-Za-z0-9+/=]{44}'", csp.Groups[1].Value);
+        Assert.DoesNotContain("unsafe", csp.Groups[1].Value, StringComparison.Ordinal);
+        Assert.True(page.IndexOf("Content-Security-Policy", StringComparison.Ordinal) < page.IndexOf("<style>", StringComparison.Ordinal), "the policy must come before what it governs");
+
+        // The script ran (data-ready), the style applied and nothing was blocked (the page reports both into #errors).
+        string dom = await ChromiumAsync(dir.Path, "--dump-dom", new Uri(html).AbsoluteUri);
+        Assert.Contains("data-ready=\"true\"", dom, StringComparison.Ordinal);
+        Assert.Contains("<ul id=\"errors\"></ul>", dom, StringComparison.Ordinal);
+
+        // Control: the same page with one character of its script changed is refused by the policy.
+        string tampered = Path.Combine(dir.Path, "tampered.html");
+        await File.WriteAllTextAsync(tampered, page.Replace("\"use strict\";", "\"use strict\"; ", StringComparison.Ordinal));
+        Assert.DoesNotContain("data-ready=\"true\"", await ChromiumAsync(dir.Path, "--dump-dom", new Uri(tampered).AbsoluteUri), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Page_IdsNamedLikeObjectMembers_AreOrdinaryKeys_TheTreeRenders()
+    {
+        // Ids a hand-made or foreign trajectory may carry: the page must not mistake them for members of Object.prototype.
+        string[] lines =
+        [
+            """{"type":"run","format":"rlm-trajectory","version":2,"stop_reason":"final","is_final":true,"sensitive":false,"statistics":{}}""",
+            """{"type":"node","id":"__proto__","parent_id":null,"kind":"session","label":"root session","depth":0,"started_ms":0,"duration_ms":5}""",
+            """{"type":"node","id":"constructor","parent_id":"__proto__","kind":"model_call","label":"model call #1 (root)","depth":0,"started_ms":1,"duration_ms":2}""",
+            """{"type":"node","id":"toString","parent_id":"constructor","kind":"tool_call","label":"final(…)","depth":0,"started_ms":2,"duration_ms":1}""",
+            """{"type":"node","id":"hasOwnProperty","parent_id":"__proto__","kind":"leaf","label":"leaf","depth":1,"started_ms":3,"duration_ms":1}""",
+        ];
+        var elements = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        var trajectory = new RlmTrajectory(elements[0], [.. elements.Skip(1).Select((e, i) => new RlmTrajectoryNode(i + 1, i == 0 ? null : 1, e.GetProperty("kind").GetString()!, e.GetProperty("label").GetString()!, 0, 0, 0, false, null, e))]);
+        using var dir = new TempDirectory();
+        string html = Path.Combine(dir.Path, "proto.html");
+        await File.WriteAllTextAsync(html, Rlm.Tools.Cli.TrajectoryHtml.Render(trajectory, "proto"));
+
+        string dom = await ChromiumAsync(dir.Path, "--dump-dom", new Uri(html).AbsoluteUri);
+        Assert.Contains("data-ready=\"true\"", dom, StringComparison.Ordinal);
+        Assert.Contains("<ul id=\"errors\"></ul>", dom, StringComparison.Ordinal);
+
+        // One root, holding the model call (holding the tool call) and the leaf: nested list items, in that order.
+        int root = dom.IndexOf("id=\"node-__proto__\"", StringComparison.Ordinal);
+        int model = dom.IndexOf("id=\"node-constructor\"", StringComparison.Ordinal);
+        int tool = dom.IndexOf("id=\"node-toString\"", StringComparison.Ordinal);
+        int leaf = dom.IndexOf("id=\"node-hasOwnProperty\"", StringComparison.Ordinal);
+        Assert.True(root > 0 && root < model && model < tool && tool < leaf, dom);
+        Assert.Equal(["node-__proto__"], TopLevelItems(dom)); // the others hang below it, none fell out as a root
+    }
+
+    /// <summary>The ids of the list items directly in the call tree's list of the dumped DOM.</summary>
+    private static List<string> TopLevelItems(string dom)
+    {
+        const string Open = "<ul class=\"tree\" id=\"tree\">";
+        int start = dom.IndexOf(Open, StringComparison.Ordinal) + Open.Length;
+        var items = new List<string>();
+        int depth = 1;
+        foreach (System.Text.RegularExpressions.Match tag in System.Text.RegularExpressions.Regex.Matches(dom[start..], "<(/?)(ul|li)\\b([^>]*)>"))
+        {
+            bool closing = tag.Groups[1].Value == "/";
+            if (tag.Groups[2].Value == "ul")
+            {
+                depth += closing ? -1 : 1;
+                if (depth == 0)
+                {
+                    break;
+                }
+            }
+            else if (!closing && depth == 1)
+            {
+                items.Add(System.Text.RegularExpressions.Regex.Match(tag.Groups[3].Value, "id=\"([^\"]*)\"").Groups[1].Value);
+            }
+        }
+
+        return items;
+    }
+
     private static string ScreenshotDirectory()
     {
         string path = Path.Combine(AppContext.BaseDirectory, "screenshots");

@@ -80,6 +80,11 @@ internal sealed record TraceNodeJson
             return node.Label;
         }
 
+        if (node.IsUnknownTool)
+        {
+            return RunObserver.UnknownToolName + "(…)"; // a name the model invented is model text too
+        }
+
         int paren = node.Label.IndexOf('(', StringComparison.Ordinal);
         return paren < 0 ? node.Label : string.Concat(node.Label.AsSpan(0, paren), "(…)");
     }
