@@ -18,7 +18,7 @@ public static class RlmMcpServer
 {
     /// <summary>
     /// Adds the <c>query</c> and <c>list_documents</c> tools over <paramref name="corpus"/> to an MCP server. <c>query</c> is
-    /// <paramref name="rlm"/>'s <see cref="RecursiveLanguageModel.AsAIFunction"/> (parameters <c>question</c> and an optional
+    /// <paramref name="rlm"/>'s <see cref="RecursiveLanguageModel.AsAIFunction(RlmCorpus, RlmCorpusToolOptions)"/> (parameters <c>question</c> and an optional
     /// <c>documents</c> name filter), one run per call: the run's <see cref="RlmEvent"/>s become progress notifications for
     /// the client that sent a progress token (and still reach <see cref="RlmOptions.Progress"/>, if set). When
     /// <paramref name="rlm"/> has no <see cref="RlmOptions.LoggerFactory"/>, the server builds one copy of it, once, that logs
