@@ -13,6 +13,8 @@ namespace Rlm.Tools.Mcp;
 /// tools: <c>query</c> (argument <c>question</c>, optional <c>documents</c> name filter; the answer cites <c>document:line</c>; progress notifications per
 /// iteration and sub-call when the client sends a progress token; <c>notifications/cancelled</c> ends the run) and
 /// <c>list_documents</c>. Model and endpoint failures come back as tool results with <c>isError</c> set and a one-line message.
+/// Clients are not trusted: <see cref="RlmMcpServerOptions.Query"/> bounds the question, each query's time and tokens, and
+/// the queries running at once (a query past the limit waits with progress, then gets a "server is busy" error result).
 /// </summary>
 public static class RlmMcpServer
 {
@@ -90,7 +92,7 @@ public static class RlmMcpServer
         using var host = builder.Build();
         var tools = host.Services.GetRequiredService<RlmCorpusTools>();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rlm.Tools.Mcp")
-            .LogInformation("serving {Summary} over stdio; model {Model}", tools.Summary, rlm.Options.RootModelId ?? "(default)");
+            .LogInformation("serving {Summary} over stdio; model {Model}; {Limits}", tools.Summary, rlm.Options.RootModelId ?? "(default)", options.Query.Describe(options.Query.ApplyDefaults(rlm.Options)));
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
