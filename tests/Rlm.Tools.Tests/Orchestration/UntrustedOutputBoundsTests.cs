@@ -96,6 +96,25 @@ public class UntrustedOutputBoundsTests
     }
 
     [Fact]
+    public async Task MillionMemoizedLlmQueries_EndWithinTheScriptTimeLimit_WithAClearError()
+    {
+        var timeout = TimeSpan.FromSeconds(2);
+        var worker = new TestChatClient { GetResponseAsyncCallback = (_, _, _) => Task.FromResult(TestChatClient.Text("w")) };
+        var root = new ScriptedChatClient(
+            _ => TestChatClient.Calls(("exec_js", new { code = "let last; for (let i = 0; i < 1e6; i++) { last = llm_query('same'); } last" })),
+            _ => TestChatClient.Calls(("final", new { answer = "done" })));
+        var result = await new RecursiveLanguageModel(root, worker, new RlmOptions { MaxSubCalls = 20, JavaScriptTimeout = timeout, StreamRootResponses = false }).QueryAsync("q", s_context);
+
+        // Either the script time ran out first, or the loop finished and its last call says the budget is spent.
+        string output = TestChatClient.LastToolResults(root.Requests[1]).Single();
+        Assert.True(output.Contains("time limit of 2 s exceeded", StringComparison.Ordinal) || output.Contains("Error: the sub-call budget of 20 is spent", StringComparison.Ordinal), output);
+        var execNode = Flatten(result.Trajectory).Single(n => n.Label.StartsWith("exec_js", StringComparison.Ordinal));
+        Assert.True(execNode.Duration <= timeout + TimeSpan.FromSeconds(1), $"exec_js took {execNode.Duration}");
+        Assert.Equal(19, result.Statistics.MemoizedSubCalls);
+        Assert.InRange(Flatten(result.Trajectory).Count(), 1, 40);
+    }
+
+    [Fact]
     public async Task MemoizedLlmQuery_UsesTheSubCallBudget_AndSaysSoWhenItIsSpent()
     {
         var worker = new TestChatClient { GetResponseAsyncCallback = (_, _, _) => Task.FromResult(TestChatClient.Text("w")) };
