@@ -33,7 +33,7 @@ public sealed class RlmStatistics
     /// <summary>Gets the deepest depth any session or leaf ran at (0 when no sub-call ran).</summary>
     public int MaxDepthReached { get; init; }
 
-    /// <summary>Gets the number of calls per tool name, at all depths, sorted by name.</summary>
+    /// <summary>Gets the number of calls per tool name, at all depths, sorted by name; calls not run because their reply had too many are in <see cref="RefusedFunctionCalls"/> instead.</summary>
     public IReadOnlyDictionary<string, int> ToolCalls { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Gets the most model requests that were in flight at the same moment.</summary>
