@@ -19,6 +19,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
     {
         await Task.Yield();
         ModelSetup? models = null;
+        RlmCorpusToolOptions? queryLimits = null;
         try
         {
             var (options, budgets) = command.Options.ReadRunOptions(parseResult);
@@ -26,7 +27,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
             options.RootModelId = models.RootModel;
             options.WorkerModelId = models.WorkerModel;
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
-            var queryLimits = command.Options.ReadServerLimits(parseResult);
+            queryLimits = command.Options.ReadServerLimits(parseResult);
             var (corpus, source) = await LoadCorpusAsync(cancellationToken).ConfigureAwait(false);
             if (models.IsOffline)
             {
@@ -69,6 +70,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         finally
         {
             models?.Dispose();
+            queryLimits?.QueryLimiter.Dispose(); // this server's own limiter, made by ReadServerLimits
         }
     }
 
