@@ -137,6 +137,30 @@ internal sealed class CliOptions
             DefaultValueFactory = _ => 8,
         };
 
+        // rlm mcp: what one client may ask of the server (RlmCorpusToolOptions).
+        MaxConcurrentQueries = new Option<int>("--max-concurrent-queries")
+        {
+            Description = "rlm mcp: most queries running at once (at least 1); a query past it waits for its turn with progress " +
+                          "notifications, then gets an error result after --queue-timeout.",
+            HelpName = "N",
+            DefaultValueFactory = _ => RlmQueryLimiter.Shared.MaxConcurrentQueries,
+        };
+
+        QueueTimeout = new Option<double>("--queue-timeout")
+        {
+            Description = "rlm mcp: longest wait of a query for its turn, in seconds (fractions allowed), before the client gets " +
+                          "a 'server is busy' error result.",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => RlmQueryLimiter.Shared.QueueTimeout.TotalSeconds,
+        };
+
+        MaxQuestionChars = new Option<int>("--max-question-chars")
+        {
+            Description = "rlm mcp: longest question in characters (at least 1); a longer one gets an error result and runs nothing.",
+            HelpName = "N",
+            DefaultValueFactory = _ => new RlmCorpusToolOptions().MaxQuestionChars,
+        };
+
         Verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Live progress on stderr while it runs, then the execution trace tree (per-call time, parallel " +
@@ -194,6 +218,50 @@ internal sealed class CliOptions
 
     /// <summary>Gets <c>-v</c>/<c>--verbose</c> of <c>rlm</c> and <c>rlm chat</c> (progress, trace and statistics; <c>rlm mcp</c>'s own means debug logs).</summary>
     public Option<bool> Verbose { get; }
+
+    /// <summary>Gets <c>--max-concurrent-queries N</c> (<c>rlm mcp</c>).</summary>
+    public Option<int> MaxConcurrentQueries { get; }
+
+    /// <summary>Gets <c>--queue-timeout SECONDS</c> (<c>rlm mcp</c>).</summary>
+    public Option<double> QueueTimeout { get; }
+
+    /// <summary>Gets <c>--max-question-chars N</c> (<c>rlm mcp</c>).</summary>
+    public Option<int> MaxQuestionChars { get; }
+
+    /// <summary>Gets the options that bound what clients of <c>rlm mcp</c> may ask.</summary>
+    public IEnumerable<Option> ServerLimitOptions => [MaxConcurrentQueries, QueueTimeout, MaxQuestionChars];
+
+    /// <summary>
+    /// Reads the server limits into the query tool's options: this process's own limiter, the question bound, and the
+    /// library's default budgets (10 minutes, 1,000,000 tokens) for a query that --max-time / --max-tokens do not bound.
+    /// </summary>
+    /// <exception cref="CliUsageException">A value is out of range.</exception>
+    public RlmCorpusToolOptions ReadServerLimits(ParseResult parseResult)
+    {
+        int concurrent = parseResult.GetValue(MaxConcurrentQueries);
+        double queueSeconds = parseResult.GetValue(QueueTimeout);
+        int questionChars = parseResult.GetValue(MaxQuestionChars);
+        if (concurrent < 1)
+        {
+            throw new CliUsageException($"--max-concurrent-queries must be at least 1 (got {concurrent})");
+        }
+
+        if (!(queueSeconds >= 0.001 && queueSeconds <= 86_400))
+        {
+            throw new CliUsageException(System.FormattableString.Invariant($"--queue-timeout must be a number of seconds from 0.001 to 86400 (got {queueSeconds})"));
+        }
+
+        if (questionChars < 1)
+        {
+            throw new CliUsageException($"--max-question-chars must be at least 1 (got {questionChars})");
+        }
+
+        return new RlmCorpusToolOptions
+        {
+            MaxQuestionChars = questionChars,
+            QueryLimiter = new RlmQueryLimiter(concurrent, TimeSpan.FromSeconds(queueSeconds)),
+        };
+    }
 
     /// <summary>Gets the model options (<c>--model</c>, <c>--worker-model</c>, <c>--base-url</c>, <c>--allow-insecure-http</c>, <c>--offline</c>).</summary>
     public IEnumerable<Option> ModelOptions => [Model, WorkerModel, BaseUrl, AllowInsecureHttp, Offline];

@@ -12,9 +12,12 @@ internal sealed class McpCommand
         it; the answer cites document:line; progress notifications per iteration and sub-call when the client sends a
         progress token; notifications/cancelled ends the run) and list_documents. The input is loaded once at start-up:
         exactly one of --file or --dir. Model options as for rlm (offline by default). The limits, --timeout and the budgets
-        --max-tokens, --max-cost and --max-time apply to each query; a query stopped by a budget returns the best answer it
-        had with a note naming the budget. Standard output carries only the protocol; logs go to stderr. Stops when the
-        client closes stdin.
+        --max-tokens, --max-cost and --max-time apply to each query; without --max-time and --max-tokens each query is
+        bounded by 600 s and 1,000,000 tokens. A query stopped by a budget returns the best answer it had with a note naming
+        the budget. Clients are not trusted: at most --max-concurrent-queries queries run at once (default 4; the others
+        wait with progress notifications, up to --queue-timeout, default 120 s, then get a 'server is busy' error), and a
+        question longer than --max-question-chars (default 100,000) is refused. The query tool's description states these
+        limits. Standard output carries only the protocol; logs go to stderr. Stops when the client closes stdin.
         """;
 
     public McpCommand(CliOptions options)
@@ -28,7 +31,7 @@ internal sealed class McpCommand
         };
 
         Command = new Command("mcp", Description) { options.Files, options.Dir, options.Globs };
-        foreach (var option in options.ModelOptions.Concat(options.LimitOptions))
+        foreach (var option in options.ModelOptions.Concat(options.LimitOptions).Concat(options.ServerLimitOptions))
         {
             Command.Options.Add(option);
         }

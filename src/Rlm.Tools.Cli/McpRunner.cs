@@ -19,6 +19,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
     {
         await Task.Yield();
         ModelSetup? models = null;
+        RlmCorpusToolOptions? queryLimits = null;
         try
         {
             var (options, budgets) = command.Options.ReadRunOptions(parseResult);
@@ -26,6 +27,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
             options.RootModelId = models.RootModel;
             options.WorkerModelId = models.WorkerModel;
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
+            queryLimits = command.Options.ReadServerLimits(parseResult);
             var (corpus, source) = await LoadCorpusAsync(cancellationToken).ConfigureAwait(false);
             if (models.IsOffline)
             {
@@ -42,6 +44,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
             var serverOptions = new RlmMcpServerOptions
             {
                 CorpusDescription = source,
+                Query = queryLimits,
                 MinimumLogLevel = parseResult.GetValue(command.Verbose) ? LogLevel.Debug : LogLevel.Information,
                 DescribeError = e => OpenAIErrors.IsEndpointError(e)
                     ? $"the model endpoint failed{(endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"
@@ -67,6 +70,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         finally
         {
             models?.Dispose();
+            queryLimits?.QueryLimiter.Dispose(); // this server's own limiter, made by ReadServerLimits
         }
     }
 

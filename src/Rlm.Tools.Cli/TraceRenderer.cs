@@ -75,6 +75,12 @@ internal static class TraceRenderer
             Invariant($"  Sub-calls: {s.SubCalls:N0} ({s.FailedSubCalls:N0} failed{(s.MemoizedSubCalls > 0 ? $", {s.MemoizedSubCalls:N0} more memoized" : "")})  {bar}  Max depth: {s.MaxDepthReached}  {bar}  Peak concurrency: {s.PeakConcurrency}"),
             Invariant($"  Tokens: {result.Usage.InputTokenCount ?? 0:N0} in / {result.Usage.OutputTokenCount ?? 0:N0} out{(result.Usage.CachedInputTokenCount is > 0 and var cached ? $" ({cached:N0} input cached)" : "")}{(result.CostUsd is { } cost ? $"  {bar}  Cost: ${cost:0.0000}" : "")}{(s.Compactions > 0 ? $"  {bar}  Compactions: {s.Compactions:N0}" : "")}"),
         };
+        if (s.RefusedFunctionCalls > 0 || s.DroppedTraceNodes > 0)
+        {
+            // Bounds on untrusted model output: say when they bit, so a short trace or a failing reply is explained.
+            lines.Add(Invariant($"  Bounds: {s.RefusedFunctionCalls:N0} function calls not run (over the per-reply cap)  {bar}  {s.DroppedTraceNodes:N0} trace nodes not stored"));
+        }
+
         if (result.UsageByModel.Count > 1)
         {
             lines.Add("  By model: " + string.Join("; ", result.UsageByModel.OrderBy(p => p.Key, StringComparer.Ordinal)

@@ -86,6 +86,8 @@ internal static class RlmConfigurationBinding
         nameof(RlmOptions.MaxConversationChars) => "a whole number of at least 1000",
         nameof(RlmOptions.CompactionTargetPercent) => "a whole number between 10 and 90",
         nameof(RlmOptions.MaxModelRetries) => "a whole number between 0 and 20",
+        nameof(RlmOptions.MaxFunctionCallsPerReply) => "a whole number between 1 and 10000",
+        nameof(RlmOptions.MaxTraceNodes) => "a whole number of at least 100",
         nameof(RlmOptions.JavaScriptMemoryLimitBytes) => "a whole number of bytes of at least 1048576 (1 MiB)",
         nameof(RlmOptions.ModelRequestTimeout) => "a time span between 00:00:00.010 and 1.00:00:00 (one day)",
         nameof(RlmOptions.ModelRetryBaseDelay) or nameof(RlmOptions.ModelRetryMaxDelay) => OneDayTimeSpan,

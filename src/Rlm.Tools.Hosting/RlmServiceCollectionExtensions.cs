@@ -24,7 +24,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <para>Configuration keys are the names of the <see cref="RlmOptions"/> properties with numbers, booleans
 /// (<c>true</c>/<c>false</c>), time spans (<c>"00:00:30"</c>, hh:mm:ss), strings or a list of strings (<see cref="RlmOptions.RedactedValues"/>): <c>MaxIterations</c>,
 /// <c>MaxDepth</c>, <c>MaxConcurrency</c>, <c>MaxSubCalls</c>, <c>MaxToolOutputChars</c>, <c>MaxLeafChars</c>,
-/// <c>MaxConversationChars</c>, <c>CompactConversations</c>, <c>CompactionTargetPercent</c>, <c>MemoizeSubCalls</c>, <c>RegexTimeout</c>, <c>JavaScriptTimeout</c>, <c>JavaScriptMaxStatements</c>,
+/// <c>MaxConversationChars</c>, <c>CompactConversations</c>, <c>CompactionTargetPercent</c>, <c>MemoizeSubCalls</c>, <c>MaxFunctionCallsPerReply</c>, <c>MaxTraceNodes</c>, <c>RegexTimeout</c>, <c>JavaScriptTimeout</c>, <c>JavaScriptMaxStatements</c>,
 /// <c>JavaScriptMaxRecursionDepth</c>, <c>JavaScriptMemoryLimitBytes</c>, <c>ModelRequestTimeout</c>, <c>StreamRootResponses</c>, <c>MaxModelRetries</c>,
 /// <c>ModelRetryBaseDelay</c>, <c>ModelRetryMaxDelay</c>, <c>RootModelId</c>, <c>WorkerModelId</c>, <c>RootSystemPrompt</c>,
 /// <c>WorkerSystemPrompt</c>, <c>LeafSystemPrompt</c>, <c>RedactedValues</c>. Other keys of the section are ignored; an empty

@@ -3,10 +3,10 @@ using ModelContextProtocol;
 namespace Rlm.Tools.Mcp;
 
 /// <summary>
-/// Turns the engine's events of one query (the per-call progress of <see cref="RecursiveLanguageModel.AsAIFunction"/>: the same events
+/// Turns the engine's events of one query (the per-call progress of <see cref="RecursiveLanguageModel.AsAIFunction(RlmCorpus, RlmCorpusToolOptions)"/>: the same events
 /// <see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/> yields) into MCP
 /// <c>notifications/progress</c> for the client: one per iteration (a session's model request, or its last request for
-/// an answer), sub-call start and end, retry and budget warning, with the event's one-line text
+/// an answer), sub-call start and end, retry and budget warning, and while the query waits for its turn, with the event's one-line text
 /// (<see cref="RlmEvent.Describe"/>). The progress value counts notifications, so it only increases, as the protocol
 /// requires; there is no total (the number of iterations is not known in advance).
 /// </summary>
@@ -40,6 +40,7 @@ internal sealed class McpProgressAdapter(IProgress<ProgressNotificationValue> ta
             RlmIterationStarted or RlmIterationsStopped or RlmSubCallStarted or RlmSubCallEnded or RlmSubCallMemoized or RlmConversationCompacted => text,
             RlmModelRetry => $"retry (depth {value.Depth}): {text}",
             RlmBudgetWarning => $"budget: {text}",
+            RlmQueryQueued => text,
             _ => null,
         };
     }

@@ -15,7 +15,7 @@ namespace Rlm.Tools.Mcp;
 
 /// <summary>
 /// The two tools of the server, bound to one corpus loaded at start-up: <c>query</c> (the server's one
-/// <see cref="RecursiveLanguageModel"/> as <see cref="RecursiveLanguageModel.AsAIFunction"/>, one run per call, with
+/// <see cref="RecursiveLanguageModel"/> as <see cref="RecursiveLanguageModel.AsAIFunction(RlmCorpus, RlmCorpusToolOptions)"/>, one run per call, with
 /// progress and cancellation; this class adds the MCP answer text, the one-line error results and the log lines) and
 /// <c>list_documents</c>.
 /// </summary>
@@ -78,7 +78,18 @@ internal sealed partial class RlmCorpusTools
         string description = $"Answer a question about the served corpus ({Summary}) with a Recursive Language Model: it explores " +
                              "the whole corpus with search tools and sub-calls instead of reading it into one prompt. The answer cites " +
                              "its sources as document:line. Ask one self-contained question; the corpus is fixed by the server.";
-        yield return McpServerTool.Create(new QueryFunction(_rlm.AsAIFunction(_corpus, QueryToolName, description), this), new McpServerToolCreateOptions
+        var limits = _options.Query;
+        description += " " + limits.Describe(limits.ApplyDefaults(_rlm.Options));
+        var queryOptions = new RlmCorpusToolOptions
+        {
+            Name = QueryToolName,
+            Description = description,
+            MaxQuestionChars = limits.MaxQuestionChars,
+            DefaultMaxWallTime = limits.DefaultMaxWallTime,
+            DefaultMaxTotalTokens = limits.DefaultMaxTotalTokens,
+            QueryLimiter = limits.QueryLimiter,
+        };
+        yield return McpServerTool.Create(new QueryFunction(_rlm.AsAIFunction(_corpus, queryOptions), this), new McpServerToolCreateOptions
         {
             Name = QueryToolName,
             Title = "Ask the corpus",
@@ -149,7 +160,8 @@ internal sealed partial class RlmCorpusTools
             string message = _redactor.Redact(TextLimits.OneLine(e switch
             {
                 RlmModelException => $"the model endpoint failed: {e.Message}",
-                ArgumentException => e.Message, // the caller's arguments: an empty question, a filter no document matches
+                ArgumentException => e.Message, // the caller's arguments: an empty or overlong question, a filter no document matches
+                RlmServerBusyException => e.Message,
                 _ => _options.DescribeError?.Invoke(e) ?? $"{e.GetType().Name}: {e.Message}",
             }, int.MaxValue));
             LogQueryFailed(_logger, id, stopwatch.Elapsed.TotalSeconds, message);

@@ -13,12 +13,14 @@ namespace Rlm.Tools.Mcp;
 /// tools: <c>query</c> (argument <c>question</c>, optional <c>documents</c> name filter; the answer cites <c>document:line</c>; progress notifications per
 /// iteration and sub-call when the client sends a progress token; <c>notifications/cancelled</c> ends the run) and
 /// <c>list_documents</c>. Model and endpoint failures come back as tool results with <c>isError</c> set and a one-line message.
+/// Clients are not trusted: <see cref="RlmMcpServerOptions.Query"/> bounds the question, each query's time and tokens, and
+/// the queries running at once (a query past the limit waits with progress, then gets a "server is busy" error result).
 /// </summary>
 public static class RlmMcpServer
 {
     /// <summary>
     /// Adds the <c>query</c> and <c>list_documents</c> tools over <paramref name="corpus"/> to an MCP server. <c>query</c> is
-    /// <paramref name="rlm"/>'s <see cref="RecursiveLanguageModel.AsAIFunction"/> (parameters <c>question</c> and an optional
+    /// <paramref name="rlm"/>'s <see cref="RecursiveLanguageModel.AsAIFunction(RlmCorpus, RlmCorpusToolOptions)"/> (parameters <c>question</c> and an optional
     /// <c>documents</c> name filter), one run per call: the run's <see cref="RlmEvent"/>s become progress notifications for
     /// the client that sent a progress token (and still reach <see cref="RlmOptions.Progress"/>, if set). When
     /// <paramref name="rlm"/> has no <see cref="RlmOptions.LoggerFactory"/>, the server builds one copy of it, once, that logs
@@ -90,7 +92,7 @@ public static class RlmMcpServer
         using var host = builder.Build();
         var tools = host.Services.GetRequiredService<RlmCorpusTools>();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rlm.Tools.Mcp")
-            .LogInformation("serving {Summary} over stdio; model {Model}", tools.Summary, rlm.Options.RootModelId ?? "(default)");
+            .LogInformation("serving {Summary} over stdio; model {Model}; {Limits}", tools.Summary, rlm.Options.RootModelId ?? "(default)", options.Query.Describe(options.Query.ApplyDefaults(rlm.Options)));
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 

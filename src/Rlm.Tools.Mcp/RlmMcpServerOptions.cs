@@ -19,6 +19,16 @@ public sealed class RlmMcpServerOptions
     public Func<Exception, string?>? DescribeError { get; set; }
 
     /// <summary>
+    /// Gets or sets the limits of the <c>query</c> tool: the longest question, the per-query time and token budgets used
+    /// when the model's options set none, and the host-wide limit on queries at once (a query past it waits with progress
+    /// notifications, then gets an error result after <see cref="RlmQueryLimiter.QueueTimeout"/>). The tool's name and
+    /// description are the server's own; those of this object are not used.
+    /// </summary>
+    /// <value>The default value is a new <see cref="RlmCorpusToolOptions"/>: 100,000 characters, 10 minutes, 1,000,000 tokens and <see cref="RlmQueryLimiter.Shared"/>.</value>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    public RlmCorpusToolOptions Query { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = new();
+
+    /// <summary>
     /// Gets or sets the lowest level logged on standard error by <see cref="RlmMcpServer.RunStdioAsync"/>. Default
     /// <see cref="LogLevel.Information"/>. Question text is logged only at
     /// <see cref="LogLevel.Trace"/>; standard output carries only the protocol.

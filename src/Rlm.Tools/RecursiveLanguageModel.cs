@@ -91,7 +91,10 @@ public sealed class RecursiveLanguageModel
     /// A function with parameters <c>question</c> (string, required) and <c>documents</c> (string, optional: only documents
     /// whose names contain it, case-insensitive). It returns <see cref="RlmToolAnswer"/> (serialized as camelCase JSON by
     /// M.E.AI): the answer, whether the inner run ended with <c>final</c>, and the inner run's usage and sub-calls, so the
-    /// caller can account for them. One call is one run with this instance's options; when the call's
+    /// caller can account for them. One call is one run with this instance's options, and the defaults of <see cref="RlmCorpusToolOptions"/>: a
+    /// question of at most 100,000 characters, per-query budgets of 10 minutes and 1,000,000 tokens where the options set
+    /// none, and the process-wide <see cref="RlmQueryLimiter.Shared"/> (see
+    /// <see cref="AsAIFunction(RlmCorpus, RlmCorpusToolOptions)"/>); when the call's
     /// <see cref="AIFunctionArguments.Services"/> provide an <see cref="IProgress{T}"/> of <see cref="RlmEvent"/>, that call's
     /// events are reported to it as well as to <see cref="RlmOptions.Progress"/> (an MCP server turns them into progress
     /// notifications per request). An empty question or a filter no document name matches is an
@@ -99,12 +102,30 @@ public sealed class RecursiveLanguageModel
     /// <see cref="RlmModelException"/>, which <c>FunctionInvokingChatClient</c> reports to the calling model as the function's error.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="corpus"/> is <see langword="null"/>.</exception>
-    public AIFunction AsAIFunction(RlmCorpus corpus, string name = "query_corpus", string? description = null)
+    public AIFunction AsAIFunction(RlmCorpus corpus, string name = "query_corpus", string? description = null) =>
+        AsAIFunction(corpus, new RlmCorpusToolOptions { Name = name, Description = description });
+
+    /// <summary>
+    /// Returns this RLM as a tool for other agents, bound to <paramref name="corpus"/>, with the name, description and
+    /// limits of <paramref name="options"/>; otherwise as <see cref="AsAIFunction(RlmCorpus, string, string?)"/>. The caller is
+    /// untrusted: a question longer than <see cref="RlmCorpusToolOptions.MaxQuestionChars"/> is an <see cref="ArgumentException"/>;
+    /// each call waits for a turn of <see cref="RlmCorpusToolOptions.QueryLimiter"/> (reporting <see cref="RlmQueryQueued"/>
+    /// to the call's progress) and fails with <see cref="RlmServerBusyException"/> when it cannot get one; each run has the
+    /// default budgets of <paramref name="options"/> where this instance's options set none.
+    /// </summary>
+    /// <param name="corpus">The corpus every call answers over.</param>
+    /// <param name="options">The tool's name, description and limits.</param>
+    /// <returns>A function with parameters <c>question</c> and <c>documents</c> that returns <see cref="RlmToolAnswer"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="corpus"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
+    public AIFunction AsAIFunction(RlmCorpus corpus, RlmCorpusToolOptions options)
     {
         ArgumentNullException.ThrowIfNull(corpus);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        description ??= string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"Answers a question over a corpus too large to read directly ({corpus.Length:N0} characters{(corpus.Documents.Count > 0 ? $" in {corpus.Documents.Count:N0} documents" : "")}) with a Recursive Language Model. Ask one self-contained question; the answer cites document:line where it can.");
+        ArgumentNullException.ThrowIfNull(options);
+        var runOptions = options.ApplyDefaults(Options);
+        var limiter = options.QueryLimiter;
+        int maxQuestionChars = options.MaxQuestionChars;
+        string description = options.Description ?? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Answers a question over a corpus too large to read directly ({corpus.Length:N0} characters{(corpus.Documents.Count > 0 ? $" in {corpus.Documents.Count:N0} documents" : "")}) with a Recursive Language Model. Ask one self-contained question; the answer cites document:line where it can. {options.Describe(runOptions)}");
 
         return AIFunctionFactory.Create(
             async (
@@ -118,6 +139,12 @@ public sealed class RecursiveLanguageModel
                     throw new ArgumentException("The question is empty.");
                 }
 
+                if (question.Length > maxQuestionChars)
+                {
+                    throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"The question has {question.Length:N0} characters, more than the {maxQuestionChars:N0} this tool takes. Ask a shorter question; the corpus is already on the server."));
+                }
+
                 var target = corpus;
                 if (!string.IsNullOrWhiteSpace(documents) && corpus.Documents.Count > 0)
                 {
@@ -126,11 +153,17 @@ public sealed class RecursiveLanguageModel
                 }
 
                 var progress = services?.GetService(typeof(IProgress<RlmEvent>)) as IProgress<RlmEvent>;
-                var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report).ConfigureAwait(false);
+                Action<RlmEvent>? report = progress is null && runOptions.Progress is null ? null : e =>
+                {
+                    progress?.Report(e);
+                    runOptions.Progress?.Report(e);
+                };
+                using var turn = await limiter.EnterAsync(report, cancellationToken).ConfigureAwait(false);
+                var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report, options: runOptions).ConfigureAwait(false);
                 return new RlmToolAnswer(result.Answer, result.IsFinal, RlmStopReasonText.GetName(result.StopReason), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
                     result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
             },
-            new AIFunctionFactoryOptions { Name = name, Description = description });
+            new AIFunctionFactoryOptions { Name = options.Name, Description = description });
     }
 
     /// <summary>
@@ -226,12 +259,13 @@ public sealed class RecursiveLanguageModel
             : ContextText.FromDocuments(documents);
     }
 
-    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null)
+    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null, RlmOptions? options = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        options ??= Options;
         var view = new ContextView(text);
-        await using var run = new QueryRun(RootClient, WorkerClient, Options, events);
-        using var step = run.Observer.Query(view, text.Documents.Count, Options.MaxDepth);
+        await using var run = new QueryRun(RootClient, WorkerClient, options, events);
+        using var step = run.Observer.Query(view, text.Documents.Count, options.MaxDepth);
         var session = new RlmSession(run, depth: 0, view, query, step.Node, conversation);
         try
         {
@@ -253,7 +287,7 @@ public sealed class RecursiveLanguageModel
     }
 }
 
-/// <summary>What <see cref="RecursiveLanguageModel.AsAIFunction"/> returns to the calling agent.</summary>
+/// <summary>What <see cref="RecursiveLanguageModel.AsAIFunction(RlmCorpus, RlmCorpusToolOptions)"/> returns to the calling agent.</summary>
 /// <param name="Answer">The inner run's answer.</param>
 /// <param name="IsFinal">Whether the inner root model ended the run with <c>final</c>/<c>final_var</c>.</param>
 /// <param name="StopReason">Why the inner run stopped (its name in <see cref="RlmStopReasonText"/>, for example <c>final</c>).</param>

@@ -37,6 +37,8 @@ public sealed class RlmOptions
     private decimal? _maxCostUsd;
     private TimeSpan? _maxWallTime;
     private int _maxConsecutiveErrors = 10;
+    private int _maxFunctionCallsPerReply = 32;
+    private int _maxTraceNodes = 10_000;
 
     /// <summary>Gets or sets the most model turns one session (root or recursive worker) may take before it must answer.</summary>
     /// <value>The default value is 30. After the last iteration, one more call without tools asks for the answer.</value>
@@ -53,7 +55,7 @@ public sealed class RlmOptions
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxConcurrency { get => _maxConcurrency; set => _maxConcurrency = Positive(value); }
 
-    /// <summary>Gets or sets the most sub-calls (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>) of one run, at all depths together.</summary>
+    /// <summary>Gets or sets the most sub-calls (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>) of one run, at all depths together; a sub-call answered from memory (<see cref="MemoizeSubCalls"/>) uses one too.</summary>
     /// <value>The default value is 100. A sub-call is reserved before it is dispatched, so parallel calls never overshoot.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxSubCalls { get => _maxSubCalls; set => _maxSubCalls = Positive(value); }
@@ -117,8 +119,9 @@ public sealed class RlmOptions
 
     /// <summary>
     /// Gets or sets whether identical sub-calls of one run (same worker model, depth, query text and context slice) are
-    /// answered once: concurrent identical calls wait for the first, later ones reuse its answer. A memoized call spends no
-    /// sub-call of <see cref="MaxSubCalls"/> and is counted in <see cref="RlmStatistics.MemoizedSubCalls"/>. A failed
+    /// answered once: concurrent identical calls wait for the first, later ones reuse its answer. A memoized call sends no
+    /// request but still uses one sub-call of <see cref="MaxSubCalls"/> (so a loop of identical calls ends at the budget), and
+    /// is counted in <see cref="RlmStatistics.MemoizedSubCalls"/>. A failed
     /// sub-call is not remembered: the next identical call runs again.
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
@@ -129,7 +132,7 @@ public sealed class RlmOptions
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public TimeSpan RegexTimeout { get => _regexTimeout; set => _regexTimeout = Positive(value); }
 
-    /// <summary>Gets or sets the script time one <c>exec_js</c> call may run. Time spent waiting on <c>llm_query</c> and <c>llm_query_batched</c> does not count: those waits are bounded by <see cref="MaxSubCalls"/> and the caller's cancellation.</summary>
+    /// <summary>Gets or sets the script time one <c>exec_js</c> call may run. Time spent waiting on a model for <c>llm_query</c> and <c>llm_query_batched</c> does not count (those waits are bounded by <see cref="MaxSubCalls"/> and the caller's cancellation); a call answered at once (from memory, or refused because the budget is spent) counts like any other script time.</summary>
     /// <value>The default value is 10 seconds.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public TimeSpan JavaScriptTimeout { get => _javaScriptTimeout; set => _javaScriptTimeout = Positive(value); }
@@ -268,6 +271,33 @@ public sealed class RlmOptions
     /// <value>The default value is 10.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxConsecutiveErrors { get => _maxConsecutiveErrors; set => _maxConsecutiveErrors = Positive(value); }
+
+    /// <summary>
+    /// Gets or sets the most function calls of one model reply that run. A reply is untrusted output: the calls after the
+    /// first this many (in the order they arrive) are not run; each gets one error result telling the model the cap, so
+    /// every call still has its result, and they are counted in <see cref="RlmStatistics.RefusedFunctionCalls"/>. Applies
+    /// to streamed and non-streamed replies, built-in and custom tools alike.
+    /// </summary>
+    /// <value>The default value is 32.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or greater than 10,000.</exception>
+    public int MaxFunctionCallsPerReply { get => _maxFunctionCallsPerReply; set => _maxFunctionCallsPerReply = InRange(value, 1, 10_000); }
+
+    /// <summary>
+    /// Gets or sets the most nodes the run's trajectory (<see cref="RlmResult.Trajectory"/>) keeps. Past it, further steps
+    /// still run, emit their events and count in the statistics, but their nodes are not stored; how many were left out
+    /// is <see cref="RlmStatistics.DroppedTraceNodes"/>.
+    /// </summary>
+    /// <value>The default value is 10,000 nodes.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 100.</exception>
+    public int MaxTraceNodes
+    {
+        get => _maxTraceNodes;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 100);
+            _maxTraceNodes = value;
+        }
+    }
 
     /// <summary>Gets or sets the prices that give <see cref="RlmResult.CostUsd"/> and enforce <see cref="MaxCostUsd"/>.</summary>
     /// <value>The default value is <see cref="RlmPriceTable.Default"/> (a new table per options instance).</value>

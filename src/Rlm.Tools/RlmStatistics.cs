@@ -18,7 +18,7 @@ public sealed class RlmStatistics
     /// <summary>Gets the model requests that failed for good (after their retries); a failed worker request fails its sub-call.</summary>
     public int FailedModelCalls { get; init; }
 
-    /// <summary>Gets the sub-calls started (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>); a sub-call answered by an identical one is in <see cref="MemoizedSubCalls"/> instead.</summary>
+    /// <summary>Gets the sub-calls started (<c>sub_llm</c>, <c>llm_query</c>, each prompt of <c>llm_query_batched</c>); a sub-call answered by an identical one is in <see cref="MemoizedSubCalls"/> instead (both use <see cref="RlmOptions.MaxSubCalls"/>).</summary>
     public int SubCalls { get; init; }
 
     /// <summary>Gets the sub-calls that ended in an error returned to their parent (a worker request that failed for good, an empty worker answer, a failed recursive session).</summary>
@@ -33,11 +33,17 @@ public sealed class RlmStatistics
     /// <summary>Gets the deepest depth any session or leaf ran at (0 when no sub-call ran).</summary>
     public int MaxDepthReached { get; init; }
 
-    /// <summary>Gets the number of calls per tool name, at all depths, sorted by name.</summary>
+    /// <summary>Gets the number of calls per tool name, at all depths, sorted by name; calls not run because their reply had too many are in <see cref="RefusedFunctionCalls"/> instead.</summary>
     public IReadOnlyDictionary<string, int> ToolCalls { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Gets the most model requests that were in flight at the same moment.</summary>
     public int PeakConcurrency { get; init; }
+
+    /// <summary>Gets the function calls of model replies that were not run because their reply had more than <see cref="RlmOptions.MaxFunctionCallsPerReply"/> (each got an error result instead).</summary>
+    public int RefusedFunctionCalls { get; init; }
+
+    /// <summary>Gets the trace nodes left out of <see cref="RlmResult.Trajectory"/> because the run had more than <see cref="RlmOptions.MaxTraceNodes"/>.</summary>
+    public int DroppedTraceNodes { get; init; }
 
     /// <summary>Gets the wall time of the run.</summary>
     public TimeSpan WallTime { get; init; }

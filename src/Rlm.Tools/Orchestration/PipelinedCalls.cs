@@ -10,6 +10,7 @@ namespace Rlm.Tools.Orchestration;
 /// starts it at once on the thread pool through the same <see cref="ToolInvoker.RunAsync"/> as the non-streaming path,
 /// so sub-call fan-out, the sandbox and every limit apply alike. <see cref="FinishAsync"/> starts any call the stream did
 /// not hand over (a client that sends its calls only at the end, or does not stream) and returns the results in call order.
+/// Only the first <see cref="ToolInvoker.MaxCallsPerReply"/> calls to arrive start; the rest get an error result.
 /// </summary>
 internal sealed class PipelinedCalls
 {
@@ -20,6 +21,7 @@ internal sealed class PipelinedCalls
     private readonly Dictionary<FunctionCallContent, Task<ToolResult>> _running = new(ReferenceEqualityComparer.Instance);
     private readonly Task _pump;
     private int _handedOver;
+    private int _refused;
 
     public PipelinedCalls(ToolInvoker invoker, RlmTraceNode modelNode, CancellationToken cancellationToken)
     {
@@ -47,16 +49,17 @@ internal sealed class PipelinedCalls
     {
         EndOfReply();
         await _pump.ConfigureAwait(false);
-        if (calls.Count > 1)
-        {
-            _invoker.AnnounceParallel(calls);
-        }
-
         foreach (var call in calls)
         {
             Run(call);
         }
 
+        if (_running.Count - _refused > 1)
+        {
+            _invoker.AnnounceParallel(calls.Count > _invoker.MaxCallsPerReply ? calls.GetRange(0, _invoker.MaxCallsPerReply) : calls);
+        }
+
+        _invoker.ReportRefused(_modelNode, _refused);
         return await Task.WhenAll(calls.Select(c => _running[c])).ConfigureAwait(false);
     }
 
@@ -86,7 +89,17 @@ internal sealed class PipelinedCalls
     // Only the pump, then (after it ended) FinishAsync, touch _running: no lock is needed.
     private void Run(FunctionCallContent call)
     {
-        if (!_running.ContainsKey(call))
+        if (_running.ContainsKey(call))
+        {
+            return;
+        }
+
+        if (_running.Count - _refused >= _invoker.MaxCallsPerReply)
+        {
+            _refused++;
+            _running[call] = Task.FromResult(_invoker.Refuse());
+        }
+        else
         {
             // Task.Run: a tool that completes synchronously (grep over a large view) must not hold up the next call.
             _running[call] = Task.Run(() => _invoker.RunAsync(call, _modelNode, _cancellationToken), _cancellationToken);

@@ -8,7 +8,7 @@ namespace Rlm.Tools.Orchestration;
 
 /// <summary>
 /// Runs the sub-calls of one query (<c>sub_llm</c>, JavaScript's <c>llm_query</c>): the host's depth and size checks,
-/// the sub-call budget (reserved before dispatch), single-flight memoization (<see cref="RlmOptions.MemoizeSubCalls"/>),
+/// the sub-call budget (reserved before dispatch, by memoized calls too), single-flight memoization (<see cref="RlmOptions.MemoizeSubCalls"/>),
 /// then a child <see cref="RlmSession"/> below the maximum depth or one leaf completion at it. Failures are results for
 /// the caller's model, never exceptions (caller cancellation excepted).
 /// </summary>
@@ -41,7 +41,13 @@ internal sealed class SubCallRunner : ISubCallRunner
         var entry = _memo.GetOrAdd(key, mine);
         if (!ReferenceEquals(entry, mine))
         {
-            // Answered by an identical sub-call of this run: no request, no sub-call of the budget.
+            // Answered by an identical sub-call of this run: no request, but one sub-call of the budget all the same, so a
+            // loop of identical calls (cheap to write in exec_js) ends at MaxSubCalls instead of adding a node per call.
+            if (!_run.Budget.TryReserveSubCall())
+            {
+                return BudgetSpent();
+            }
+
             var step = _run.Observer.MemoizedSubCall(request.Parent, key.Depth, request.Slice?.Length ?? request.Query.Length);
             try
             {
@@ -98,7 +104,7 @@ internal sealed class SubCallRunner : ISubCallRunner
 
         if (!_run.Budget.TryReserveSubCall())
         {
-            return SubCallResult.Failure($"the sub-call budget of {options.MaxSubCalls} is spent. Answer with what you have (final).");
+            return BudgetSpent();
         }
 
         using var step = _run.Observer.SubCall(request.Parent, depth, slice?.Length ?? query.Length, leaf, options.WorkerModelId);
@@ -129,6 +135,9 @@ internal sealed class SubCallRunner : ISubCallRunner
             return SubCallResult.Failure($"the sub-call failed: {error}. Retry it later, split it, or answer from what you have.");
         }
     }
+
+    private SubCallResult BudgetSpent() =>
+        SubCallResult.Failure($"the sub-call budget of {_run.Options.MaxSubCalls} is spent (identical, memoized calls count too). Answer with what you have (final).");
 
     /// <summary>One plain completion of the worker model over the slice (or the prompt alone).</summary>
     private async Task<string> LeafAsync(string query, ContextView? slice, int depth, RunStep step, CancellationToken cancellationToken)

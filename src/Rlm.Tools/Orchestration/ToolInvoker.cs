@@ -10,7 +10,7 @@ namespace Rlm.Tools.Orchestration;
 /// Runs the function calls of one session's replies: the ten built-in tools with a per-call
 /// <see cref="ToolCallContext"/>, and at the root the custom tools of <see cref="RlmOptions.Tools"/>. The calls of one
 /// reply run concurrently (or start as they stream in, through <see cref="PipelinedCalls"/>); results come back in call
-/// order. A tool failure is an error result the model reads, never an exception (caller cancellation excepted).
+/// order; the calls past <see cref="RlmOptions.MaxFunctionCallsPerReply"/> are not run. A tool failure is an error result the model reads, never an exception (caller cancellation excepted).
 /// </summary>
 internal sealed class ToolInvoker
 {
@@ -49,19 +49,47 @@ internal sealed class ToolInvoker
     /// </summary>
     public IList<AITool> Declarations { get; }
 
-    /// <summary>Runs the calls of one reply concurrently; results in call order.</summary>
+    /// <summary>
+    /// Runs the calls of one reply concurrently; results in call order. Only the first
+    /// <see cref="RlmOptions.MaxFunctionCallsPerReply"/> run; each later one gets <see cref="Refuse"/>'s error result.
+    /// </summary>
     public async Task<ToolResult[]> RunAllAsync(List<FunctionCallContent> calls, RlmTraceNode modelNode, CancellationToken cancellationToken)
     {
+        int cap = MaxCallsPerReply;
         if (calls.Count == 1)
         {
             return [await RunAsync(calls[0], modelNode, cancellationToken).ConfigureAwait(false)];
         }
 
-        AnnounceParallel(calls);
+        var running = calls.Count > cap ? calls.GetRange(0, cap) : calls;
+        AnnounceParallel(running);
 
         // Task.Run so that tools which complete synchronously (grep over a large view) still overlap.
-        var tasks = calls.Select(call => Task.Run(() => RunAsync(call, modelNode, cancellationToken), cancellationToken)).ToArray();
-        return await Task.WhenAll(tasks).ConfigureAwait(false);
+        var tasks = running.Select(call => Task.Run(() => RunAsync(call, modelNode, cancellationToken), cancellationToken)).ToArray();
+        var results = await Task.WhenAll(tasks).ConfigureAwait(false);
+        if (calls.Count <= cap)
+        {
+            return results;
+        }
+
+        ReportRefused(modelNode, calls.Count - cap);
+        return [.. results, .. Enumerable.Repeat(Refuse(), calls.Count - cap)];
+    }
+
+    /// <summary>Gets how many calls of one reply run (<see cref="RlmOptions.MaxFunctionCallsPerReply"/>).</summary>
+    public int MaxCallsPerReply => _run.Options.MaxFunctionCallsPerReply;
+
+    /// <summary>The result of a call past <see cref="MaxCallsPerReply"/>: not run, one short error (a reply may hold very many).</summary>
+    public ToolResult Refuse() =>
+        ToolResult.Error($"not run: a reply may make at most {MaxCallsPerReply} function calls and this one made more. Send fewer calls per reply (batch the work in exec_js, or use chunk and llm_query_batched).");
+
+    /// <summary>Counts and records the calls of one reply that were refused.</summary>
+    public void ReportRefused(RlmTraceNode modelNode, int refused)
+    {
+        if (refused > 0)
+        {
+            _run.Observer.FunctionCallsRefused(modelNode, _depth, refused, MaxCallsPerReply);
+        }
     }
 
     /// <summary>Starts the calls of a streamed reply as they arrive (see <see cref="PipelinedCalls"/>).</summary>

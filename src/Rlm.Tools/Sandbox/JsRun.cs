@@ -28,9 +28,9 @@ internal sealed class JsRun
     public JsOutputBuffer Output { get; }
 
     /// <summary>
-    /// Gets the script time left before the time limit (zero when spent). Time spent waiting on the host
+    /// Gets the script time left before the time limit (zero when spent). Time spent waiting on a model for the host
     /// (<c>llm_query</c>, <c>llm_query_batched</c>) does not count: a model may take minutes, and those waits are bounded by
-    /// the run's sub-call budget and the caller's cancellation instead.
+    /// the run's sub-call budget and the caller's cancellation instead. A host call answered at once counts.
     /// </summary>
     public TimeSpan Remaining
     {
@@ -148,7 +148,7 @@ internal sealed class JsLimitExceededException(string message) : Exception(messa
     private const string KeptNote = " Globals the script assigned before it stopped keep their values.";
 
     public static JsLimitExceededException Time(JsLimits limits) =>
-        new($"time limit of {FormatDuration(limits.Timeout)} exceeded.{KeptNote} Do less per call (time spent waiting on llm_query does not count).");
+        new($"time limit of {FormatDuration(limits.Timeout)} exceeded.{KeptNote} Do less per call (time spent waiting on a model for llm_query does not count).");
 
     public static JsLimitExceededException Statements(JsLimits limits) =>
         new(string.Create(CultureInfo.InvariantCulture, $"statement limit of {limits.MaxStatements:N0} exceeded (an endless loop?).{KeptNote}"));

@@ -216,17 +216,21 @@ internal sealed partial class JsSandbox
     }
 
     /// <summary>
-    /// Blocks the script thread (never a pool thread) on a host call. The wait does not count against the time limit
-    /// (see <see cref="JsRun.Remaining"/>); the caller's cancellation still stops it.
+    /// Blocks the script thread (never a pool thread) on a host call. A wait on a model does not count against the time
+    /// limit (see <see cref="JsRun.Remaining"/>); a call the host answers at once (a memoized answer, a refusal) does, so a
+    /// loop of such calls ends at the limit. The caller's cancellation still stops it.
     /// </summary>
     private T WaitForHost<T>(Func<CancellationToken, Task<T>> call, string function)
     {
         var run = Current;
         _constraint!.Check();
         long started = Stopwatch.GetTimestamp();
+        bool waited = false;
         try
         {
-            return call(run.CancellationToken).GetAwaiter().GetResult();
+            var task = call(run.CancellationToken);
+            waited = !task.IsCompleted;
+            return task.GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (run.CancellationToken.IsCancellationRequested)
         {
@@ -238,7 +242,10 @@ internal sealed partial class JsSandbox
         }
         finally
         {
-            run.ExcludeHostWait(Stopwatch.GetElapsedTime(started));
+            if (waited)
+            {
+                run.ExcludeHostWait(Stopwatch.GetElapsedTime(started));
+            }
         }
     }
 

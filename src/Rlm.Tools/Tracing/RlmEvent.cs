@@ -255,6 +255,22 @@ public sealed record RlmBudgetWarning(TimeSpan Elapsed, int Depth, string Messag
     public override string Describe() => Message;
 }
 
+/// <summary>
+/// A corpus tool's query waits for its turn because the host already runs as many queries as its
+/// <see cref="RlmQueryLimiter"/> allows; reported when it starts waiting and every few seconds after, before the run starts.
+/// </summary>
+/// <param name="Elapsed">How long the query has waited so far.</param>
+/// <param name="Depth">Always 0.</param>
+/// <param name="Running">The queries running now.</param>
+/// <param name="MaxConcurrentQueries">The most queries the host runs at once.</param>
+/// <param name="QueueTimeout">How long the query may wait before it is refused.</param>
+public sealed record RlmQueryQueued(TimeSpan Elapsed, int Depth, int Running, int MaxConcurrentQueries, TimeSpan QueueTimeout) : RlmEvent(Elapsed, Depth)
+{
+    /// <inheritdoc />
+    public override string Describe() =>
+        Invariant($"waiting for a turn: {Running} of at most {MaxConcurrentQueries} queries are running; waited {Elapsed.TotalSeconds:0} s of at most {QueueTimeout.TotalSeconds:0.###} s");
+}
+
 /// <summary>The run ended: its answer and the whole result. Always the last event of a run that did not throw.</summary>
 /// <param name="Elapsed">Time since the run started.</param>
 /// <param name="Depth">Always 0.</param>

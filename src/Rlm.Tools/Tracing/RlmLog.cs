@@ -30,6 +30,9 @@ internal static partial class RlmLog
     [LoggerMessage(EventId = 12, Level = LogLevel.Trace, Message = "Tool call at depth {Depth}: {Call}")]
     public static partial void ToolCallDetail(ILogger logger, int depth, string call);
 
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Refused} function calls of one reply at depth {Depth} not run: over the cap of {Cap} per reply")]
+    public static partial void FunctionCallsRefused(ILogger logger, int refused, int cap, int depth);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Sub-call started at depth {Depth} over {Chars} characters ({Kind})")]
     public static partial void SubCallStarted(ILogger logger, int depth, int chars, string kind);
 

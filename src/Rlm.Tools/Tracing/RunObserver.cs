@@ -19,6 +19,8 @@ internal sealed class RunObserver
     private readonly TimeProvider _time;
     private readonly Action<RlmEvent>? _events;
     private readonly IProgress<RlmEvent>? _progress;
+    private readonly int _maxTraceNodes;
+    private int _traceNodes = 1; // the query's root node
 
     public RunObserver(RlmOptions options, Action<RlmEvent>? events)
     {
@@ -26,6 +28,7 @@ internal sealed class RunObserver
         _startTimestamp = _time.GetTimestamp();
         _events = events;
         _progress = options.Progress;
+        _maxTraceNodes = options.MaxTraceNodes;
         Redactor = new SecretRedactor(options.RedactedValues);
         Logger = options.LoggerFactory?.CreateLogger(RlmLog.Category) ?? NullLogger.Instance;
     }
@@ -114,7 +117,7 @@ internal sealed class RunObserver
     public RunStep Iteration(RlmTraceNode parent, int depth, int iteration, string role, string? modelId)
     {
         Statistics.RecordIteration();
-        var node = parent.AddChild(RlmTraceKind.ModelCall, $"model call #{iteration} ({role})", depth, Elapsed);
+        var node = AddNode(parent, RlmTraceKind.ModelCall, $"model call #{iteration} ({role})", depth);
         RlmLog.Iteration(Logger, iteration, role, depth);
         Emit(new RlmIterationStarted(Elapsed, depth, iteration, role, modelId));
         return new RunStep(this, node, activity: null, onEnd: null);
@@ -122,7 +125,7 @@ internal sealed class RunObserver
 
     /// <summary>Opens a model request that is not an iteration (a leaf, a compaction summary, a last call without tools).</summary>
     public RunStep ModelCall(RlmTraceNode parent, RlmTraceKind kind, string label, int depth) =>
-        new(this, parent.AddChild(kind, label, depth, Elapsed), activity: null, onEnd: null);
+        new(this, AddNode(parent, kind, label, depth), activity: null, onEnd: null);
 
     /// <summary>Opens a model request whose node is an existing one (a leaf sub-call is one request).</summary>
     public RunStep ModelCallAt(RlmTraceNode node) => new(this, node, activity: null, onEnd: null);
@@ -146,7 +149,7 @@ internal sealed class RunObserver
         activity?.SetTag("gen_ai.tool.call.id", call.CallId);
         activity?.SetTag("rlm.depth", depth);
         string label = Redactor.Redact(Label(call, call.Name));
-        var node = parent.AddChild(RlmTraceKind.ToolCall, label, depth, Elapsed);
+        var node = AddNode(parent, RlmTraceKind.ToolCall, label, depth);
         node.IsUnknownTool = !declared;
         string shown = declared ? label : Redactor.Redact(Label(call, UnknownToolName));
         RlmLog.ToolCall(Logger, name, depth);
@@ -175,8 +178,8 @@ internal sealed class RunObserver
         activity?.SetTag("rlm.leaf", leaf);
         activity?.SetTag("rlm.context.chars", chars);
         var node = leaf
-            ? parent.AddChild(RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"leaf(depth={depth}, {chars:N0} chars)"), depth, Elapsed)
-            : parent.AddChild(RlmTraceKind.Session, string.Create(CultureInfo.InvariantCulture, $"query(depth={depth}, {chars:N0} chars)"), depth, Elapsed);
+            ? AddNode(parent, RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"leaf(depth={depth}, {chars:N0} chars)"), depth)
+            : AddNode(parent, RlmTraceKind.Session, string.Create(CultureInfo.InvariantCulture, $"query(depth={depth}, {chars:N0} chars)"), depth);
         RlmLog.SubCallStarted(Logger, depth, chars, leaf ? "leaf" : "session");
         Emit(new RlmSubCallStarted(Elapsed, depth, chars, leaf, modelId));
         return new RunStep(this, node, activity, (failed, summary) =>
@@ -194,11 +197,23 @@ internal sealed class RunObserver
         }, completesNode: false); // the leaf's model request or the child session completes the node
     }
 
-    /// <summary>Records a sub-call answered by an identical earlier one of this run (no request, no budget).</summary>
+    /// <summary>
+    /// Records the calls of one reply past <see cref="RlmOptions.MaxFunctionCallsPerReply"/>, not run: counted, and one error
+    /// node under the reply's model call (not one per call, so a reply of a million calls adds one node).
+    /// </summary>
+    public void FunctionCallsRefused(RlmTraceNode modelNode, int depth, int refused, int cap)
+    {
+        Statistics.RecordRefusedFunctionCalls(refused);
+        RlmLog.FunctionCallsRefused(Logger, refused, cap, depth);
+        AddNode(modelNode, RlmTraceKind.ToolCall, string.Create(CultureInfo.InvariantCulture, $"{refused:N0} more function calls not run (over the cap of {cap} per reply)"), depth)
+            .Complete(Elapsed, "each got an error result", isError: true);
+    }
+
+    /// <summary>Records a sub-call answered by an identical earlier one of this run (no request; it used one sub-call of the budget).</summary>
     public RunStep MemoizedSubCall(RlmTraceNode parent, int depth, int chars)
     {
         Statistics.RecordMemoizedSubCall();
-        var node = parent.AddChild(RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"memoized sub-call (depth={depth}, {chars:N0} chars): same model, query and slice as an earlier one"), depth, Elapsed);
+        var node = AddNode(parent, RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"memoized sub-call (depth={depth}, {chars:N0} chars): same model, query and slice as an earlier one"), depth);
         Emit(new RlmSubCallMemoized(Elapsed, depth, chars));
         return new RunStep(this, node, activity: null, onEnd: null);
     }
@@ -250,6 +265,21 @@ internal sealed class RunObserver
     {
         Statistics.RecordCompaction();
         Emit(new RlmConversationCompacted(Elapsed, depth, summarized, charsBefore, charsAfter));
+    }
+
+    /// <summary>
+    /// A node below <paramref name="parent"/>, stored while the run has fewer than <see cref="RlmOptions.MaxTraceNodes"/>;
+    /// past that a detached node (never reachable from the trajectory, so its children are not stored either) is only counted.
+    /// </summary>
+    private RlmTraceNode AddNode(RlmTraceNode parent, RlmTraceKind kind, string label, int depth)
+    {
+        if (Interlocked.Increment(ref _traceNodes) <= _maxTraceNodes)
+        {
+            return parent.AddChild(kind, label, depth, Elapsed);
+        }
+
+        Statistics.RecordDroppedTraceNode();
+        return new RlmTraceNode(kind, label, depth, Elapsed);
     }
 
     /// <summary>A call as one short line, e.g. <c>grep(pattern="error", max_results=5)</c>.</summary>

@@ -18,6 +18,8 @@ internal sealed class RunStatistics
     private int _memoizedSubCalls;
     private int _compactions;
     private int _maxDepthReached;
+    private int _refusedFunctionCalls;
+    private int _droppedTraceNodes;
 
     public void RecordIteration() => Interlocked.Increment(ref _iterations);
 
@@ -41,6 +43,11 @@ internal sealed class RunStatistics
 
     public void RecordCompaction() => Interlocked.Increment(ref _compactions);
 
+    /// <summary>Counts calls of one reply that were not run (over <see cref="RlmOptions.MaxFunctionCallsPerReply"/>).</summary>
+    public void RecordRefusedFunctionCalls(int count) => Interlocked.Add(ref _refusedFunctionCalls, count);
+
+    public void RecordDroppedTraceNode() => Interlocked.Increment(ref _droppedTraceNodes);
+
     /// <summary>Counts a call of a tool (or of a JavaScript helper such as <c>llm_query</c>) by name.</summary>
     public void RecordToolCall(string name)
     {
@@ -63,6 +70,8 @@ internal sealed class RunStatistics
         MaxDepthReached = Volatile.Read(ref _maxDepthReached),
         ToolCalls = new SortedDictionary<string, int>(_toolCalls, StringComparer.Ordinal),
         PeakConcurrency = peakConcurrency,
+        RefusedFunctionCalls = Volatile.Read(ref _refusedFunctionCalls),
+        DroppedTraceNodes = Volatile.Read(ref _droppedTraceNodes),
         WallTime = wallTime,
     };
 }

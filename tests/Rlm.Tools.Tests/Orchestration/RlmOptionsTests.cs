@@ -9,6 +9,8 @@ public class RlmOptionsTests
         Assert.Equal(30, o.MaxIterations);
         Assert.Equal(1, o.MaxDepth);
         Assert.Equal(8, o.MaxConcurrency);
+        Assert.Equal(32, o.MaxFunctionCallsPerReply);
+        Assert.Equal(10_000, o.MaxTraceNodes);
         Assert.Equal(100, o.MaxSubCalls);
         Assert.Equal(20_000, o.MaxToolOutputChars);
         Assert.Equal(400_000, o.MaxLeafChars);

@@ -31,6 +31,12 @@ internal sealed record StatisticsJson
 
     public int PeakConcurrency { get; init; }
 
+    /// <summary><see cref="RlmStatistics.RefusedFunctionCalls"/>.</summary>
+    public int RefusedFunctionCalls { get; init; }
+
+    /// <summary><see cref="RlmStatistics.DroppedTraceNodes"/>.</summary>
+    public int DroppedTraceNodes { get; init; }
+
     /// <summary>The run's wall time in milliseconds, to 0.1 ms.</summary>
     public double WallTimeMs { get; init; }
 
@@ -61,6 +67,8 @@ internal sealed record StatisticsJson
             Compactions = s.Compactions,
             MaxDepthReached = s.MaxDepthReached,
             PeakConcurrency = s.PeakConcurrency,
+            RefusedFunctionCalls = s.RefusedFunctionCalls,
+            DroppedTraceNodes = s.DroppedTraceNodes,
             WallTimeMs = Math.Round(s.WallTime.TotalMilliseconds, 1),
             ToolCallsTotal = s.ToolCalls.Values.Sum(),
             ToolCalls = new(s.ToolCalls.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), StringComparer.Ordinal),

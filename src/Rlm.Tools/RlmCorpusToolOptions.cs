@@ -1,0 +1,91 @@
+namespace Rlm.Tools;
+
+/// <summary>
+/// Options of a corpus tool (<see cref="RecursiveLanguageModel.AsAIFunction(RlmCorpus, RlmCorpusToolOptions)"/>, and the
+/// MCP server's <c>query</c>): its name and description, and what it takes from a caller it does not trust: the question's
+/// length, the host-wide query limit, and the per-query budgets used when the model's own options set none.
+/// </summary>
+public sealed class RlmCorpusToolOptions
+{
+    private int _maxQuestionChars = 100_000;
+    private TimeSpan? _defaultMaxWallTime = TimeSpan.FromMinutes(10);
+    private long? _defaultMaxTotalTokens = 1_000_000;
+
+    /// <summary>Gets or sets the function's name as the calling model sees it.</summary>
+    /// <value>The default value is <c>query_corpus</c>.</value>
+    /// <exception cref="ArgumentException">The value is empty or white space.</exception>
+    public string Name
+    {
+        get;
+        set
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value);
+            field = value;
+        }
+    } = "query_corpus";
+
+    /// <summary>Gets or sets the function's description.</summary>
+    /// <value>The default value is <see langword="null"/>: a description of the corpus (its documents and size) and of the limits below.</value>
+    public string? Description { get; set; }
+
+    /// <summary>Gets or sets the longest question, in characters, a call may ask; a longer one is refused with an <see cref="ArgumentException"/> before any model request.</summary>
+    /// <value>The default value is 100,000 characters.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxQuestionChars
+    {
+        get => _maxQuestionChars;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _maxQuestionChars = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets the wall-time budget of each query (<see cref="RlmOptions.MaxWallTime"/>) when the model's options set none;
+    /// <see langword="null"/> leaves such queries without one.
+    /// </summary>
+    /// <value>The default value is 10 minutes.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan? DefaultMaxWallTime
+    {
+        get => _defaultMaxWallTime;
+        set => _defaultMaxWallTime = value is { } v && v <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(value), value, "DefaultMaxWallTime must be positive.") : value;
+    }
+
+    /// <summary>
+    /// Gets or sets the token budget of each query (<see cref="RlmOptions.MaxTotalTokens"/>) when the model's options set none;
+    /// <see langword="null"/> leaves such queries without one.
+    /// </summary>
+    /// <value>The default value is 1,000,000 tokens.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public long? DefaultMaxTotalTokens
+    {
+        get => _defaultMaxTotalTokens;
+        set => _defaultMaxTotalTokens = value is < 1 ? throw new ArgumentOutOfRangeException(nameof(value), value, "DefaultMaxTotalTokens must be at least 1.") : value;
+    }
+
+    /// <summary>Gets or sets the limit on queries running at once, shared with every tool that uses the same instance.</summary>
+    /// <value>The default value is <see cref="RlmQueryLimiter.Shared"/>: one limit for the whole process (4 queries at once, 2 minutes' wait).</value>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    public RlmQueryLimiter QueryLimiter { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = RlmQueryLimiter.Shared;
+
+    /// <summary>Gets the options a query runs with: <paramref name="options"/> with these default budgets where it sets none.</summary>
+    internal RlmOptions ApplyDefaults(RlmOptions options)
+    {
+        if ((options.MaxWallTime is not null || DefaultMaxWallTime is null) && (options.MaxTotalTokens is not null || DefaultMaxTotalTokens is null))
+        {
+            return options;
+        }
+
+        var copy = options.Clone();
+        copy.MaxWallTime ??= DefaultMaxWallTime;
+        copy.MaxTotalTokens ??= DefaultMaxTotalTokens;
+        return copy;
+    }
+
+    /// <summary>The limits as one sentence for a tool description.</summary>
+    internal string Describe(RlmOptions runOptions) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"Limits: questions up to {MaxQuestionChars:N0} characters; each query runs at most {(runOptions.MaxWallTime is { } wall ? $"{wall.TotalSeconds:0.###} s" : "without a time limit")} and " +
+        $"{(runOptions.MaxTotalTokens is { } tokens ? $"{tokens:N0} tokens" : "without a token limit")}; {QueryLimiter.MaxConcurrentQueries} queries run at once, others wait up to {QueryLimiter.QueueTimeout.TotalSeconds:0.###} s.");
+}
