@@ -81,7 +81,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         var input = await command.Options.LoadInputAsync(parseResult, cancellationToken, namedDocuments: true).ConfigureAwait(false);
         foreach (var line in SkipReport.Lines(input.Corpus, maxPaths: 10))
         {
-            Note(line.TrimStart());
+            Note(line.StartsWith(' ') ? line.TrimStart() : $"skipped {line}");
         }
 
         return (input.Corpus, input.Source);

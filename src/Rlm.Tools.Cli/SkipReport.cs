@@ -6,7 +6,7 @@ namespace Rlm.Tools.Cli;
 /// <summary>What <c>--dir</c> left out, as lines for people (<c>-v</c>, <c>rlm mcp</c>'s start-up note).</summary>
 internal static class SkipReport
 {
-    /// <summary>The summary line (<c>7 skipped: 3 hidden, 2 symlink, …</c>) and up to <paramref name="maxPaths"/> paths with their reasons; empty when nothing was skipped.</summary>
+    /// <summary>The summary line (<c>7 (3 hidden, 2 symlink, …)</c>) and up to <paramref name="maxPaths"/> paths with their reasons; empty when nothing was skipped.</summary>
     public static IEnumerable<string> Lines(RlmCorpus corpus, int maxPaths)
     {
         if (corpus.SkippedCounts.Count == 0)

@@ -196,7 +196,7 @@ internal sealed partial class RlmCorpusTools
         // What the directory walk left out, so that a client can tell "not there" from "left out" (at most 50 paths per reason).
         if (_corpus.SkippedCounts.Count > 0)
         {
-            text.Append("\n\nSkipped when loading (").Append(SkipLog.Summary(_corpus.SkippedCounts)).Append("):");
+            text.Append("\n\nSkipped when loading: ").Append(SkipLog.Summary(_corpus.SkippedCounts)).Append(':');
             foreach (var skip in _corpus.Skipped)
             {
                 text.Append('\n').Append(skip.Path).Append('\t').Append(SkipLog.Code(skip.Reason)).Append('\t').Append(skip.Detail);

@@ -113,7 +113,7 @@ internal static class DirectoryLoader
         if (documents.Count == 0)
         {
             string globText = string.Join(", ", globs.Count == 0 ? [DefaultGlob] : globs);
-            string why = skipped.Total > 0 ? $" ({SkipLog.Summary(skipped.Counts)})" : string.Empty;
+            string why = skipped.Total > 0 ? $"; skipped: {SkipLog.Summary(skipped.Counts)}" : string.Empty;
             throw new ArgumentException(chosen.Count == 0
                 ? $"no files under {directory} match {globText}{why}"
                 : $"no readable text file under {directory} matches {globText}{why}");

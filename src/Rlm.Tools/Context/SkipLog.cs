@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Rlm.Tools.Context;
 
 /// <summary>
@@ -47,7 +49,7 @@ internal sealed class SkipLog
         _ => reason.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>A one-line summary such as <c>3 skipped: 2 hidden, 1 symlink</c>, or an empty string.</summary>
-    public static string Summary(IReadOnlyDictionary<RlmSkipReason, int> counts) => counts.Count == 0 ? string.Empty :
-        $"{counts.Values.Sum()} skipped: {string.Join(", ", counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key).Select(c => $"{c.Value} {Code(c.Key)}"))}";
+    /// <summary>A one-line summary such as <c>3 (2 hidden, 1 symlink)</c>: the total, then the count per reason, most first.</summary>
+    public static string Summary(IReadOnlyDictionary<RlmSkipReason, int> counts) => string.Create(CultureInfo.InvariantCulture,
+        $"{counts.Values.Sum()} ({string.Join(", ", counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Value} {Code(c.Key)}")))})");
 }
