@@ -283,7 +283,7 @@ internal sealed class CliOptions
             walk.Globs.Add(glob);
         }
 
-        if (dir is null && WalkOptions.FirstOrDefault(o => parseResult.GetResult(o) is not null) is { } walkOnly)
+        if (dir is null && WalkOptions.FirstOrDefault(o => parseResult.GetResult(o) is { Implicit: false }) is { } walkOnly)
         {
             throw new CliUsageException($"{walkOnly.Name} works only with --dir");
         }

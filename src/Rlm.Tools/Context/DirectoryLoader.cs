@@ -80,7 +80,13 @@ internal static class DirectoryLoader
             string? text;
             try
             {
-                using var stream = TextFileReader.OpenRead(file.FullPath);
+                using var stream = FileProbe.OpenRegular(file.FullPath, options.FollowLinks);
+                if (stream is null)
+                {
+                    skipped.Add(file.RelativePath, RlmSkipReason.Unreadable, "changed while loading (now a link, pipe or device): not read");
+                    continue;
+                }
+
                 text = TextFileReader.ReadText(stream, budget, cancellationToken);
             }
             catch (ArgumentException)

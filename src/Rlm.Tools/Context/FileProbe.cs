@@ -49,6 +49,11 @@ internal static partial class FileProbe
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtNoAutomount = 0x800;
     private const uint StatxBasic = 0x1 | 0x2 | 0x100 | 0x200; // STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE
+    private const int AtEmptyPath = 0x1000;
+    private const int ORdOnly = 0;
+    private const int ONoCtty = 0x100;
+    private const int ONonBlock = 0x800;
+    private const int OCloExec = 0x80000;
     private const int ENOSYS = 38;
     private const int EPERM = 1;
     private const int ENOENT = 2;
@@ -57,6 +62,10 @@ internal static partial class FileProbe
     private const int ELOOP = 40;
 
     private static volatile bool s_statxUnavailable = !OperatingSystem.IsLinux();
+
+    // O_NOFOLLOW is 0100000 on ARM and POWER, 0400000 on the generic Linux ABI (x86, RISC-V, LoongArch, s390x).
+    private static readonly int NoFollowFlag = RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Arm64 or Architecture.Armv6 or Architecture.Ppc64le
+        ? 0x8000 : 0x20000;
 
     /// <summary>Describes <paramref name="path"/>; with <paramref name="followLinks"/>, what a link finally points at.</summary>
     /// <exception cref="FileNotFoundException">The path (or a link's target) does not exist.</exception>
@@ -118,7 +127,8 @@ internal static partial class FileProbe
         return true;
     }
 
-    private static EntryInfo ProbeManaged(string path, bool followLinks)
+    /// <summary>The fallback of <see cref="Probe"/> where <c>statx</c> is unavailable: .NET's own metadata (internal for tests).</summary>
+    internal static EntryInfo ProbeManaged(string path, bool followLinks)
     {
         FileSystemInfo entry = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
         if (entry.LinkTarget is not null)
@@ -145,6 +155,55 @@ internal static partial class FileProbe
             _ => new EntryInfo(EntryKind.EmptyOrSpecial, 0, id),
         };
     }
+
+    /// <summary>
+    /// Opens a file the walk found to be regular, for reading, or returns <see langword="null"/> when it is no longer a
+    /// regular file (replaced by a FIFO, a device or, unless <paramref name="followLinks"/>, a link since it was inspected).
+    /// On Linux the open itself can neither block (<c>O_NONBLOCK</c>: a FIFO opens at once) nor pass through a final link
+    /// (<c>O_NOFOLLOW</c>), and the type is checked on the open descriptor; elsewhere the file is opened as usual.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be opened.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    public static unsafe FileStream? OpenRegular(string path, bool followLinks)
+    {
+        if (s_statxUnavailable)
+        {
+            return TextFileReader.OpenRead(path);
+        }
+
+        int flags = ORdOnly | ONonBlock | OCloExec | ONoCtty | (followLinks ? 0 : NoFollowFlag);
+        int fd = Open(path, flags);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == ELOOP)
+            {
+                return null; // O_NOFOLLOW met a link
+            }
+
+            string message = $"{Marshal.GetPInvokeErrorMessage(errno)}: {path}";
+            throw errno switch
+            {
+                EACCES => new UnauthorizedAccessException(message),
+                ENOENT or ENOTDIR => new FileNotFoundException(message, path),
+                _ => new IOException(message),
+            };
+        }
+
+        var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        byte* buffer = stackalloc byte[256];
+        if (Statx(fd, string.Empty, AtEmptyPath, StatxBasic, buffer) != 0 || (*(ushort*)(buffer + 28) & 0xF000) != 0x8000)
+        {
+            handle.Dispose();
+            return null;
+        }
+
+        // O_NONBLOCK has no effect on a regular file's reads.
+        return new FileStream(handle, FileAccess.Read, bufferSize: 0);
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);

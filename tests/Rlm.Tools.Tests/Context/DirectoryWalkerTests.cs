@@ -105,6 +105,47 @@ public sealed class DirectoryWalkerTests : IDisposable
     }
 
     [Fact]
+    public void TheFallbackProbe_WithoutStatx_StillTellsAFifoAndDevZeroFromATextFile()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        MakeFifo(Path.Combine(_dir, "pipe"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "zero"), "/dev/zero");
+
+        // Zero bytes and not a directory: never opened, whatever it is (an empty file, a FIFO, a device).
+        Assert.Equal(Rlm.Tools.Context.EntryKind.EmptyOrSpecial, Rlm.Tools.Context.FileProbe.ProbeManaged(Path.Combine(_dir, "pipe"), followLinks: false).Kind);
+        Assert.Equal(Rlm.Tools.Context.EntryKind.Link, Rlm.Tools.Context.FileProbe.ProbeManaged(Path.Combine(_dir, "zero"), followLinks: false).Kind);
+        Assert.Equal(Rlm.Tools.Context.EntryKind.EmptyOrSpecial, Rlm.Tools.Context.FileProbe.ProbeManaged(Path.Combine(_dir, "zero"), followLinks: true).Kind);
+        Assert.Equal(Rlm.Tools.Context.EntryKind.Regular, Rlm.Tools.Context.FileProbe.ProbeManaged(Path.Combine(_dir, "readme.md"), followLinks: false).Kind);
+    }
+
+    [Fact]
+    public async Task OpenRegular_AFileReplacedByAFifoOrALink_IsNotOpenedThrough_AndNeverBlocks()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        MakeFifo(Path.Combine(_dir, "pipe"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "link"), Path.Combine(_outside, "creds.txt"));
+
+        // As if each had been a regular file when listed: the open must neither block on the FIFO nor pass the link.
+        var pipe = await Task.Run(() => Rlm.Tools.Context.FileProbe.OpenRegular(Path.Combine(_dir, "pipe"), followLinks: false)).WaitAsync(TimeSpan.FromSeconds(30));
+        var link = Rlm.Tools.Context.FileProbe.OpenRegular(Path.Combine(_dir, "link"), followLinks: false);
+        using var followed = Rlm.Tools.Context.FileProbe.OpenRegular(Path.Combine(_dir, "link"), followLinks: true);
+        using var regular = Rlm.Tools.Context.FileProbe.OpenRegular(Path.Combine(_dir, "readme.md"), followLinks: false);
+
+        Assert.Null(pipe);
+        Assert.Null(link);
+        Assert.NotNull(followed);
+        Assert.Equal("the readme\n", new StreamReader(regular!).ReadToEnd());
+    }
+
+    [Fact]
     public async Task ALinkToDevZero_WithFollow_IsSkippedWithoutReading()
     {
         if (!File.Exists("/dev/zero"))
