@@ -182,7 +182,11 @@ public sealed class DirectoryWalkerTests : IDisposable
     [Fact]
     public async Task IgnoreFiles_NestedNegatedAnchoredAndDirOnly_ApplyAsGitDoes()
     {
-        Write(".gitignore", "*.log\n/build\ncache/\n!keep.log\n");
+        Write(".gitignore", "*.log\n/build\ncache/\n!keep.log\ndeep/**/x.txt\n");
+        Write(".ignore", "!app2.log\n"); // .ignore wins over .gitignore in the same folder
+        Write("app2.log", "re-included by .ignore\n");
+        Write("deep/a/b/x.txt", "matched by **\n");
+        Write("deep/y.txt", "not matched\n");
         Write("app.log", "log\n");
         Write("keep.log", "kept\n");
         Write("build/out.txt", "built\n");
@@ -201,7 +205,7 @@ public sealed class DirectoryWalkerTests : IDisposable
         var all = await LoadAsync(new RlmDirectoryOptions { UseIgnoreFiles = false });
 
         Assert.Equal(
-            ["docs/final.md", "keep.log", "other/a.tmp", "readme.md", "src/build/code.txt", "src/cache", "src/important.log"],
+            ["app2.log", "deep/y.txt", "docs/final.md", "keep.log", "other/a.tmp", "readme.md", "src/build/code.txt", "src/cache", "src/important.log"],
             corpus.DocumentNames);
         Assert.Contains(corpus.Skipped, s => s is { Path: "build/", Reason: RlmSkipReason.Ignored } && s.Detail.Contains(".gitignore: /build", StringComparison.Ordinal));
         Assert.Contains(corpus.Skipped, s => s is { Path: "src/cache2/cache/", Reason: RlmSkipReason.Ignored });
