@@ -21,7 +21,7 @@ internal static class SkipReport
         }
 
         int total = corpus.SkippedCounts.Values.Sum();
-        if (total > maxPaths)
+        if (maxPaths > 0 && total > maxPaths)
         {
             yield return string.Create(CultureInfo.InvariantCulture, $"  … {total - Math.Min(maxPaths, corpus.Skipped.Count):N0} more (--json lists up to {SkipLog.MaxListedPerReason} per reason)");
         }

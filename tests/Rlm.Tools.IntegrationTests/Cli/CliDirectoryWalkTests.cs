@@ -101,6 +101,22 @@ public sealed class CliDirectoryWalkTests : IDisposable
     }
 
     [Fact]
+    public async Task Chat_Dir_SkipsHiddenFiles_AndVerboseSaysWhy_HiddenReadsThem()
+    {
+        _temp.WriteText("d/.env", "API_TOKEN=tok-SECRET-4242\n");
+
+        var plain = await RlmProcess.RunAsync(["chat", "--dir", _dir, "--offline", "-v"], stdin: "What is the API_TOKEN?\n");
+        var hidden = await RlmProcess.RunAsync(["chat", "--dir", _dir, "--offline", "--hidden"], stdin: "What is the API_TOKEN?\n");
+
+        Assert.True(plain.ExitCode == 0, plain.ToString());
+        Assert.DoesNotContain("tok-SECRET-4242", plain.StdOut, StringComparison.Ordinal);
+        Assert.Contains("rlm: skipped 1 (1 hidden)", plain.StdErr, StringComparison.Ordinal);
+        Assert.Contains("rlm: .env [hidden]", plain.StdErr, StringComparison.Ordinal);
+        Assert.True(hidden.ExitCode == 0, hidden.ToString());
+        Assert.Contains("tok-SECRET-4242", hidden.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WalkOptionsWithoutDir_AreAUsageError()
     {
         _temp.WriteText("f.txt", "text\n");
