@@ -78,7 +78,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
                 options.RedactedValues.Add(secret); // never in a prompt, the trace, progress or an error message
             }
 
-            var corpus = input.Context is { } text ? RlmCorpus.FromText(text) : RlmCorpus.FromDocuments(input.Documents!);
+            var corpus = input.Corpus; // prepared while loading; under --dir it also says what was skipped
             var rlm = new RecursiveLanguageModel(_models.RootClient, _models.WorkerClient, options);
             conversation = new RlmConversation(rlm, corpus);
             if (interactive || verbose)
@@ -86,6 +86,10 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
                 string documents = input.Documents is { } docs ? ", " + Count(docs.Count, "document") : string.Empty;
                 string where = _models.Endpoint is { } url ? $" @ {url}" : string.Empty;
                 Note($"loaded {input.Source}: {Count(input.Chars, "char")}, {Count(input.Lines, "line")}{documents}; root model {_models.Provider}/{_models.RootModel}{where}. Type /help for commands.");
+                foreach (var line in SkipReport.Lines(corpus, maxPaths: verbose ? 20 : 0))
+                {
+                    Note(line.StartsWith(' ') ? line.TrimStart() : $"skipped {line}");
+                }
             }
 
             var readLine = CreateLineReader(interactive);

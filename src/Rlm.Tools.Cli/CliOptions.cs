@@ -25,9 +25,11 @@ internal sealed class CliOptions
 
         Dir = new Option<string>("--dir", "-d")
         {
-            Description = "Read every text file under this directory, recursively, as documents named by relative path " +
-                          "(sorted ordinally). bin, obj and .git directories, binary and empty files are skipped; unreadable files and folders are " +
-                          "skipped and listed by -v.",
+            Description = "Read the text files under this directory, recursively, as documents named by relative path (sorted " +
+                          "ordinally), walking as ripgrep does: symbolic links are not followed (--follow), hidden files and folders are " +
+                          "skipped (--hidden), and so is what .gitignore, .ignore and .git/info/exclude exclude (--no-ignore). .git is never " +
+                          "read; FIFOs, sockets and devices are never opened; binary, empty, unreadable and too large files are skipped, " +
+                          "never the whole load. -v and --json say what was skipped and why.",
             HelpName = "PATH",
         };
 
@@ -38,6 +40,24 @@ internal sealed class CliOptions
                           "files under --dir are read.",
             HelpName = "PATTERN",
             Arity = ArgumentArity.OneOrMore,
+        };
+
+        // The directory walk (--dir): ripgrep's defaults, each opt-in below.
+        Follow = new Option<bool>("--follow", "-L")
+        {
+            Description = "With --dir: follow symbolic links to files and folders, wherever they point (outside the directory too: " +
+                          "use it only on a tree whose links you trust). A link loop is read once; a link to a FIFO or device is " +
+                          "never opened.",
+        };
+
+        Hidden = new Option<bool>("--hidden")
+        {
+            Description = "With --dir: also read hidden files and folders (names starting with '.', such as .env); .git never.",
+        };
+
+        NoIgnore = new Option<bool>("--no-ignore")
+        {
+            Description = "With --dir: also read what .gitignore, .ignore and .git/info/exclude exclude.",
         };
 
         Stdin = new Option<bool>("--stdin")
@@ -176,6 +196,18 @@ internal sealed class CliOptions
 
     /// <summary>Gets <c>--glob PATTERN</c> (with <c>--dir</c>; repeatable).</summary>
     public Option<string[]> Globs { get; }
+
+    /// <summary>Gets <c>--follow</c>/<c>-L</c> (with <c>--dir</c>): follow symbolic links.</summary>
+    public Option<bool> Follow { get; }
+
+    /// <summary>Gets <c>--hidden</c> (with <c>--dir</c>): read hidden files and folders.</summary>
+    public Option<bool> Hidden { get; }
+
+    /// <summary>Gets <c>--no-ignore</c> (with <c>--dir</c>): ignore files leave nothing out.</summary>
+    public Option<bool> NoIgnore { get; }
+
+    /// <summary>Gets the options of the directory walk, for every command with <c>--dir</c>.</summary>
+    public IEnumerable<Option> WalkOptions => [Follow, Hidden, NoIgnore];
 
     /// <summary>Gets <c>--stdin</c> (<c>rlm</c> only; <c>rlm chat</c> refuses it with its own hidden option).</summary>
     public Option<bool> Stdin { get; }
@@ -319,6 +351,22 @@ internal sealed class CliOptions
             throw new CliUsageException("--glob works only with --dir");
         }
 
+        var walk = new RlmDirectoryOptions
+        {
+            FollowLinks = parseResult.GetValue(Follow),
+            IncludeHidden = parseResult.GetValue(Hidden),
+            UseIgnoreFiles = !parseResult.GetValue(NoIgnore),
+        };
+        foreach (var glob in globs)
+        {
+            walk.Globs.Add(glob);
+        }
+
+        if (dir is null && WalkOptions.FirstOrDefault(o => parseResult.GetResult(o) is { Implicit: false }) is { } walkOnly)
+        {
+            throw new CliUsageException($"{walkOnly.Name} works only with --dir");
+        }
+
         if (dir is not null && string.IsNullOrWhiteSpace(dir))
         {
             throw new CliUsageException("--dir needs a directory path");
@@ -333,7 +381,7 @@ internal sealed class CliOptions
                 try
                 {
                     var input = files.Length > 0 ? InputLoader.LoadFiles(files, cancellationToken)
-                        : dir is not null ? InputLoader.LoadDirectory(dir, globs, cancellationToken)
+                        : dir is not null ? InputLoader.LoadDirectory(dir, walk, cancellationToken)
                         : InputLoader.LoadStdin(cancellationToken);
                     if (namedDocuments && files.Length == 1 && input.Context is { } text)
                     {

@@ -296,11 +296,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
     {
         string documents = input.Documents is { } docs ? $", {Count(docs.Count, "document")} (header lines included)" : string.Empty;
         printer.WriteLine(Invariant($"Input: {input.Source}"));
-        if (input.Skipped.Count > 0)
+        foreach (var line in SkipReport.Lines(input.Corpus, maxPaths: 20))
         {
-            const int Shown = 5;
-            string more = input.Skipped.Count > Shown ? Invariant($", … {input.Skipped.Count - Shown} more") : string.Empty;
-            printer.WriteLine(Invariant($"Skipped: {input.Skipped.Count} ({string.Join(", ", input.Skipped.Take(Shown))}{more})"));
+            printer.WriteLine(line.StartsWith(' ') ? line : $"Skipped: {line}");
         }
 
         printer.WriteLine($"Context: {Count(input.Chars, "char")}, {Count(input.Lines, "line")}{documents}");

@@ -13,18 +13,23 @@ internal sealed class CliInput
     /// <summary>Gets the documents (several <c>--file</c>, <c>--dir</c>), or <see langword="null"/>.</summary>
     public IReadOnlyList<RlmDocument>? Documents { get; init; }
 
+    /// <summary>Gets a value indicating whether the input was read with <c>--dir</c> (then the corpus says what was skipped).</summary>
+    public bool IsDirectory { get; init; }
+
     /// <summary>Gets a short description of where the input came from, for the verbose header.</summary>
     public required string Source { get; init; }
-
-    /// <summary>Gets the files and folders skipped under <c>--dir</c> (binary, unreadable or empty files; unreadable folders), with the reason.</summary>
-    public IReadOnlyList<string> Skipped { get; init; } = [];
 
     /// <summary>
     /// Gets the context exactly as the engine holds it (documents joined with their <c>==&gt; name &lt;==</c> header lines),
     /// prepared once: the run queries it, and the sizes shown to people (<c>-v</c>, <c>--json</c>) are its sizes, the
     /// ones the trace shows too.
     /// </summary>
-    public RlmCorpus Corpus => _corpus ??= Context is not null ? RlmCorpus.FromText(Context) : RlmCorpus.FromDocuments(Documents!);
+    /// <remarks>Under <c>--dir</c>, set by the loader: it carries what the walk skipped (<see cref="RlmCorpus.Skipped"/>).</remarks>
+    public RlmCorpus Corpus
+    {
+        get => _corpus ??= Context is not null ? RlmCorpus.FromText(Context) : RlmCorpus.FromDocuments(Documents!);
+        init => _corpus = value;
+    }
 
     /// <summary>Gets the characters of the context, document header lines included.</summary>
     public long Chars => Corpus.Length;
@@ -88,16 +93,16 @@ internal static class InputLoader
     }
 
     /// <summary>
-    /// Reads every text file under <paramref name="directory"/> that matches the globs with the core's loader (the one of
-    /// <see cref="RlmCorpus.FromDirectory"/>). Binary, empty and unreadable files and unreadable folders are skipped and
-    /// listed in <see cref="CliInput.Skipped"/>.
+    /// Reads the text files under <paramref name="directory"/> with the core's walker and loader (the ones of
+    /// <see cref="RlmCorpus.FromDirectory(string, RlmDirectoryOptions)"/>); what they skip is in the corpus
+    /// (<see cref="RlmCorpus.Skipped"/>, <see cref="RlmCorpus.SkippedCounts"/>).
     /// </summary>
-    public static CliInput LoadDirectory(string directory, IReadOnlyList<string> globs, CancellationToken cancellationToken = default)
+    public static CliInput LoadDirectory(string directory, RlmDirectoryOptions options, CancellationToken cancellationToken = default)
     {
         DirectoryLoad loaded;
         try
         {
-            loaded = DirectoryLoader.Load(directory, globs, MaxContextChars, cancellationToken);
+            loaded = DirectoryLoader.Load(directory, options, MaxContextChars, cancellationToken);
         }
         catch (DirectoryNotFoundException)
         {
@@ -114,7 +119,7 @@ internal static class InputLoader
             throw new CliUsageException($"cannot read directory {directory}: {TextLimits.OneLine(e.Message, int.MaxValue)}");
         }
 
-        return new CliInput { Documents = loaded.Documents, Source = $"{loaded.Documents.Count} files under {directory}", Skipped = loaded.Skipped };
+        return new CliInput { Documents = loaded.Documents, Source = $"{loaded.Documents.Count} files under {directory}", Corpus = RlmCorpus.FromDirectoryLoad(loaded), IsDirectory = true };
     }
 
     /// <summary>Reads all of standard input as text (UTF-8 unless a byte order mark says otherwise).</summary>

@@ -16,7 +16,7 @@ internal static class JsonReport
         var document = RlmJson.CreateResult(
             result,
             new ModelsJson(models.Provider, models.RootModel, models.WorkerModel, models.IsOffline),
-            new InputJson(input.Source, input.Chars, input.Lines, input.Documents?.Count ?? 0));
+            InputJson.From(input.Source, input.Corpus, input.IsDirectory));
         JsonSerializer.Serialize(stream, document, RlmJson.Indented.RunJson);
         stream.WriteByte((byte)'\n');
         stream.Flush();

@@ -83,9 +83,9 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         }
 
         var input = await command.Options.LoadInputAsync(parseResult, cancellationToken, namedDocuments: true).ConfigureAwait(false);
-        if (input.Skipped.Count > 0)
+        foreach (var line in SkipReport.Lines(input.Corpus, maxPaths: 10))
         {
-            Note($"skipped {input.Skipped.Count} (binary, unreadable or empty files; unreadable folders): {string.Join(", ", input.Skipped.Take(5))}{(input.Skipped.Count > 5 ? ", …" : "")}");
+            Note(line.StartsWith(' ') ? line.TrimStart() : $"skipped {line}");
         }
 
         return (input.Corpus, input.Source);

@@ -102,7 +102,9 @@ internal sealed partial class RlmCorpusTools
         {
             Name = ListDocumentsToolName,
             Title = "List the corpus documents",
-            Description = $"List the documents of the served corpus ({Summary}): one line each with its name, lines and characters.",
+            Description = $"List the documents of the served corpus ({Summary}): one line each with its name, lines and characters; " +
+                          "then the paths left out when the directory was loaded, each with a reason code (symlink, hidden, ignored, " +
+                          "special_file, binary, empty, unreadable, cycle, too_large).",
             ReadOnly = true,
             Destructive = false,
             Idempotent = true,
@@ -201,6 +203,22 @@ internal sealed partial class RlmCorpusTools
         foreach (var document in _documents)
         {
             text.Append('\n').Append(Invariant($"{document.Name}\t{CountLines(document.Text):N0} lines\t{document.Text.Length:N0} chars"));
+        }
+
+        // What the directory walk left out, so that a client can tell "not there" from "left out" (at most 50 paths per reason).
+        if (_corpus.SkippedCounts.Count > 0)
+        {
+            text.Append("\n\nSkipped when loading: ").Append(SkipLog.Summary(_corpus.SkippedCounts)).Append(':');
+            foreach (var skip in _corpus.Skipped)
+            {
+                text.Append('\n').Append(skip.Path).Append('\t').Append(SkipLog.Code(skip.Reason)).Append('\t').Append(skip.Detail);
+            }
+
+            int unlisted = _corpus.SkippedCounts.Values.Sum() - _corpus.Skipped.Count;
+            if (unlisted > 0)
+            {
+                text.Append('\n').Append(Invariant($"… {unlisted:N0} more not listed"));
+            }
         }
 
         return text.ToString();

@@ -19,10 +19,12 @@ public sealed class RlmCorpus
 
     private readonly IReadOnlyList<RlmDocument> _documents;
 
-    private RlmCorpus(ContextText text, IReadOnlyList<RlmDocument> documents)
+    private RlmCorpus(ContextText text, IReadOnlyList<RlmDocument> documents, SkipLog? skipped = null)
     {
         Text = text;
         _documents = documents;
+        Skipped = skipped?.Listed ?? [];
+        SkippedCounts = skipped?.Counts ?? new Dictionary<RlmSkipReason, int>();
     }
 
     /// <summary>Gets the names of the documents, in order (empty for a corpus made from one string).</summary>
@@ -30,6 +32,15 @@ public sealed class RlmCorpus
 
     /// <summary>Gets the documents, in order (empty for a corpus made from one string).</summary>
     public IReadOnlyList<RlmDocument> Documents => _documents;
+
+    /// <summary>
+    /// Gets the paths <see cref="FromDirectory(string, RlmDirectoryOptions)"/> left out, with the reason: at most 50 per
+    /// reason, in the order met (<see cref="SkippedCounts"/> counts them all). Empty for a corpus not read from a directory.
+    /// </summary>
+    public IReadOnlyList<RlmSkippedPath> Skipped { get; }
+
+    /// <summary>Gets how many paths <see cref="FromDirectory(string, RlmDirectoryOptions)"/> left out, per reason (only reasons that occurred).</summary>
+    public IReadOnlyDictionary<RlmSkipReason, int> SkippedCounts { get; }
 
     /// <summary>Gets the length of the joined text in characters (UTF-16 code units), document headers included.</summary>
     public int Length => Text.Text.Length;
@@ -65,24 +76,55 @@ public sealed class RlmCorpus
     }
 
     /// <summary>
-    /// Prepares a corpus from the text files under a directory, named by their paths relative to it (with <c>/</c>), in
-    /// ordinal order: the same loader as <c>rlm --dir</c>. <c>bin</c>, <c>obj</c> and <c>.git</c> directories are not read;
-    /// binary files (a NUL byte in their first 8,192 bytes), empty and unreadable files and unreadable folders are skipped.
+    /// Prepares a corpus from the text files under a directory with the default walk (<see cref="RlmDirectoryOptions"/>:
+    /// no links followed, hidden and git-ignored paths left out), filtered by <paramref name="globs"/>.
     /// </summary>
     /// <param name="directory">The directory.</param>
-    /// <param name="globs">
-    /// Glob patterns of the files to read (Microsoft.Extensions.FileSystemGlobbing); none means <c>**/*</c>. A pattern
-    /// without <c>/</c> matches at any depth (<c>*.cs</c> means <c>**/*.cs</c>); a pattern with a <c>..</c> segment is refused.
-    /// </param>
+    /// <param name="globs">Glob patterns of the files to read (see <see cref="RlmDirectoryOptions.Globs"/>); none means every file.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="globs"/> is <see langword="null"/>.</exception>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="ArgumentException">A glob is empty, invalid or leaves the directory; no text file matched; or the files hold more than <see cref="MaxLength"/> characters.</exception>
+    /// <exception cref="ArgumentException"><paramref name="directory"/> is empty; a glob is empty, invalid or leaves the directory; or no text file was loaded.</exception>
     /// <exception cref="IOException">The directory itself could not be listed.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory itself may not be listed.</exception>
     public static RlmCorpus FromDirectory(string directory, params string[] globs)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentNullException.ThrowIfNull(globs);
-        return FromDocuments(DirectoryLoader.Load(directory, globs, MaxLength, CancellationToken.None).Documents);
+        var options = new RlmDirectoryOptions();
+        foreach (var glob in globs)
+        {
+            options.Globs.Add(glob);
+        }
+
+        return FromDirectory(directory, options);
+    }
+
+    /// <summary>
+    /// Prepares a corpus from the text files under a directory, named by their paths relative to it (with <c>/</c>), in
+    /// ordinal order: the loader of <c>rlm --dir</c>. By default, as ripgrep: symbolic links are not followed, hidden files
+    /// and folders and what <c>.gitignore</c>/<c>.ignore</c> exclude are left out (<paramref name="options"/> changes that).
+    /// <c>.git</c> is never read; FIFOs, sockets and devices are never opened. A file that is binary (a NUL byte in its
+    /// first 8,192 bytes), empty, unreadable, or does not fit in what is left of <see cref="MaxLength"/> is skipped; one bad
+    /// file never fails the load. <see cref="Skipped"/> and <see cref="SkippedCounts"/> say what was left out and why.
+    /// </summary>
+    /// <param name="directory">The directory (followed when it is itself a link: it was named explicitly).</param>
+    /// <param name="options">How to walk it, and the globs.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="ArgumentException"><paramref name="directory"/> is empty; a glob is empty, invalid or leaves the directory; or no text file was loaded.</exception>
+    /// <exception cref="IOException">The directory itself could not be listed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory itself may not be listed.</exception>
+    public static RlmCorpus FromDirectory(string directory, RlmDirectoryOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(options);
+        return FromDirectoryLoad(DirectoryLoader.Load(directory, options, MaxLength, CancellationToken.None));
+    }
+
+    /// <summary>The corpus of a directory load, with what it skipped.</summary>
+    internal static RlmCorpus FromDirectoryLoad(DirectoryLoad load)
+    {
+        RlmDocument[] copy = [.. load.Documents];
+        return new RlmCorpus(ContextText.FromDocuments(copy), copy, load.Skipped);
     }
 
     /// <summary>The documents whose names contain <paramref name="filter"/> (ordinal, case-insensitive), as a new corpus; <see langword="null"/> when none does.</summary>

@@ -1,44 +1,38 @@
 using System.Globalization;
 using Microsoft.Extensions.FileSystemGlobbing;
-using Microsoft.Extensions.FileSystemGlobbing.Abstractions;
 
 namespace Rlm.Tools.Context;
 
-/// <summary>The documents read from a directory, and what was skipped (with the reason).</summary>
+/// <summary>The documents read from a directory, and what was left out (with the reason).</summary>
 /// <param name="Documents">The text files, named by relative path with <c>/</c>, in ordinal order.</param>
-/// <param name="Skipped">Binary, empty and unreadable files and unreadable folders, each with the reason.</param>
-internal sealed record DirectoryLoad(IReadOnlyList<RlmDocument> Documents, IReadOnlyList<string> Skipped);
+/// <param name="Skipped">What the walk and the reading left out: counts per reason and the first paths of each.</param>
+internal sealed record DirectoryLoad(IReadOnlyList<RlmDocument> Documents, SkipLog Skipped);
 
 /// <summary>
-/// Reads the text files under a directory as named documents: the one loader behind <see cref="RlmCorpus.FromDirectory"/>,
-/// <c>rlm --dir</c>, <c>rlm chat --dir</c> and <c>rlm mcp --dir</c>. Every mistake of the caller (a bad glob, nothing
-/// matched, too much text) is an <see cref="ArgumentException"/> whose message can be shown as it is.
+/// Reads the text files under a directory as named documents: the one loader behind <see cref="RlmCorpus.FromDirectory(string, RlmDirectoryOptions)"/>,
+/// <c>rlm --dir</c>, <c>rlm chat --dir</c> and <c>rlm mcp --dir</c>. The walk (<see cref="DirectoryWalker"/>) decides which
+/// files are candidates; the globs then choose among them; a file that cannot be read is skipped, never the whole load.
+/// Every mistake of the caller (a bad glob, nothing loaded) is an <see cref="ArgumentException"/> whose message can be
+/// shown as it is.
 /// </summary>
 internal static class DirectoryLoader
 {
     /// <summary>The glob used when none is given.</summary>
     public const string DefaultGlob = "**/*";
 
-    /// <summary>Directories never read (build output and version control), at any depth.</summary>
-    public static readonly string[] ExcludedDirectories = ["bin", "obj", ".git"];
-
     /// <summary>
-    /// Reads every text file under <paramref name="directory"/> that matches <paramref name="globs"/> (none:
-    /// <see cref="DefaultGlob"/>), outside <see cref="ExcludedDirectories"/>, sorted ordinally by relative path. Binary,
-    /// empty and unreadable files and unreadable folders are skipped and listed. A glob without <c>/</c> matches at any
-    /// depth; a glob with a <c>..</c> segment is refused.
+    /// Reads every text file the walk reaches under <paramref name="directory"/> that matches the globs of
+    /// <paramref name="options"/> (none: <see cref="DefaultGlob"/>), sorted ordinally by relative path. What is left out
+    /// is recorded with its reason. Files that no longer fit in <paramref name="maxLength"/> characters (headers included)
+    /// are skipped as too large.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="ArgumentException">A glob is empty, invalid or leaves the directory; no text file matched; or the documents, joined with their headers, hold more than <paramref name="maxLength"/> characters.</exception>
+    /// <exception cref="ArgumentException">A glob is empty, invalid or leaves the directory; or no text file was loaded.</exception>
     /// <exception cref="IOException">The directory itself cannot be listed.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory itself may not be listed.</exception>
-    public static DirectoryLoad Load(string directory, IReadOnlyList<string> globs, long maxLength, CancellationToken cancellationToken)
+    public static DirectoryLoad Load(string directory, RlmDirectoryOptions options, long maxLength, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(directory))
-        {
-            throw new DirectoryNotFoundException($"directory not found: {directory}");
-        }
-
+        var globs = options.Globs;
         var matcher = new Matcher(StringComparison.Ordinal);
         foreach (var glob in globs.Count == 0 ? [DefaultGlob] : globs)
         {
@@ -56,17 +50,12 @@ internal static class DirectoryLoader
             matcher.AddInclude(pattern);
         }
 
-        foreach (var excluded in ExcludedDirectories)
-        {
-            matcher.AddExclude($"**/{excluded}/**");
-        }
-
-        var skipped = new List<string>();
-        var root = new DirectoryInfo(directory);
-        List<string> relativePaths;
+        var skipped = new SkipLog();
+        var walked = new DirectoryWalker(options, skipped).Walk(directory, cancellationToken);
+        List<WalkedFile> chosen;
         try
         {
-            relativePaths = [.. matcher.Execute(new SkippingDirectoryInfo(root, root.FullName, skipped)).Files.Select(f => f.Path)];
+            chosen = [.. walked.Where(f => matcher.Match(f.RelativePath).HasMatches)];
         }
         catch (ArgumentException e)
         {
@@ -74,51 +63,52 @@ internal static class DirectoryLoader
             throw new ArgumentException($"invalid glob pattern: {TextLimits.OneLine(e.Message, int.MaxValue)}", e);
         }
 
-        string rootPath = Path.TrimEndingDirectorySeparator(root.FullName) + Path.DirectorySeparatorChar;
-        relativePaths.Sort(StringComparer.Ordinal);
-        var documents = new List<RlmDocument>(relativePaths.Count);
+        chosen.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
+        var documents = new List<RlmDocument>(chosen.Count);
         long total = 0;
-        foreach (var relative in relativePaths)
+        foreach (var file in chosen)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string full = Path.GetFullPath(Path.Combine(root.FullName, relative));
-            if (!full.StartsWith(rootPath, StringComparison.Ordinal))
-            {
-                continue; // defence in depth: nothing outside the directory is read, whatever a pattern resolves to
-            }
-
-            string name = DocumentName(relative);
+            string name = DocumentName(file.RelativePath);
             long budget = maxLength - total - HeaderChars(name);
-            if (budget < 0)
+            if (budget <= 0)
             {
-                throw new ArgumentException(TooLargeMessage($"the files under {directory}", maxLength));
+                skipped.Add(file.RelativePath, RlmSkipReason.TooLarge, TooLargeDetail(maxLength));
+                continue;
             }
 
             string? text;
             try
             {
-                using var stream = TextFileReader.OpenRead(full);
+                using var stream = FileProbe.OpenRegular(file.FullPath, options.FollowLinks);
+                if (stream is null)
+                {
+                    skipped.Add(file.RelativePath, RlmSkipReason.Unreadable, "changed while loading (now a link, pipe or device): not read");
+                    continue;
+                }
+
                 text = TextFileReader.ReadText(stream, budget, cancellationToken);
             }
             catch (ArgumentException)
             {
-                throw new ArgumentException(TooLargeMessage($"the files under {directory}", maxLength));
+                skipped.Add(file.RelativePath, RlmSkipReason.TooLarge, TooLargeDetail(maxLength));
+                continue;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException or System.Text.DecoderFallbackException)
             {
-                skipped.Add($"{relative} (unreadable: {TextLimits.OneLine(e.Message, int.MaxValue)})");
+                skipped.Add(file.RelativePath, RlmSkipReason.Unreadable, TextLimits.OneLine(e.Message, 200));
                 continue;
             }
 
             if (text is null)
             {
-                skipped.Add($"{relative} (binary)");
+                skipped.Add(file.RelativePath, RlmSkipReason.Binary, "binary (a NUL byte in the first 8 KB)");
                 continue;
             }
 
             if (string.IsNullOrWhiteSpace(text))
             {
-                skipped.Add($"{relative} (empty)");
+                skipped.Add(file.RelativePath, RlmSkipReason.Empty, "only white space");
                 continue;
             }
 
@@ -129,9 +119,10 @@ internal static class DirectoryLoader
         if (documents.Count == 0)
         {
             string globText = string.Join(", ", globs.Count == 0 ? [DefaultGlob] : globs);
-            throw new ArgumentException(relativePaths.Count == 0
-                ? $"no files under {directory} match {globText}{(skipped.Count > 0 ? $" ({skipped.Count} unreadable folder{(skipped.Count == 1 ? "" : "s")} skipped)" : "")}"
-                : $"no readable text file under {directory} matches {globText} ({skipped.Count} skipped: binary, unreadable or empty)");
+            string why = skipped.Total > 0 ? $"; skipped: {SkipLog.Summary(skipped.Counts)}" : string.Empty;
+            throw new ArgumentException(chosen.Count == 0
+                ? $"no files under {directory} match {globText}{why}"
+                : $"no readable text file under {directory} matches {globText}{why}");
         }
 
         return new DirectoryLoad(documents, skipped);
@@ -163,43 +154,6 @@ internal static class DirectoryLoader
     public static string DocumentName(string path) =>
         path.AsSpan().IndexOfAny('\r', '\n') >= 0 ? path.Replace('\r', '?').Replace('\n', '?') : path;
 
-    /// <summary>
-    /// A directory for Microsoft.Extensions.FileSystemGlobbing that skips a subfolder it cannot list and records it, instead
-    /// of letting the <see cref="UnauthorizedAccessException"/> abort the whole match (what <see cref="DirectoryInfoWrapper"/>
-    /// does). Hand-written because the library offers no error hook; everything else is delegated to the wrappers.
-    /// </summary>
-    private sealed class SkippingDirectoryInfo(DirectoryInfo directory, string rootPath, List<string> skipped, bool isRoot = true) : DirectoryInfoBase
-    {
-        private readonly DirectoryInfoWrapper _inner = new(directory);
-
-        public override string Name => _inner.Name;
-
-        public override string FullName => _inner.FullName;
-
-        public override DirectoryInfoBase? ParentDirectory => _inner.ParentDirectory;
-
-        public override IEnumerable<FileSystemInfoBase> EnumerateFileSystemInfos()
-        {
-            List<FileSystemInfo> entries;
-            try
-            {
-                entries = [.. directory.EnumerateFileSystemInfos()];
-            }
-            catch (Exception e) when (!isRoot && e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
-            {
-                string relative = Path.GetRelativePath(rootPath, directory.FullName).Replace('\\', '/');
-                skipped.Add($"{relative}/ (unreadable folder: {TextLimits.OneLine(e.Message, int.MaxValue)})");
-                return [];
-            }
-
-            return entries.Select(e => e is DirectoryInfo sub
-                ? new SkippingDirectoryInfo(sub, rootPath, skipped, isRoot: false)
-                : (FileSystemInfoBase)new FileInfoWrapper((FileInfo)e));
-        }
-
-        public override DirectoryInfoBase? GetDirectory(string path) =>
-            _inner.GetDirectory(path) is { } found ? new SkippingDirectoryInfo(new DirectoryInfo(found.FullName), rootPath, skipped, isRoot: false) : null;
-
-        public override FileInfoBase? GetFile(string path) => _inner.GetFile(path);
-    }
+    private static string TooLargeDetail(long maxLength) => string.Create(CultureInfo.InvariantCulture,
+        $"does not fit in what is left of the {maxLength:N0}-character context (document headers included)");
 }

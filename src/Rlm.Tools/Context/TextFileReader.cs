@@ -2,7 +2,7 @@ namespace Rlm.Tools.Context;
 
 /// <summary>
 /// Reads one file or stream as text for a corpus, refusing binary content: the one reader behind
-/// <see cref="RlmCorpus.FromDirectory"/> and the <c>rlm</c> command's <c>--file</c>, <c>--dir</c> and <c>--stdin</c>.
+/// <see cref="RlmCorpus.FromDirectory(string, RlmDirectoryOptions)"/> and the <c>rlm</c> command's <c>--file</c>, <c>--dir</c> and <c>--stdin</c>.
 /// </summary>
 /// <remarks>
 /// Files are read as streams, never by seeking back: <c>/dev/stdin</c>, <c>&lt;(cmd)</c> and named pipes (FIFOs) work

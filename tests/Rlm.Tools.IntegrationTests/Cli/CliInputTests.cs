@@ -136,9 +136,10 @@ public sealed class CliInputTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Dir_Glob_SkipsBinaryFilesAndBinObjGitDirectories()
+    public async Task Dir_Glob_SkipsBinaryFiles_GitIgnoredBinObj_AndGit()
     {
         using var temp = new TempDirectory();
+        temp.WriteText(".gitignore", "bin/\nobj/\n"); // bin and obj are not special: a .gitignore leaves them out
         temp.WriteText("docs/guide.md", "# Guide\nThe zeppelin password is OSPREY-93.\n");
         temp.WriteText("docs/other.txt", "The zeppelin password is WRONG-TXT.\n");
         temp.WriteText("obj/cache.md", "The zeppelin password is WRONG-OBJ.\n");
@@ -154,7 +155,8 @@ public sealed class CliInputTests(ITestOutputHelper output)
         Assert.Contains("OSPREY-93", result.StdOut, StringComparison.Ordinal);
         Assert.DoesNotContain("WRONG", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("1 document", result.StdErr, StringComparison.Ordinal);
-        Assert.Contains("docs/image.md (binary)", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("docs/image.md [binary]", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("obj/ [ignored] ignored by .gitignore: obj/", result.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -50,6 +50,7 @@ public sealed class JsonSchemaTests
         using var dir = new TempDirectory();
         dir.WriteText("docs/a.txt", "The error code is E10 in module alpha.\n");
         dir.WriteText("docs/b.txt", "The error code is E20 in module beta.\n");
+        dir.WriteText("docs/.env", "hidden: listed in input.skipped\n");
         string path = Path.Combine(dir.Path, "t.jsonl");
 
         var run = await RlmProcess.RunAsync([Question, "--dir", Path.Combine(dir.Path, "docs"), "--offline", "--json", "--trajectory", path]);
@@ -61,6 +62,7 @@ public sealed class JsonSchemaTests
 
         // What both documents hold is written alike.
         using var result = JsonDocument.Parse(run.StdOut);
+        Assert.Equal(1, result.RootElement.GetProperty("input").GetProperty("skipped_counts").GetProperty("hidden").GetInt32());
         var runLine = RlmTrajectoryReader.Read(new StringReader(trajectory)).Run;
         foreach (string key in new[] { "stop_reason", "is_final", "usage", "usage_by_model", "cost_usd" })
         {

@@ -1,0 +1,37 @@
+namespace Rlm.Tools;
+
+/// <summary>
+/// How <see cref="RlmCorpus.FromDirectory(string, RlmDirectoryOptions)"/> walks a directory. The defaults are ripgrep's:
+/// links are not followed, hidden files and what <c>.gitignore</c>/<c>.ignore</c> exclude are left out. Whatever the
+/// settings, <c>.git</c> is never read and FIFOs, sockets and devices are never opened.
+/// </summary>
+public sealed class RlmDirectoryOptions
+{
+    /// <summary>
+    /// Gets the glob patterns of the files to read (Microsoft.Extensions.FileSystemGlobbing syntax), applied on top of the
+    /// walk's own rules. A pattern without <c>/</c> matches at any depth (<c>*.cs</c> means <c>**/*.cs</c>); a pattern with
+    /// a <c>..</c> segment is refused.
+    /// </summary>
+    /// <value>Empty by default: every file the walk reaches (<c>**/*</c>).</value>
+    public IList<string> Globs { get; } = [];
+
+    /// <summary>
+    /// Gets or sets a value indicating whether symbolic links are followed, to files and to folders, wherever they point
+    /// (outside the directory too: turning this on trusts the links in the tree). A loop, or a link to a folder already
+    /// being read, is skipped as <see cref="RlmSkipReason.Cycle"/>; a link to a FIFO or device is skipped unopened.
+    /// </summary>
+    /// <value><see langword="false"/> by default: links are skipped as <see cref="RlmSkipReason.Symlink"/> (the directory itself may be a link).</value>
+    public bool FollowLinks { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether files and folders whose names start with <c>.</c> are read (<c>.git</c> never is).</summary>
+    /// <value><see langword="false"/> by default.</value>
+    public bool IncludeHidden { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether <c>.gitignore</c> and <c>.ignore</c> files (at any level, each applying to its
+    /// folder's subtree; <c>.ignore</c> wins over <c>.gitignore</c>, deeper files over shallower) and <c>.git/info/exclude</c>
+    /// leave paths out. They apply whether or not the directory is a git repository; files above the directory are not read.
+    /// </summary>
+    /// <value><see langword="true"/> by default.</value>
+    public bool UseIgnoreFiles { get; set; } = true;
+}
