@@ -40,7 +40,7 @@ internal sealed class DirectoryWalker(RlmDirectoryOptions options, SkipLog skipp
         string full = Path.GetFullPath(root);
         if (options.UseIgnoreFiles)
         {
-            _ignores.AddGitExclude(full);
+            _ignores.AddOuterRules(Path.TrimEndingDirectorySeparator(full));
         }
 
         WalkDirectory(full, string.Empty, info.Id, cancellationToken);

@@ -25,7 +25,7 @@ internal sealed class IgnoreRules
         int added = 0;
         foreach (var name in (ReadOnlySpan<string>)[".gitignore", ".ignore"])
         {
-            if (Load(Path.Combine(directory, name), relative, relative.Length == 0 ? name : $"{relative}/{name}") is { } level)
+            if (Load(Path.Combine(directory, name), relative, string.Empty, relative.Length == 0 ? name : $"{relative}/{name}") is { } level)
             {
                 _levels.Add(level);
                 added++;
@@ -35,14 +35,60 @@ internal sealed class IgnoreRules
         return added;
     }
 
-    /// <summary>Adds <c>.git/info/exclude</c> of the root, when there is one, below every other file in precedence.</summary>
-    public void AddGitExclude(string root)
+    /// <summary>
+    /// Adds the rules that apply from above the walk's root, below every file inside it in precedence: when the root lies
+    /// in a git work tree, the <c>.gitignore</c>/<c>.ignore</c> files of the folders from the work tree's top down to the
+    /// root's parent and the top's <c>.git/info/exclude</c>, as ripgrep reads them (so <c>--dir src</c> in a repository
+    /// leaves out the <c>bin/</c> its top-level <c>.gitignore</c> names); otherwise <c>.git/info/exclude</c> of the root.
+    /// </summary>
+    /// <param name="root">The walk's root, a full path.</param>
+    public void AddOuterRules(string root)
     {
-        if (Load(Path.Combine(root, ".git", "info", "exclude"), string.Empty, ".git/info/exclude") is { } level)
+        var above = new List<string>();
+        string? top = null;
+        for (var folder = Directory.GetParent(root); folder is not null; folder = folder.Parent)
         {
-            _levels.Insert(0, level);
+            above.Add(folder.FullName);
+            if (Path.Exists(Path.Combine(folder.FullName, ".git")))
+            {
+                top = folder.FullName;
+                break;
+            }
         }
+
+        if (Path.Exists(Path.Combine(root, ".git")) || top is null)
+        {
+            if (Load(Path.Combine(root, ".git", "info", "exclude"), string.Empty, string.Empty, ".git/info/exclude") is { } own)
+            {
+                _levels.Insert(0, own);
+            }
+
+            return;
+        }
+
+        var outer = new List<Level>();
+        if (Load(Path.Combine(top, ".git", "info", "exclude"), string.Empty, Prefix(top, root), Path.Combine(top, ".git", "info", "exclude")) is { } exclude)
+        {
+            outer.Add(exclude);
+        }
+
+        for (int i = above.Count - 1; i >= 0; i--)
+        {
+            foreach (var name in (ReadOnlySpan<string>)[".gitignore", ".ignore"])
+            {
+                string file = Path.Combine(above[i], name);
+                if (Load(file, string.Empty, Prefix(above[i], root), file) is { } level)
+                {
+                    outer.Add(level);
+                }
+            }
+        }
+
+        _levels.InsertRange(0, outer);
     }
+
+    /// <summary>The walk root's path relative to <paramref name="folder"/> above it, with <c>/</c> and a trailing <c>/</c>.</summary>
+    private static string Prefix(string folder, string root) => Path.GetRelativePath(folder, root).Replace('\\', '/') + "/";
 
     /// <summary>Drops the last <paramref name="count"/> files added by <see cref="Push"/>.</summary>
     public void Pop(int count) => _levels.RemoveRange(_levels.Count - count, count);
@@ -55,7 +101,7 @@ internal sealed class IgnoreRules
         for (int i = _levels.Count - 1; i >= 0; i--)
         {
             var level = _levels[i];
-            string path = level.Base.Length == 0 ? relative : relative[(level.Base.Length + 1)..];
+            string path = level.Prefix + (level.Base.Length == 0 ? relative : relative[(level.Base.Length + 1)..]);
             for (int r = level.Rules.Count - 1; r >= 0; r--)
             {
                 var rule = level.Rules[r];
@@ -69,7 +115,7 @@ internal sealed class IgnoreRules
         return null;
     }
 
-    private static Level? Load(string path, string relative, string source)
+    private static Level? Load(string path, string relative, string prefix, string source)
     {
         try
         {
@@ -99,7 +145,7 @@ internal sealed class IgnoreRules
                 }
             }
 
-            return rules.Count == 0 ? null : new Level(relative, source, rules);
+            return rules.Count == 0 ? null : new Level(relative, prefix, source, rules);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
@@ -107,5 +153,9 @@ internal sealed class IgnoreRules
         }
     }
 
-    private sealed record Level(string Base, string Source, List<IgnoreRule> Rules);
+    /// <param name="Base">The file's folder relative to the walk's root (empty for the root and the folders above it).</param>
+    /// <param name="Prefix">What turns a path relative to the root into one relative to a folder above it (empty inside the root).</param>
+    /// <param name="Source">The file, as shown in a skip reason.</param>
+    /// <param name="Rules">Its patterns, in file order.</param>
+    private sealed record Level(string Base, string Prefix, string Source, List<IgnoreRule> Rules);
 }

@@ -227,6 +227,39 @@ public sealed class DirectoryWalkerTests : IDisposable
     }
 
     [Fact]
+    public async Task IgnoreFilesAboveTheRoot_ApplyInsideAGitWorkTree_AsRipgrepReadsThem()
+    {
+        // The root is <work tree>/root: the work tree's .gitignore names paths relative to the work tree.
+        Directory.CreateDirectory(Path.Combine(_base, ".git", "info"));
+        File.WriteAllText(Path.Combine(_base, ".gitignore"), "bin/\n/root/private.txt\n");
+        File.WriteAllText(Path.Combine(_base, ".git", "info", "exclude"), "*.log\n");
+        Write("bin/x.txt", "build output\n");
+        Write("private.txt", "anchored at the work tree\n");
+        Write("sub/private.txt", "not the anchored one\n");
+        Write("run.log", "a log\n");
+
+        var corpus = await LoadAsync(new RlmDirectoryOptions());
+        var all = await LoadAsync(new RlmDirectoryOptions { UseIgnoreFiles = false });
+
+        Assert.Equal(["readme.md", "sub/private.txt"], corpus.DocumentNames);
+        Assert.Contains(corpus.Skipped, s => s is { Path: "bin/", Reason: RlmSkipReason.Ignored } && s.Detail.Contains(".gitignore: bin/", StringComparison.Ordinal));
+        Assert.Contains(corpus.Skipped, s => s is { Path: "private.txt", Reason: RlmSkipReason.Ignored });
+        Assert.Contains(corpus.Skipped, s => s is { Path: "run.log", Reason: RlmSkipReason.Ignored });
+        Assert.Equal(["bin/x.txt", "private.txt", "readme.md", "run.log", "sub/private.txt"], all.DocumentNames);
+    }
+
+    [Fact]
+    public async Task IgnoreFilesAboveTheRoot_OutsideAGitWorkTree_AreNotRead()
+    {
+        File.WriteAllText(Path.Combine(_base, ".gitignore"), "*.txt\n");
+        Write("notes.txt", "notes\n");
+
+        var corpus = await LoadAsync(new RlmDirectoryOptions());
+
+        Assert.Equal(["notes.txt", "readme.md"], corpus.DocumentNames);
+    }
+
+    [Fact]
     public async Task GlobsApplyOnTopOfTheWalk()
     {
         Write("a.md", "a\n");
