@@ -30,7 +30,9 @@ public sealed class RlmDirectoryOptions
     /// <summary>
     /// Gets or sets a value indicating whether <c>.gitignore</c> and <c>.ignore</c> files (at any level, each applying to its
     /// folder's subtree; <c>.ignore</c> wins over <c>.gitignore</c>, deeper files over shallower) and <c>.git/info/exclude</c>
-    /// leave paths out. They apply whether or not the directory is a git repository; files above the directory are not read.
+    /// leave paths out. They apply whether or not the directory is a git repository. When it lies inside a git work tree, the
+    /// ignore files of the folders above it, up to the work tree's top, and the top's <c>.git/info/exclude</c> apply too (as
+    /// ripgrep reads them); outside a work tree, nothing above the directory is read.
     /// </summary>
     /// <value><see langword="true"/> by default.</value>
     public bool UseIgnoreFiles { get; set; } = true;
