@@ -39,7 +39,9 @@ internal readonly record struct EntryInfo(EntryKind Kind, long Length, EntryId I
 /// <summary>
 /// Tells what a path is without opening it, so that a FIFO, socket or device is never opened (opening a FIFO blocks;
 /// reading <c>/dev/zero</c> never ends). .NET exposes no file type beyond directory and link, so on Linux this asks
-/// <c>statx(2)</c> (one stable, architecture-independent layout; no served package binds it for every platform); elsewhere,
+/// <c>statx(2)</c> (one stable, architecture-independent layout). Hand-written because the packages that bind it are not fit
+/// for a core library: Mono.Unix is served only as a 2021 pre-release with a native shim, Tmds.LibC (0.5.0) is Linux-only
+/// raw bindings of all of libc; one P/Invoke with a managed fallback is smaller than either. Elsewhere,
 /// or when <c>statx</c> is unavailable, a non-directory of zero bytes is reported as <see cref="EntryKind.EmptyOrSpecial"/>:
 /// FIFOs, sockets and devices all report zero bytes, so they are still never opened.
 /// </summary>
