@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Rlm.Tools.Context;
 using Rlm.Tools.Json;
 
 namespace Rlm.Tools;
@@ -11,8 +13,8 @@ namespace Rlm.Tools;
 internal sealed record RlmTrajectory(JsonElement Run, IReadOnlyList<RlmTrajectoryNode> Nodes);
 
 /// <summary>One node line of a trajectory file.</summary>
-/// <param name="Id">The node's id (from 1).</param>
-/// <param name="ParentId">The parent's id, or <see langword="null"/> for the root.</param>
+/// <param name="Id">The node's id (from 1); a line that names its node with a string gets a negative stand-in here, and keeps the string in <paramref name="Json"/>.</param>
+/// <param name="ParentId">The parent's id (a stand-in likewise), or <see langword="null"/> for the root.</param>
 /// <param name="Kind">The kind: <c>session</c>, <c>model_call</c>, <c>tool_call</c> or <c>leaf</c>.</param>
 /// <param name="Label">The label.</param>
 /// <param name="Depth">The session depth.</param>
@@ -43,6 +45,7 @@ internal static class RlmTrajectoryReader
         JsonElement? run = null;
         var nodes = new List<RlmTrajectoryNode>();
         var ids = new HashSet<int>();
+        var stringIds = new Dictionary<string, int>(StringComparer.Ordinal);
         int lineNumber = 0;
         while (reader.ReadLine() is { } line)
         {
@@ -84,15 +87,16 @@ internal static class RlmTrajectoryReader
                 continue; // unknown line types are ignored
             }
 
-            var node = Deserialize(element, RlmJsonContext.Default.TraceNodeJson, lineNumber, "a node line needs a numeric id, a kind and a label");
+            var named = NamedIds(element, stringIds, lineNumber);
+            var node = Deserialize(named?.Numbered ?? element, RlmJsonContext.Default.TraceNodeJson, lineNumber, "a node line needs an id, a kind and a label");
             if (node.ParentId is { } parent && !ids.Contains(parent))
             {
-                throw Bad(lineNumber, string.Create(CultureInfo.InvariantCulture, $"parent {parent} of node {node.Id} is not an earlier node"));
+                throw Bad(lineNumber, $"parent {Shown(element, "parent_id")} of node {Shown(element, "id")} is not an earlier node");
             }
 
             if (!ids.Add(node.Id))
             {
-                throw Bad(lineNumber, string.Create(CultureInfo.InvariantCulture, $"node id {node.Id} repeated"));
+                throw Bad(lineNumber, $"node id {Shown(element, "id")} repeated");
             }
 
             nodes.Add(new RlmTrajectoryNode(
@@ -105,10 +109,77 @@ internal static class RlmTrajectoryReader
                 node.DurationMs,
                 node.IsError,
                 node.Summary,
-                JsonSerializer.SerializeToElement(node, RlmJson.Compact.TraceNodeJson)));
+                named?.Restore(JsonSerializer.SerializeToElement(node, RlmJson.Compact.TraceNodeJson)) ?? JsonSerializer.SerializeToElement(node, RlmJson.Compact.TraceNodeJson)));
         }
 
         return run is { } r ? new RlmTrajectory(r, nodes) : throw new FormatException("not a trajectory: the file is empty");
+    }
+
+    /// <summary>
+    /// A node line whose <c>id</c> or <c>parent_id</c> is a string (a hand-made or foreign trajectory; ours writes
+    /// numbers): the line with each string id replaced by a negative stand-in, so that it reads as any other, and a way to
+    /// put the strings back into the line handed on. Any string is an ordinary key here (<c>__proto__</c> included).
+    /// Returns <see langword="null"/> when both ids are numbers or absent.
+    /// </summary>
+    private static NamedNode? NamedIds(JsonElement element, Dictionary<string, int> stringIds, int lineNumber)
+    {
+        bool namedId = element.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String;
+        bool namedParent = element.TryGetProperty("parent_id", out var parent) && parent.ValueKind == JsonValueKind.String;
+        if (!namedId && !namedParent)
+        {
+            return null;
+        }
+
+        var line = JsonNode.Parse(element.GetRawText())!.AsObject();
+        if (namedId)
+        {
+            string key = id.GetString()!;
+            if (!stringIds.TryGetValue(key, out int standIn))
+            {
+                standIn = -(stringIds.Count + 1);
+                stringIds.Add(key, standIn);
+            }
+
+            line["id"] = standIn;
+        }
+
+        if (namedParent)
+        {
+            // A parent never named before gets a stand-in no node has, so the usual "not an earlier node" error follows.
+            line["parent_id"] = stringIds.TryGetValue(parent.GetString()!, out int standIn) ? standIn : int.MinValue;
+        }
+
+        return new NamedNode(
+            JsonSerializer.SerializeToElement(line, RlmJsonContext.Default.JsonObject),
+            namedId ? id.GetString() : null,
+            namedParent ? parent.GetString() : null);
+    }
+
+    /// <summary>An id as the line wrote it, for messages: a number as is, a string quoted (and cut when long).</summary>
+    private static string Shown(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? JsonSerializer.Serialize(TextLimits.OneLine(value.GetString()!, 80), RlmJsonContext.Default.String)
+            : element.TryGetProperty(name, out value) ? value.GetRawText() : "?";
+
+    /// <summary>A node line with stand-ins for its string ids (see <see cref="NamedIds"/>).</summary>
+    private sealed record NamedNode(JsonElement Numbered, string? Id, string? ParentId)
+    {
+        /// <summary>The line as handed on, with its string ids back in place of the stand-ins.</summary>
+        public JsonElement Restore(JsonElement line)
+        {
+            var node = JsonNode.Parse(line.GetRawText())!.AsObject();
+            if (Id is not null)
+            {
+                node["id"] = Id;
+            }
+
+            if (ParentId is not null)
+            {
+                node["parent_id"] = ParentId;
+            }
+
+            return JsonSerializer.SerializeToElement(node, RlmJsonContext.Default.JsonObject);
+        }
     }
 
     private static T Deserialize<T>(JsonElement element, JsonTypeInfo<T> typeInfo, int lineNumber, string what)

@@ -74,6 +74,8 @@ public sealed class TrajectoryViewerTests
     [InlineData("hello\n", "not JSON")]
     [InlineData("{\"type\":\"node\",\"id\":1}\n", "first line")]
     [InlineData("{\"type\":\"run\",\"format\":\"rlm-trajectory\"}\n{\"type\":\"node\",\"id\":2,\"parent_id\":1,\"kind\":\"leaf\",\"label\":\"x\"}\n", "parent 1")]
+    [InlineData("{\"type\":\"run\",\"format\":\"rlm-trajectory\"}\n{\"type\":\"node\",\"id\":2,\"parent_id\":\"__proto__\",\"kind\":\"leaf\",\"label\":\"x\"}\n", "parent \"__proto__\" of node 2 is not an earlier node")]
+    [InlineData("{\"type\":\"run\",\"format\":\"rlm-trajectory\"}\n{\"type\":\"node\",\"id\":\"a\",\"kind\":\"leaf\",\"label\":\"x\"}\n{\"type\":\"node\",\"id\":\"a\",\"kind\":\"leaf\",\"label\":\"y\"}\n", "node id \"a\" repeated")]
     public void Reader_RejectsWhatIsNotATrajectory(string text, string message)
     {
         var e = Assert.ThrowsAny<FormatException>(() => RlmTrajectoryReader.Read(new StringReader(text)));
@@ -205,11 +207,11 @@ public sealed class TrajectoryViewerTests
             """{"type":"node","id":"toString","parent_id":"constructor","kind":"tool_call","label":"final(…)","depth":0,"started_ms":2,"duration_ms":1}""",
             """{"type":"node","id":"hasOwnProperty","parent_id":"__proto__","kind":"leaf","label":"leaf","depth":1,"started_ms":3,"duration_ms":1}""",
         ];
-        var elements = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.Clone()).ToList();
-        var trajectory = new RlmTrajectory(elements[0], [.. elements.Skip(1).Select((e, i) => new RlmTrajectoryNode(i + 1, i == 0 ? null : 1, e.GetProperty("kind").GetString()!, e.GetProperty("label").GetString()!, 0, 0, 0, false, null, e))]);
         using var dir = new TempDirectory();
+        string jsonl = dir.WriteText("proto.jsonl", string.Join('\n', lines) + "\n");
         string html = Path.Combine(dir.Path, "proto.html");
-        await File.WriteAllTextAsync(html, Rlm.Tools.Cli.TrajectoryHtml.Render(trajectory, "proto"));
+        var view = await RlmProcess.RunAsync(["view", jsonl, "-o", html]);
+        Assert.True(view.ExitCode == 0, view.ToString());
 
         string dom = await ChromiumAsync(dir.Path, "--dump-dom", new Uri(html).AbsoluteUri);
         Assert.Contains("data-ready=\"true\"", dom, StringComparison.Ordinal);

@@ -12,4 +12,6 @@ namespace Rlm.Tools.Json;
     Converters = [typeof(StopReasonJsonConverter), typeof(SnakeCaseEnumConverter<RlmTraceKind>)])]
 [JsonSerializable(typeof(RunJson))]
 [JsonSerializable(typeof(TraceNodeJson))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class RlmJsonContext : JsonSerializerContext;
