@@ -58,13 +58,13 @@ internal static class JsBulkGuards
         arrayPrototype.FastSetProperty("toSorted", new PropertyDescriptor(checkedToSorted, PropertyFlag.NonEnumerable | PropertyFlag.Writable | PropertyFlag.Configurable));
 
         var json = (ObjectInstance)engine.GetValue("JSON");
-        var identity = new ClrFunction(engine, "replacer", static (_, args) => args.At(1));
         WrapArguments(engine, json, "stringify", (_, args) => args.At(1) switch
         {
             // The replacer is called for every value serialized: the one place to check the limits inside stringify.
             Function replacer => [args.At(0), Ticking(engine, replacer), args.At(2)],
-            { } replacer when replacer.IsNull() || replacer.IsUndefined() => [args.At(0), Ticking(engine, identity), args.At(2)],
-            _ => args,
+            // A property list (an array) is the one replacer that cannot be chained; anything else is ignored by stringify.
+            { } replacer when replacer.IsArray() => args,
+            _ => [args.At(0), CheckedIdentity(engine), args.At(2)],
         });
 
         var stringPrototype = (ObjectInstance)engine.GetValue("String").AsObject().Get("prototype");
@@ -106,8 +106,12 @@ internal static class JsBulkGuards
         stringPrototype.FastSetProperty(GlobalSymbolRegistry.Iterator, new PropertyDescriptor(checkedIterate, PropertyFlag.NonEnumerable | PropertyFlag.Writable | PropertyFlag.Configurable));
     }
 
+    /// <summary>A <c>JSON.stringify</c> replacer that changes nothing and checks the limits every <see cref="CheckEvery"/> values.</summary>
+    internal static ClrFunction CheckedIdentity(Engine engine) =>
+        Ticking(engine, new ClrFunction(engine, "replacer", static (_, args) => args.At(1)));
+
     /// <summary>A function that calls <paramref name="inner"/> and checks the limits every <see cref="CheckEvery"/> calls.</summary>
-    private static ClrFunction Ticking(Engine engine, Function inner)
+    internal static ClrFunction Ticking(Engine engine, Function inner)
     {
         int calls = 0;
         return new ClrFunction(engine, "checked", (self, args) =>

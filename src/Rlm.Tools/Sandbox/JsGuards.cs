@@ -146,7 +146,7 @@ internal static class JsGuards
         EnsureShallow(engine, value);
         try
         {
-            var json = new JsonSerializer(engine).Serialize(value, JsValue.Undefined, JsValue.Undefined);
+            var json = new JsonSerializer(engine).Serialize(value, JsBulkGuards.CheckedIdentity(engine), JsValue.Undefined);
             return json.IsString() ? json.AsString() : null;
         }
         catch (JavaScriptException)
