@@ -189,6 +189,7 @@ public sealed class JsHostileWedgeTests
     [InlineData("'a b c'.replace(/(\\w)/g, '[$1]')", "[a] [b] [c]")]
     [InlineData("'x'.repeat(2e6).replace(/x/g, 'yy').length", "4000000")]
     [InlineData("[...'héllo'].length + Array.from('ab').length", "7")]
+    [InlineData("const t = '\\u{1F600}a'.repeat(1500000); let n = 0; for (const c of t) n++; [[...t].length, n, [...t][2], Array.from(t.slice(0, 3)).length].join()", "3000000,3000000,\U0001F600,2")]
     public async Task GuardedBuiltIns_GiveTheUsualResults(string code, string expected)
     {
         // Roomy: sorting the reference copy with a JavaScript comparator is slow on a loaded machine.
