@@ -30,9 +30,9 @@ namespace Rlm.Tools.Sandbox;
 /// coercions, Proxy traps, callbacks of built-ins), regular expressions (<c>RegexTimeout</c>, at most 1 s per
 /// operation), and <see cref="SandboxConstraint"/> for script time (waits on <c>llm_query</c> do not count),
 /// cancellation and the session's memory. <see cref="JsGuards"/> covers the built-ins that recurse without entering a
-/// function and allocations larger than the memory limit; <see cref="JsBulkGuards"/> and <see cref="JsDefaultSort"/> the
-/// built-ins that would do a whole job in one unchecked step (<c>sort</c>, <c>JSON.stringify</c>, <c>replace</c>,
-/// iterating a huge string); <see cref="JsBigIntGuard"/> BigInt multiplication; <see cref="JsRealmRemovals"/> takes out
+/// function and allocations larger than the memory limit; <see cref="JsBulkGuards"/>, <see cref="JsDefaultSort"/> and
+/// <see cref="JsGlobalMatch"/> the built-ins that would do a whole job in one unchecked step (<c>sort</c>,
+/// <c>JSON.stringify</c>, <c>replace</c>, a global <c>match</c>, iterating a huge string); <see cref="JsBigIntGuard"/> BigInt multiplication; <see cref="JsRealmRemovals"/> takes out
 /// <c>SharedArrayBuffer</c>, <c>Atomics.wait</c>/<c>waitAsync</c>, <c>FinalizationRegistry</c>, <c>Temporal</c> and
 /// <c>ShadowRealm</c>. A limit stops the script with an error; the engine stays and keeps every global. Bound: a limit
 /// takes effect within the time limit plus one regular-expression operation (≤ 1 s) and one bounded built-in step.</para>
@@ -293,6 +293,7 @@ internal sealed partial class JsSandbox : IDisposable
         _bigInts.Install(engine);
         JsGuards.Install(engine, _limits.MemoryLimitBytes, _bigInts);
         JsBulkGuards.Install(engine, _limits.MemoryLimitBytes);
+        JsGlobalMatch.Install(engine);
         JsNativeHelpers.Install(engine);
 
         _engine = engine;

@@ -146,6 +146,8 @@ public sealed class JsHostileWedgeTests
     [InlineData("'a'.repeat(1e6).replaceAll('a', 'x'.repeat(1000)).length")]
     [InlineData("'ab'.repeat(1e6).replace(/b/g, '$`').length")]
     [InlineData("'a'.repeat(1e6).replace(/a/g, () => 'x'.repeat(1000)).length")]
+    [InlineData("'ab'.repeat(5e7).match(/b/g).length")]
+    [InlineData("'ab'.repeat(5e7).match(/(?:)/g).length")]
     public Task SpreadAndReplace_StopAtALimit(string code) => WedgeAsync(code, MemoryLimits);
 
     [Theory]
@@ -189,6 +191,7 @@ public sealed class JsHostileWedgeTests
     [InlineData("'a b c'.replace(/(\\w)/g, '[$1]')", "[a] [b] [c]")]
     [InlineData("'x'.repeat(2e6).replace(/x/g, 'yy').length", "4000000")]
     [InlineData("[...'héllo'].length + Array.from('ab').length", "7")]
+    [InlineData("const t = 'ab1 cd22 '.repeat(200000); const re = /\\d+|[a-z](?=\\d)/g; re.lastIndex = 5; const m = t.match(re); const r = t.slice(0, 90).match(/\\d+|[a-z](?=\\d)/g); [m.length, m.slice(0, r.length).join() === r.join(), re.lastIndex, 'x'.repeat(2e6).match(/y/g)].join()", "800000,true,0,")]
     [InlineData("const t = '\\u{1F600}a'.repeat(1500000); let n = 0; for (const c of t) n++; [[...t].length, n, [...t][2], Array.from(t.slice(0, 3)).length].join()", "3000000,3000000,\U0001F600,2")]
     public async Task GuardedBuiltIns_GiveTheUsualResults(string code, string expected)
     {
