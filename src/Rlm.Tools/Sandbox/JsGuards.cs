@@ -86,9 +86,18 @@ internal static class JsGuards
 
             return JsValue.Undefined;
         }));
+        engine.SetValue("__rlm_check_bigint_size", new ClrFunction(engine, "__rlm_check_bigint_size", (_, args) =>
+        {
+            if (args.At(0) is JsBigInt)
+            {
+                JsBigIntGuard.EnsureFits(engine, TypeConverter.ToBigInt(args.At(0)), TypeConverter.ToString(args.At(1)));
+            }
+
+            return args.At(0);
+        }));
         engine.Execute("""
             (() => {
-              const checkBytes = __rlm_check_bytes, checkBigInt = __rlm_check_bigint;
+              const checkBytes = __rlm_check_bytes, checkBigInt = __rlm_check_bigint, checkSize = __rlm_check_bigint_size;
               const size = (a, perElement) => {
                 const x = a[0];
                 if (typeof x === 'number') return x * perElement;
@@ -114,10 +123,14 @@ internal static class JsGuards
                 if (typeof C === 'function') guard(name, C.BYTES_PER_ELEMENT);
               }
               const bigInt = new Proxy(BigInt, {
-                apply(target, self, args) { checkBigInt(args[0], 'BigInt'); return Reflect.apply(target, self, args); },
+                apply(target, self, args) { checkBigInt(args[0], 'BigInt'); return checkSize(Reflect.apply(target, self, args), 'BigInt(…)'); },
               });
               globalThis.BigInt = bigInt;
               Object.defineProperty(BigInt.prototype, 'constructor', { value: bigInt, writable: true, configurable: true });
+              for (const name of ['asIntN', 'asUintN']) {
+                const as = BigInt[name];
+                Object.defineProperty(BigInt, name, { value: { [name](...args) { checkBigInt(undefined, 'BigInt.' + name); return checkSize(Reflect.apply(as, this, args), 'BigInt.' + name); } }[name], writable: true, configurable: true });
+              }
               for (const name of ['getBigInt64', 'getBigUint64']) {
                 const get = DataView.prototype[name];
                 Object.defineProperty(DataView.prototype, name, { value: { [name](...args) { checkBigInt(undefined, 'DataView.' + name); return Reflect.apply(get, this, args); } }[name], writable: true, configurable: true });
@@ -125,6 +138,7 @@ internal static class JsGuards
             })();
             delete globalThis.__rlm_check_bytes;
             delete globalThis.__rlm_check_bigint;
+            delete globalThis.__rlm_check_bigint_size;
             """);
     }
 
