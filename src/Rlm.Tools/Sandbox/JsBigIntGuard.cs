@@ -71,6 +71,14 @@ internal sealed class JsBigIntGuard
         var guarded = new ClrFunction(engine, GuardName, (_, args) =>
         {
             string symbol = TypeConverter.ToString(args.At(0));
+
+            // Numbers, the common case, computed here as IEEE doubles exactly as the operators do (no second call).
+            if (args.At(1) is JsNumber a && args.At(2) is JsNumber b && symbol is "+" or "-" or "*")
+            {
+                double x = a.AsNumber(), y = b.AsNumber();
+                return JsNumber.Create(symbol == "+" ? x + y : symbol == "-" ? x - y : x * y);
+            }
+
             // '+' converts its operands as '+' does (it may join text); the others as numbers, left first.
             var left = symbol == "+" ? TypeConverter.ToPrimitive(args.At(1)) : TypeConverter.ToNumeric(args.At(1));
             var right = symbol == "+" ? TypeConverter.ToPrimitive(args.At(2)) : TypeConverter.ToNumeric(args.At(2));

@@ -126,6 +126,7 @@ public sealed class JsHostileWedgeTests
     [InlineData("const a = [2n, 3n]; a[0] *= a[1]; String(a[0] * 7n)", "42")]
     [InlineData("const v = new BigInt64Array(1); v[0] = 6n; String(v[0] * 7n)", "42")]
     [InlineData("6 * 7", "42")]
+    [InlineData("typeof BigInt; let z = 0; [Object.is(z * -1, -0), 1 / (z - 0 * -1), 0.1 + 0.2, NaN * 1, 'a' + 1, 1 + '1', [] + {}, 2 ** 10, 7 << 2, -9 >> 1].join()", "true,Infinity,0.30000000000000004,NaN,a1,11,[object Object],1024,28,-5")]
     [InlineData("let s = 'a'; s += 1n; let o = { v: 1n }; o.v += 2n; o.v <<= 3n; [s, o.v, 2n ** 100n >> 90n, (1n << 65000n).toString(16).length, 'x' + [1n]].join()", "a1,24,1024,16251,x1")]
     public async Task BigInt_OfOrdinarySize_StillWorks(string code, string expected)
     {
