@@ -33,7 +33,7 @@ internal static class JsGuards
     /// constructors (one allocation larger than <paramref name="memoryLimitBytes"/> is refused before it is made, so it
     /// cannot take the host's memory in one built-in step), and <c>BigInt(string)</c>.
     /// </summary>
-    public static void Install(Engine engine, long memoryLimitBytes)
+    public static void Install(Engine engine, long memoryLimitBytes, JsBigIntGuard bigInts)
     {
         var json = (ObjectInstance)engine.GetValue("JSON");
         Wrap(engine, json, "stringify", (_, args) =>
@@ -78,6 +78,7 @@ internal static class JsGuards
         }));
         engine.SetValue("__rlm_check_bigint", new ClrFunction(engine, "__rlm_check_bigint", (_, args) =>
         {
+            bigInts.EnsureAllowed(engine, TypeConverter.ToString(args.At(1)));
             if (args.At(0) is JsString text && text.Length > MaxBigIntDigits)
             {
                 throw JsErrors.Range(engine, $"BigInt: {text.Length:N0} characters is more than the sandbox parses ({MaxBigIntDigits:N0}).");
@@ -85,9 +86,18 @@ internal static class JsGuards
 
             return JsValue.Undefined;
         }));
+        engine.SetValue("__rlm_check_bigint_size", new ClrFunction(engine, "__rlm_check_bigint_size", (_, args) =>
+        {
+            if (args.At(0) is JsBigInt)
+            {
+                JsBigIntGuard.EnsureFits(engine, TypeConverter.ToBigInt(args.At(0)), TypeConverter.ToString(args.At(1)));
+            }
+
+            return args.At(0);
+        }));
         engine.Execute("""
             (() => {
-              const checkBytes = __rlm_check_bytes, checkBigInt = __rlm_check_bigint;
+              const checkBytes = __rlm_check_bytes, checkBigInt = __rlm_check_bigint, checkSize = __rlm_check_bigint_size;
               const size = (a, perElement) => {
                 const x = a[0];
                 if (typeof x === 'number') return x * perElement;
@@ -98,7 +108,11 @@ internal static class JsGuards
                 const C = globalThis[name];
                 if (typeof C !== 'function') return;
                 globalThis[name] = new Proxy(C, {
-                  construct(target, args, newTarget) { checkBytes(size(args, perElement), 'new ' + name); return Reflect.construct(target, args, newTarget); },
+                  construct(target, args, newTarget) {
+                    if (name.startsWith('Big')) checkBigInt(undefined, 'new ' + name);
+                    checkBytes(size(args, perElement), 'new ' + name);
+                    return Reflect.construct(target, args, newTarget);
+                  },
                 });
               };
               guard('ArrayBuffer', 1);
@@ -108,12 +122,23 @@ internal static class JsGuards
                 const C = globalThis[name];
                 if (typeof C === 'function') guard(name, C.BYTES_PER_ELEMENT);
               }
-              globalThis.BigInt = new Proxy(BigInt, {
-                apply(target, self, args) { checkBigInt(args[0]); return Reflect.apply(target, self, args); },
+              const bigInt = new Proxy(BigInt, {
+                apply(target, self, args) { checkBigInt(args[0], 'BigInt'); return checkSize(Reflect.apply(target, self, args), 'BigInt(…)'); },
               });
+              globalThis.BigInt = bigInt;
+              Object.defineProperty(BigInt.prototype, 'constructor', { value: bigInt, writable: true, configurable: true });
+              for (const name of ['asIntN', 'asUintN']) {
+                const as = BigInt[name];
+                Object.defineProperty(BigInt, name, { value: { [name](...args) { checkBigInt(undefined, 'BigInt.' + name); return checkSize(Reflect.apply(as, this, args), 'BigInt.' + name); } }[name], writable: true, configurable: true });
+              }
+              for (const name of ['getBigInt64', 'getBigUint64']) {
+                const get = DataView.prototype[name];
+                Object.defineProperty(DataView.prototype, name, { value: { [name](...args) { checkBigInt(undefined, 'DataView.' + name); return Reflect.apply(get, this, args); } }[name], writable: true, configurable: true });
+              }
             })();
             delete globalThis.__rlm_check_bytes;
             delete globalThis.__rlm_check_bigint;
+            delete globalThis.__rlm_check_bigint_size;
             """);
     }
 
@@ -135,7 +160,7 @@ internal static class JsGuards
         EnsureShallow(engine, value);
         try
         {
-            var json = new JsonSerializer(engine).Serialize(value, JsValue.Undefined, JsValue.Undefined);
+            var json = new JsonSerializer(engine).Serialize(value, JsBulkGuards.CheckedIdentity(engine), JsValue.Undefined);
             return json.IsString() ? json.AsString() : null;
         }
         catch (JavaScriptException)
@@ -190,7 +215,7 @@ internal static class JsGuards
     /// Replaces a built-in method with one that runs <paramref name="before"/> (which may throw) and then the original,
     /// keeping its name and length.
     /// </summary>
-    private static void Wrap(Engine engine, ObjectInstance target, string name, Action<JsValue, JsValue[]> before)
+    internal static void Wrap(Engine engine, ObjectInstance target, string name, Action<JsValue, JsValue[]> before)
     {
         var original = (Function)target.Get(name);
         int length = (int)TypeConverter.ToInteger(original.Get("length"));

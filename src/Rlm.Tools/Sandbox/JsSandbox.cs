@@ -30,8 +30,12 @@ namespace Rlm.Tools.Sandbox;
 /// coercions, Proxy traps, callbacks of built-ins), regular expressions (<c>RegexTimeout</c>, at most 1 s per
 /// operation), and <see cref="SandboxConstraint"/> for script time (waits on <c>llm_query</c> do not count),
 /// cancellation and the session's memory. <see cref="JsGuards"/> covers the built-ins that recurse without entering a
-/// function. A limit stops the script with an error; the engine stays and keeps every global. Bound: a limit takes effect
-/// within the time limit plus one regular-expression operation (≤ 1 s) and one built-in step.</para>
+/// function and allocations larger than the memory limit; <see cref="JsBulkGuards"/>, <see cref="JsDefaultSort"/> and
+/// <see cref="JsGlobalMatch"/> the built-ins that would do a whole job in one unchecked step (<c>sort</c>,
+/// <c>JSON.stringify</c>, <c>replace</c>, a global <c>match</c>, iterating a huge string); <see cref="JsBigIntGuard"/> BigInt multiplication; <see cref="JsRealmRemovals"/> takes out
+/// <c>SharedArrayBuffer</c>, <c>Atomics.wait</c>/<c>waitAsync</c>, <c>FinalizationRegistry</c>, <c>Temporal</c> and
+/// <c>ShadowRealm</c>. A limit stops the script with an error; the engine stays and keeps every global. Bound: a limit
+/// takes effect within the time limit plus one regular-expression operation (≤ 1 s) and one bounded built-in step.</para>
 /// <para><b>Threads.</b> Each call runs on its own thread with a 16 MiB stack (reserved, not committed): room for the
 /// recursion limit and for <see cref="JsGuards.MaxStructureDepth"/>, yet small enough that a runaway recursion Jint does not
 /// count (through coercions, getters) meets <c>StackOverflowGuard</c> within milliseconds rather than unwinding a huge
@@ -64,6 +68,7 @@ internal sealed partial class JsSandbox : IDisposable
     private readonly JsLimits _limits;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
+    private readonly JsBigIntGuard _bigInts = new();
 
     // Touched only by the script thread that holds _gate.
     private IJsHost _host = null!;
@@ -133,6 +138,9 @@ internal sealed partial class JsSandbox : IDisposable
         }
     }
 
+    /// <summary>Gets a value indicating whether a script thread is still running (a call holds the sandbox).</summary>
+    internal bool IsRunning => _gate.CurrentCount == 0;
+
     /// <summary>Stops a running script at its next check and refuses further calls.</summary>
     public void Dispose()
     {
@@ -191,6 +199,11 @@ internal sealed partial class JsSandbox : IDisposable
             try
             {
                 script = Engine.PrepareScript(code);
+                string prepared = _bigInts.Prepare(code, script.Program!);
+                if (!ReferenceEquals(prepared, code))
+                {
+                    script = Engine.PrepareScript(prepared);
+                }
             }
             catch (Exception e) when (e is InsufficientExecutionStackException or JsLimitStackException)
             {
@@ -276,7 +289,11 @@ internal sealed partial class JsSandbox : IDisposable
         Global("llm_query", Function(engine, "llm_query", 1, LlmQuery));
         Global("llm_query_batched", Function(engine, "llm_query_batched", 1, LlmQueryBatched));
         DefineContext(engine);
-        JsGuards.Install(engine, _limits.MemoryLimitBytes);
+        JsRealmRemovals.Install(engine);
+        _bigInts.Install(engine);
+        JsGuards.Install(engine, _limits.MemoryLimitBytes, _bigInts);
+        JsBulkGuards.Install(engine, _limits.MemoryLimitBytes);
+        JsGlobalMatch.Install(engine);
         JsNativeHelpers.Install(engine);
 
         _engine = engine;
