@@ -64,7 +64,7 @@ internal static class JsBulkGuards
             Function replacer => [args.At(0), Ticking(engine, replacer), args.At(2)],
             // A property list (an array) is the one replacer that cannot be chained; anything else is ignored by stringify.
             { } replacer when replacer.IsArray() => args,
-            _ => [args.At(0), CheckedIdentity(engine), args.At(2)],
+            _ => [args.At(0), CheckedIdentity(engine, memoryLimitBytes), args.At(2)],
         });
 
         var stringPrototype = (ObjectInstance)engine.GetValue("String").AsObject().Get("prototype");
@@ -125,9 +125,50 @@ internal static class JsBulkGuards
         return iterator;
     }
 
-    /// <summary>A <c>JSON.stringify</c> replacer that changes nothing and checks the limits every <see cref="CheckEvery"/> values.</summary>
-    internal static ClrFunction CheckedIdentity(Engine engine) =>
-        Ticking(engine, new ClrFunction(engine, "replacer", static (_, args) => args.At(1)));
+    /// <summary>
+    /// A <c>JSON.stringify</c> replacer that changes nothing and checks the limits every <see cref="CheckEvery"/> values;
+    /// a long string whose quoted text would be larger than <paramref name="memoryLimitBytes"/> is refused (a control
+    /// character takes six characters: <c>\u0000</c>).
+    /// </summary>
+    internal static ClrFunction CheckedIdentity(Engine engine, long memoryLimitBytes = long.MaxValue) =>
+        Ticking(engine, new ClrFunction(engine, "replacer", (_, args) =>
+        {
+            if (args.At(1) is JsString { Length: > JsExpansionGuards.ChunkChars } text)
+            {
+                EnsureJsonFits(engine, text.ToString(), memoryLimitBytes);
+            }
+
+            return args.At(1);
+        }));
+
+    private static void EnsureJsonFits(Engine engine, string text, long memoryLimitBytes)
+    {
+        long limitChars = memoryLimitBytes / sizeof(char);
+        if (text.Length * 6L + 2 <= limitChars)
+        {
+            return;
+        }
+
+        long size = 2;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            size += c switch
+            {
+                '"' or '\\' or '\b' or '\f' or '\n' or '\r' or '\t' => 2,
+                < ' ' => 6,
+                _ when char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]) => 1,
+                _ when char.IsSurrogate(c) && !(char.IsLowSurrogate(c) && i > 0 && char.IsHighSurrogate(text[i - 1])) => 6,
+                _ => 1,
+            };
+        }
+
+        if (size > limitChars)
+        {
+            throw JsErrors.Range(engine, string.Create(CultureInfo.InvariantCulture,
+                $"JSON.stringify would build a string of {size:N0} characters, more than the sandbox's memory limit ({JsLimitExceededException.FormatBytes(memoryLimitBytes)})."));
+        }
+    }
 
     /// <summary>A function that calls <paramref name="inner"/> and checks the limits every <see cref="CheckEvery"/> calls.</summary>
     internal static ClrFunction Ticking(Engine engine, Function inner)

@@ -32,7 +32,10 @@ namespace Rlm.Tools.Sandbox;
 /// cancellation and the session's memory. <see cref="JsGuards"/> covers the built-ins that recurse without entering a
 /// function and allocations larger than the memory limit; <see cref="JsBulkGuards"/>, <see cref="JsDefaultSort"/> and
 /// <see cref="JsGlobalMatch"/> the built-ins that would do a whole job in one unchecked step (<c>sort</c>,
-/// <c>JSON.stringify</c>, <c>replace</c>, a global <c>match</c>, iterating a huge string); <see cref="JsBigIntGuard"/> BigInt multiplication; <see cref="JsRealmRemovals"/> takes out
+/// <c>JSON.stringify</c>, <c>replace</c>, a global <c>match</c>, iterating a huge string); <see cref="JsExpansionGuards"/>
+/// those whose result can be much larger than their input (URI encoding, <c>escape</c>, case mapping, <c>normalize</c>
+/// on long strings, run a chunk at a time; <c>flat</c> refused up front) and typed-array <c>sort</c>/<c>toSorted</c>;
+/// <see cref="JsBigIntGuard"/> BigInt multiplication; <see cref="JsRealmRemovals"/> takes out
 /// <c>SharedArrayBuffer</c>, <c>Atomics.wait</c>/<c>waitAsync</c>, <c>FinalizationRegistry</c>, <c>Temporal</c> and
 /// <c>ShadowRealm</c>. A limit stops the script with an error; the engine stays and keeps every global. Bound: a limit
 /// takes effect within the time limit plus one regular-expression operation (≤ 1 s) and one bounded built-in step.</para>
@@ -293,6 +296,7 @@ internal sealed partial class JsSandbox : IDisposable
         _bigInts.Install(engine);
         JsGuards.Install(engine, _limits.MemoryLimitBytes, _bigInts);
         JsBulkGuards.Install(engine, _limits.MemoryLimitBytes);
+        JsExpansionGuards.Install(engine, _limits.MemoryLimitBytes);
         JsGlobalMatch.Install(engine);
         JsNativeHelpers.Install(engine);
 

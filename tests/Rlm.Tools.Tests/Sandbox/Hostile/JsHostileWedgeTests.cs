@@ -173,6 +173,25 @@ public sealed class JsHostileWedgeTests
     [InlineData("Array(1e9).fill(0).length")]
     public Task BulkBuiltIns_StopAtALimit(string code) => WedgeAsync(code, MemoryLimits);
 
+    /// <summary>Built-ins whose result is much larger than their input, or that run over a huge input in one step.</summary>
+    [Theory]
+    [InlineData("var a = new Float64Array(3e7); for (let i = 0; i < 3e7; i += 1000) a[i] = -i; a.sort(); a[0]")]
+    [InlineData("var a = new Float64Array(3e7); a.toSorted()[0]")]
+    [InlineData("var a = new Int32Array(3e7); a.sort((x, y) => x - y); a[0]")]
+    [InlineData("var a = new Float64Array(5e6); for (;;) a.sort();")]
+    [InlineData("var a = new Float64Array(5e6); for (;;) a.toSorted((x, y) => x - y);")]
+    [InlineData("decodeURIComponent('%C3%A9'.repeat(2e7)).length")]
+    [InlineData("encodeURIComponent('\u00e9'.repeat(1e8)).length")]
+    [InlineData("encodeURI('\u00e9'.repeat(1e8)).length")]
+    [InlineData("escape('\u00e9'.repeat(1e8)).length")]
+    [InlineData("'\u00df'.repeat(1e8).toUpperCase().length")]
+    [InlineData("JSON.stringify('\\0'.repeat(1e8)).length")]
+    [InlineData("JSON.stringify({ a: '\\0'.repeat(1e8) }).length")]
+    [InlineData("Array(1e4).fill(Array(1e4).fill(1)).flat().length")]
+    [InlineData("[Array(1e4).fill(Array(1e4).fill([1]))].flat(3).length")]
+    [InlineData("Array(1e9).flat().length")]
+    public Task ExpandingBuiltIns_StopAtALimit(string code) => WedgeAsync(code, MemoryLimits);
+
     /// <summary>
     /// The caller gives up while one built-in does a long job: the call returns at once, and the script thread stops at
     /// the built-in's next check instead of running on with a core to the end of the job.
@@ -204,6 +223,13 @@ public sealed class JsHostileWedgeTests
     [InlineData("[...'héllo'].length + Array.from('ab').length", "7")]
     [InlineData("const t = 'ab1 cd22 '.repeat(200000); const re = /\\d+|[a-z](?=\\d)/g; re.lastIndex = 5; const m = t.match(re); const r = t.slice(0, 90).match(/\\d+|[a-z](?=\\d)/g); [m.length, m.slice(0, r.length).join() === r.join(), re.lastIndex, 'x'.repeat(2e6).match(/y/g)].join()", "800000,true,0,")]
     [InlineData("const t = '\\u{1F600}a'.repeat(1500000); let n = 0; for (const c of t) n++; [[...t].length, n, [...t][2], Array.from(t.slice(0, 3)).length].join()", "3000000,3000000,\U0001F600,2")]
+    [InlineData("const b = new Float64Array(70000); b.set([3, -0, NaN, 0, -1, 1e300, -Infinity]); b.sort(); [...b.slice(0, 4)].map(x => Object.is(x, -0) ? '-0' : String(x)).join() + '|' + b[69998] + '|' + b[69999]", "-Infinity,-1,-0,0|1e+300|NaN")]
+    [InlineData("const s = new Float64Array([3, -0, NaN, 0, -1]); [...s.toSorted()].map(x => Object.is(x, -0) ? '-0' : String(x)).join() + '|' + [...new Int8Array([5, -3, 1]).sort((x, y) => y - x)].join()", "-1,-0,0,3,NaN|5,1,-3")]
+    [InlineData("const a = new Float64Array(200000); for (let i = 0; i < a.length; i++) a[i] = ((i * 7919) % 100003) - 50000 + (i % 7 ? 0.5 : 0); a[3] = NaN; a[4] = -0; const b = a.toSorted(); const c = Array.from(a).sort((x, y) => Number.isNaN(x) ? 1 : Number.isNaN(y) ? -1 : x - y || (Object.is(x, -0) ? -1 : 0)); [b.every((v, i) => Object.is(v, c[i])), a[3] !== a[3], a.sort() === a && a.every((v, i) => Object.is(v, c[i]))].join()", "true,true,true")]
+    [InlineData("const s = new Int16Array(70000); s[5] = -300; s[6] = 300; s.sort(); const g = new BigInt64Array(70000); g[5] = -3n; g[9] = 7n; g.sort(); [s[0], s[1], s[69999], g[0], g[69999], new Uint8Array([3, 1, 2]).sort().join('')].join()", "-300,0,300,-3,7,123")]
+    [InlineData("const u = 'a\u00e9\u20ac\U0001F600 ;/?'; const t = u.repeat(300000); const e = encodeURIComponent(t); [e === encodeURIComponent(u).repeat(300000), encodeURI(t) === encodeURI(u).repeat(300000), decodeURIComponent(e) === t, unescape(escape(t)) === t, decodeURIComponent('%C3%A9%F0%9F%98%80'.repeat(300000)) === '\u00e9\U0001F600'.repeat(300000), encodeURIComponent('a b&c')].join()", "true,true,true,true,true,a%20b%26c")]
+    [InlineData("const t = 'stra\u00dfe \u03a3'.repeat(300000); [t.toUpperCase() === 'stra\u00dfe \u03a3'.toUpperCase().repeat(300000), t.toLowerCase() === 'stra\u00dfe \u03a3'.toLowerCase().repeat(300000), 'e\u0301x'.repeat(600000).normalize() === 'e\u0301x'.normalize().repeat(600000)].join()", "true,true,true")]
+    [InlineData("[[[1, [2, [3, [4]]]], 5, [], [6]].flat(2).length, [[1, [2]], [3]].flat().join('|'), JSON.stringify('a\"\\n'.repeat(500000)).length].join()", "5,1|2|3,2500002")]
     public async Task GuardedBuiltIns_GiveTheUsualResults(string code, string expected)
     {
         // Roomy: sorting the reference copy with a JavaScript comparator is slow on a loaded machine.
