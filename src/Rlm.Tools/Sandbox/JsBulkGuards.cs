@@ -141,6 +141,11 @@ internal static class JsBulkGuards
             return args.At(1);
         }));
 
+    private const string JsonTooLarge = "JSON.stringify would build";
+
+    /// <summary>Whether <paramref name="error"/> is the refusal of a string too large to quote (not a failure of the value).</summary>
+    internal static bool IsJsonTooLarge(JavaScriptException error) => error.Message.StartsWith(JsonTooLarge, StringComparison.Ordinal);
+
     private static void EnsureJsonFits(Engine engine, string text, long memoryLimitBytes)
     {
         long limitChars = memoryLimitBytes / sizeof(char);
@@ -166,7 +171,7 @@ internal static class JsBulkGuards
         if (size > limitChars)
         {
             throw JsErrors.Range(engine, string.Create(CultureInfo.InvariantCulture,
-                $"JSON.stringify would build a string of {size:N0} characters, more than the sandbox's memory limit ({JsLimitExceededException.FormatBytes(memoryLimitBytes)})."));
+                $"{JsonTooLarge} a string of {size:N0} characters, more than the sandbox's memory limit ({JsLimitExceededException.FormatBytes(memoryLimitBytes)})."));
         }
     }
 

@@ -154,16 +154,17 @@ internal static class JsGuards
     /// <summary>
     /// Serializes <paramref name="value"/> as <c>JSON.stringify</c> would, after checking its nesting: the text, or
     /// <see langword="null"/> when JSON has none (undefined, functions) or it fails (a cycle, a throwing <c>toJSON</c>).
+    /// A string whose quoted text would be larger than <paramref name="memoryLimitBytes"/> throws a <c>RangeError</c>.
     /// </summary>
-    public static string? TryJson(Engine engine, JsValue value)
+    public static string? TryJson(Engine engine, JsValue value, long memoryLimitBytes)
     {
         EnsureShallow(engine, value);
         try
         {
-            var json = new JsonSerializer(engine).Serialize(value, JsBulkGuards.CheckedIdentity(engine), JsValue.Undefined);
+            var json = new JsonSerializer(engine).Serialize(value, JsBulkGuards.CheckedIdentity(engine, memoryLimitBytes), JsValue.Undefined);
             return json.IsString() ? json.AsString() : null;
         }
-        catch (JavaScriptException)
+        catch (JavaScriptException e) when (!JsBulkGuards.IsJsonTooLarge(e))
         {
             return null;
         }

@@ -69,7 +69,7 @@ internal sealed partial class JsSandbox
         var engine = CurrentEngine;
         string name = NameArgument(args, "set_variable");
         var value = args.At(1);
-        string? text = value.IsString() ? value.AsString() : JsGuards.TryJson(engine, value);
+        string? text = value.IsString() ? value.AsString() : JsGuards.TryJson(engine, value, _limits.MemoryLimitBytes);
         if (text is null)
         {
             throw new JavaScriptException(engine.Intrinsics.TypeError,
@@ -212,7 +212,7 @@ internal sealed partial class JsSandbox
         var engine = CurrentEngine;
         return value.IsUndefined() || value.IsNull()
             ? throw new JavaScriptException(engine.Intrinsics.TypeError, $"{function}: a prompt is {(value.IsNull() ? "null" : "undefined")}; pass text.")
-            : JsGuards.TryJson(engine, value) ?? TypeConverter.ToString(value);
+            : JsGuards.TryJson(engine, value, _limits.MemoryLimitBytes) ?? TypeConverter.ToString(value);
     }
 
     /// <summary>

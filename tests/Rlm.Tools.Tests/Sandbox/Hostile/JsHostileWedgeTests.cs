@@ -187,6 +187,8 @@ public sealed class JsHostileWedgeTests
     [InlineData("'\u00df'.repeat(1e8).toUpperCase().length")]
     [InlineData("JSON.stringify('\\0'.repeat(1e8)).length")]
     [InlineData("JSON.stringify({ a: '\\0'.repeat(1e8) }).length")]
+    [InlineData("set_variable('v', { a: '\\0'.repeat(1e8) })")]
+    [InlineData("llm_query({ a: '\\0'.repeat(1e8) })")]
     [InlineData("Array(1e4).fill(Array(1e4).fill(1)).flat().length")]
     [InlineData("[Array(1e4).fill(Array(1e4).fill([1]))].flat(3).length")]
     [InlineData("Array(1e9).flat().length")]
