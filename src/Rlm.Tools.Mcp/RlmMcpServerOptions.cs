@@ -26,7 +26,7 @@ public sealed class RlmMcpServerOptions
     /// </summary>
     /// <value>The default value is a new <see cref="RlmCorpusToolOptions"/>: 100,000 characters, 10 minutes, 1,000,000 tokens and <see cref="RlmQueryLimiter.Shared"/>.</value>
     /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
-    public RlmCorpusToolOptions Query { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = new();
+    public RlmCorpusToolOptions Query { get; set => field = value ?? throw new ArgumentNullException(nameof(Query)); } = new();
 
     /// <summary>
     /// Gets or sets the lowest level logged on standard error by <see cref="RlmMcpServer.RunStdioAsync"/>. Default

@@ -19,7 +19,7 @@ public sealed class RlmCorpusToolOptions
         get;
         set
         {
-            ArgumentException.ThrowIfNullOrWhiteSpace(value);
+            ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(Name));
             field = value;
         }
     } = "query_corpus";
@@ -36,7 +36,7 @@ public sealed class RlmCorpusToolOptions
         get => _maxQuestionChars;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxQuestionChars));
             _maxQuestionChars = value;
         }
     }
@@ -50,7 +50,7 @@ public sealed class RlmCorpusToolOptions
     public TimeSpan? DefaultMaxWallTime
     {
         get => _defaultMaxWallTime;
-        set => _defaultMaxWallTime = value is { } v && v <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(value), value, "DefaultMaxWallTime must be positive.") : value;
+        set => _defaultMaxWallTime = value is { } v && v <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(DefaultMaxWallTime), value, "DefaultMaxWallTime must be positive.") : value;
     }
 
     /// <summary>
@@ -62,13 +62,13 @@ public sealed class RlmCorpusToolOptions
     public long? DefaultMaxTotalTokens
     {
         get => _defaultMaxTotalTokens;
-        set => _defaultMaxTotalTokens = value is < 1 ? throw new ArgumentOutOfRangeException(nameof(value), value, "DefaultMaxTotalTokens must be at least 1.") : value;
+        set => _defaultMaxTotalTokens = value is < 1 ? throw new ArgumentOutOfRangeException(nameof(DefaultMaxTotalTokens), value, "DefaultMaxTotalTokens must be at least 1.") : value;
     }
 
     /// <summary>Gets or sets the limit on queries running at once, shared with every tool that uses the same instance.</summary>
     /// <value>The default value is <see cref="RlmQueryLimiter.Shared"/>: one limit for the whole process (4 queries at once, 2 minutes' wait).</value>
     /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
-    public RlmQueryLimiter QueryLimiter { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = RlmQueryLimiter.Shared;
+    public RlmQueryLimiter QueryLimiter { get; set => field = value ?? throw new ArgumentNullException(nameof(QueryLimiter)); } = RlmQueryLimiter.Shared;
 
     /// <summary>Gets the options a query runs with: <paramref name="options"/> with these default budgets where it sets none.</summary>
     internal RlmOptions ApplyDefaults(RlmOptions options)

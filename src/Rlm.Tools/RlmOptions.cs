@@ -68,7 +68,7 @@ public sealed class RlmOptions
         get => _maxToolOutputChars;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 200);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 200, nameof(MaxToolOutputChars));
             _maxToolOutputChars = value;
         }
     }
@@ -93,7 +93,7 @@ public sealed class RlmOptions
         get => _maxConversationChars;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1_000);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1_000, nameof(MaxConversationChars));
             _maxConversationChars = value;
         }
     }
@@ -155,7 +155,7 @@ public sealed class RlmOptions
         get => _javaScriptMemoryLimitBytes;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1024L * 1024);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1024L * 1024, nameof(JavaScriptMemoryLimitBytes));
             _javaScriptMemoryLimitBytes = value;
         }
     }
@@ -231,7 +231,7 @@ public sealed class RlmOptions
     /// trajectory, a progress event or a prompt.
     /// </summary>
     /// <value>The default value is an empty list. Values shorter than 4 characters are ignored.</value>
-    public IList<string> RedactedValues { get => _redactedValues; set => _redactedValues = [.. value ?? throw new ArgumentNullException(nameof(value))]; }
+    public IList<string> RedactedValues { get => _redactedValues; set => _redactedValues = [.. value ?? throw new ArgumentNullException(nameof(RedactedValues))]; }
 
     /// <summary>
     /// Gets or sets the most tokens (input plus output, every model call at every depth) a run may use. Checked before
@@ -244,7 +244,7 @@ public sealed class RlmOptions
     /// </summary>
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
-    public long? MaxTotalTokens { get => _maxTotalTokens; set => _maxTotalTokens = value is < 1 ? throw new ArgumentOutOfRangeException(nameof(value), value, "MaxTotalTokens must be at least 1.") : value; }
+    public long? MaxTotalTokens { get => _maxTotalTokens; set => _maxTotalTokens = value is < 1 ? throw new ArgumentOutOfRangeException(nameof(MaxTotalTokens), value, "MaxTotalTokens must be at least 1.") : value; }
 
     /// <summary>
     /// Gets or sets the most a run may cost in US dollars, priced by <see cref="Prices"/> per model. Enforced like
@@ -253,7 +253,7 @@ public sealed class RlmOptions
     /// </summary>
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
-    public decimal? MaxCostUsd { get => _maxCostUsd; set => _maxCostUsd = value is <= 0 ? throw new ArgumentOutOfRangeException(nameof(value), value, "MaxCostUsd must be positive.") : value; }
+    public decimal? MaxCostUsd { get => _maxCostUsd; set => _maxCostUsd = value is <= 0 ? throw new ArgumentOutOfRangeException(nameof(MaxCostUsd), value, "MaxCostUsd must be positive.") : value; }
 
     /// <summary>
     /// Gets or sets the longest a run may take. When it is reached no model request is sent any more and requests in
@@ -261,7 +261,7 @@ public sealed class RlmOptions
     /// </summary>
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
-    public TimeSpan? MaxWallTime { get => _maxWallTime; set => _maxWallTime = value is { } v && v <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(value), value, "MaxWallTime must be positive.") : value; }
+    public TimeSpan? MaxWallTime { get => _maxWallTime; set => _maxWallTime = value is { } v && v <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(MaxWallTime), value, "MaxWallTime must be positive.") : value; }
 
     /// <summary>
     /// Gets or sets how many iterations in a row of one session may end with every tool call an error. The root then
@@ -294,14 +294,14 @@ public sealed class RlmOptions
         get => _maxTraceNodes;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 100);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 100, nameof(MaxTraceNodes));
             _maxTraceNodes = value;
         }
     }
 
     /// <summary>Gets or sets the prices that give <see cref="RlmResult.CostUsd"/> and enforce <see cref="MaxCostUsd"/>.</summary>
     /// <value>The default value is <see cref="RlmPriceTable.Default"/> (a new table per options instance).</value>
-    public RlmPriceTable Prices { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = RlmPriceTable.Default;
+    public RlmPriceTable Prices { get; set => field = value ?? throw new ArgumentNullException(nameof(Prices)); } = RlmPriceTable.Default;
 
     /// <summary>
     /// Gets or sets custom tools the root model may call next to the ten built-in ones (as the reference library's
@@ -312,7 +312,7 @@ public sealed class RlmOptions
     /// (depth 0) sees them.
     /// </summary>
     /// <value>The default value is an empty list. Names must be unique and must not be a built-in tool's name (checked when a <see cref="RecursiveLanguageModel"/> is created).</value>
-    public IList<Microsoft.Extensions.AI.AITool> Tools { get => _tools; set => _tools = [.. value ?? throw new ArgumentNullException(nameof(value))]; }
+    public IList<Microsoft.Extensions.AI.AITool> Tools { get => _tools; set => _tools = [.. value ?? throw new ArgumentNullException(nameof(Tools))]; }
 
     /// <summary>
     /// Gets or sets where the engine logs (run start and end, iterations, tool calls, sub-calls, retries and failures,
@@ -366,27 +366,27 @@ public sealed class RlmOptions
         return copy;
     }
 
-    private static int Positive(int value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    private static int Positive(int value, [System.Runtime.CompilerServices.CallerMemberName] string? name = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, name);
         return value;
     }
 
-    private static int InRange(int value, int min, int max, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    private static int InRange(int value, int min, int max, [System.Runtime.CompilerServices.CallerMemberName] string? name = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(value, min, name);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(value, max, name);
         return value;
     }
 
-    private static TimeSpan InRange(TimeSpan value, TimeSpan min, TimeSpan max, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    private static TimeSpan InRange(TimeSpan value, TimeSpan min, TimeSpan max, [System.Runtime.CompilerServices.CallerMemberName] string? name = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(value, min, name);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(value, max, name);
         return value;
     }
 
-    private static TimeSpan Positive(TimeSpan value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    private static TimeSpan Positive(TimeSpan value, [System.Runtime.CompilerServices.CallerMemberName] string? name = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero, name);
         return value;

@@ -49,7 +49,7 @@ public sealed class RlmChatClientOptions
         get => _thresholdTokens;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1_000);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1_000, nameof(ThresholdTokens));
             _thresholdTokens = value;
         }
     }
@@ -66,7 +66,7 @@ public sealed class RlmChatClientOptions
         get => _minDocumentTokens;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MinDocumentTokens));
             _minDocumentTokens = value;
         }
     }
@@ -83,7 +83,7 @@ public sealed class RlmChatClientOptions
         get => _maxConversationTokens;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(MaxConversationTokens));
             _maxConversationTokens = value;
         }
     }
