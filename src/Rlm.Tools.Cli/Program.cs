@@ -37,7 +37,7 @@ internal static class Program
         if (parseResult.Action is ParseErrorAction || (parseResult.Errors.Count > 0 && parseResult.Action is null))
         {
             // System.CommandLine would print every error plus the whole help and exit 1; a usage error is one line and exit 2.
-            string message = parseResult.Errors.Count > 0 ? parseResult.Errors[0].Message : "invalid arguments";
+            string message = parseResult.Errors.Count > 0 ? PlainTypeMessage(parseResult.Errors[0].Message) : "invalid arguments";
             // A path among the extra tokens, or taken for the question while the real question is left over ("--file a b 'q?'").
             string? extraPath = parseResult.GetResult(options.Files) is null ? null
                 : parseResult.UnmatchedTokens.FirstOrDefault(t => File.Exists(t) || Directory.Exists(t))
@@ -90,6 +90,28 @@ internal static class Program
         // (it cancels one question, not the command), so System.CommandLine's handler is off for it.
         var terminationTimeout = parseResult.CommandResult.Command == chat.Command ? (TimeSpan?)null : TimeSpan.FromSeconds(2);
         return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = terminationTimeout }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// System.CommandLine's "Cannot parse argument 'abc' for option '--max-iterations' as expected type 'System.Int32'" in
+    /// the words of the help text: <c>--max-iterations: 'abc' is not a whole number</c>. Other messages pass unchanged.
+    /// </summary>
+    internal static string PlainTypeMessage(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[\w.]+)'\.?$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        if (!match.Success)
+        {
+            return message;
+        }
+
+        string expected = match.Groups["type"].Value switch
+        {
+            "System.Int32" or "System.Int64" => "a whole number",
+            "System.Double" or "System.Decimal" or "System.Single" => "a number",
+            "System.Boolean" => "true or false",
+            _ => "a valid value",
+        };
+        return $"{match.Groups["option"].Value}: '{match.Groups["value"].Value}' is not {expected}";
     }
 
     /// <summary>The first token that looks like an option but is none of <c>rlm</c>'s (taken for the question or left over).</summary>

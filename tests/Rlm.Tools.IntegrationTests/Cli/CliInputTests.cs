@@ -258,7 +258,8 @@ public sealed class CliInputTests(ITestOutputHelper output)
     public static TheoryData<string> UsageErrors => new()
     {
         "missing file", "binary file", "empty file", "directory as file", "empty stdin", "no input source", "two input sources",
-        "max-depth 0", "max-depth 9", "max-iterations 0", "max-concurrency 0", "non-numeric value", "unknown option",
+        "max-depth 0", "max-depth 9", "max-iterations 0", "max-concurrency 0", "non-numeric value", "non-numeric iterations",
+        "non-numeric cost", "unknown option",
         "unknown option after --file", "missing question", "empty question", "glob without dir", "missing directory",
         "nothing matches the glob", "bad base url",
     };
@@ -286,7 +287,9 @@ public sealed class CliInputTests(ITestOutputHelper output)
             "max-depth 9" => Case(["q?", "--file", text, "--max-depth", "9"], null, "--max-depth"),
             "max-iterations 0" => Case(["q?", "--file", text, "--max-iterations", "0"], null, "--max-iterations"),
             "max-concurrency 0" => Case(["q?", "--file", text, "--max-concurrency", "0"], null, "--max-concurrency"),
-            "non-numeric value" => Case(["q?", "--file", text, "--max-depth", "two"], null, "--max-depth"),
+            "non-numeric value" => Case(["q?", "--file", text, "--max-depth", "two"], null, "--max-depth: 'two' is not a whole number"),
+            "non-numeric iterations" => Case(["q?", "--file", text, "--max-iterations", "abc"], null, "--max-iterations: 'abc' is not a whole number"),
+            "non-numeric cost" => Case(["q?", "--file", text, "--max-cost", "1.2.3"], null, "--max-cost must be a positive number of US dollars"),
             "unknown option" => Case(["q?", "--frobnicate", "--file", text], null, "--frobnicate"),
             "unknown option after --file" => Case(["q?", "--file", text, "--frobnicate"], null, "--frobnicate"),
             "missing question" => Case(["--file", text], null, "question"),
@@ -302,6 +305,7 @@ public sealed class CliInputTests(ITestOutputHelper output)
 
         output.WriteLine(result.ToString());
         RlmProcess.AssertUsageError(result, expected);
+        Assert.DoesNotContain("System.", result.StdErr, StringComparison.Ordinal); // no .NET type names for a user's typo
 
         static (string[] Args, string? Stdin, string Expected) Case(string[] args, string? stdin, string expected) => (args, stdin, expected);
     }
