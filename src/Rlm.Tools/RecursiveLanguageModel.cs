@@ -102,6 +102,7 @@ public sealed class RecursiveLanguageModel
     /// <see cref="RlmModelException"/>, which <c>FunctionInvokingChatClient</c> reports to the calling model as the function's error.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="corpus"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not 1 to 64 ASCII letters, digits, <c>_</c> and <c>-</c> (see <see cref="RlmCorpusToolOptions.Name"/>).</exception>
     public AIFunction AsAIFunction(RlmCorpus corpus, string name = "query_corpus", string? description = null) =>
         AsAIFunction(corpus, new RlmCorpusToolOptions { Name = name, Description = description });
 

@@ -13,13 +13,19 @@ public sealed class RlmCorpusToolOptions
 
     /// <summary>Gets or sets the function's name as the calling model sees it.</summary>
     /// <value>The default value is <c>query_corpus</c>.</value>
-    /// <exception cref="ArgumentException">The value is empty or white space.</exception>
+    /// <exception cref="ArgumentException">The value is empty, or not 1 to 64 ASCII letters, digits, <c>_</c> and <c>-</c> (the
+    /// function names OpenAI's and Anthropic's APIs accept; a provider refuses a whole request that declares another).</exception>
     public string Name
     {
         get;
         set
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(Name));
+            if (!IsValidToolName(value))
+            {
+                throw new ArgumentException($"The tool name '{value}' is not 1 to 64 ASCII letters, digits, '_' and '-' (the names model providers accept), for example query_corpus.", nameof(Name));
+            }
+
             field = value;
         }
     } = "query_corpus";
@@ -88,4 +94,8 @@ public sealed class RlmCorpusToolOptions
     internal string Describe(RlmOptions runOptions) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"Limits: questions up to {MaxQuestionChars:N0} characters; each query runs at most {(runOptions.MaxWallTime is { } wall ? $"{wall.TotalSeconds:0.###} s" : "without a time limit")} and " +
         $"{(runOptions.MaxTotalTokens is { } tokens ? $"{tokens:N0} tokens" : "without a token limit")}; {QueryLimiter.MaxConcurrentQueries} queries run at once, others wait up to {QueryLimiter.QueueTimeout.TotalSeconds:0.###} s.");
+
+    /// <summary>Whether <paramref name="name"/> is 1 to 64 ASCII letters, digits, <c>_</c> and <c>-</c>.</summary>
+    private static bool IsValidToolName(string name) =>
+        name.Length is >= 1 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 }

@@ -31,6 +31,29 @@ public sealed class CorpusToolLimitsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new RlmQueryLimiter(1, TimeSpan.Zero));
     }
 
+    [Theory]
+    [InlineData("query corpus")]
+    [InlineData("query.corpus")]
+    [InlineData("quéry")]
+    [InlineData("a-name-of-sixty-five-characters-is-one-more-than-providers-take-x")]
+    public void AToolNameProvidersRefuse_IsRefusedHere_NamingTheRule(string name)
+    {
+        var rlm = new RecursiveLanguageModel(new TestChatClient());
+
+        var e = Assert.Throws<ArgumentException>(() => rlm.AsAIFunction(s_corpus, name));
+
+        Assert.Equal("Name", e.ParamName);
+        Assert.Contains($"'{name}'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("64 ASCII letters, digits, '_' and '-'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("query_corpus")]
+    [InlineData("Search-Docs-2")]
+    [InlineData("a-name-of-sixty-four-characters-is-the-most-providers-take-xxxxx")]
+    public void AToolNameProvidersAccept_IsKept(string name) =>
+        Assert.Equal(name, new RecursiveLanguageModel(new TestChatClient()).AsAIFunction(s_corpus, name).Name);
+
     [Fact]
     public async Task OverlongQuestion_IsAnArgumentException_AndNoModelRequestIsSent()
     {
