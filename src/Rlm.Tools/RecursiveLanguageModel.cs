@@ -10,6 +10,9 @@ namespace Rlm.Tools;
 /// </summary>
 public sealed class RecursiveLanguageModel
 {
+    // Copied in, never handed out (Options gives copies): the constructor's check of the custom tools holds for every run.
+    private readonly RlmOptions _options;
+
     /// <summary>Creates a Recursive Language Model.</summary>
     /// <param name="rootClient">The root model, which drives the tools at depth 0.</param>
     /// <param name="workerClient">The worker model for sub-calls (depth 1 and below); <see langword="null"/> uses <paramref name="rootClient"/>.</param>
@@ -20,8 +23,8 @@ public sealed class RecursiveLanguageModel
         ArgumentNullException.ThrowIfNull(rootClient);
         RootClient = rootClient;
         WorkerClient = workerClient ?? rootClient;
-        Options = options?.Clone() ?? new RlmOptions();
-        Tools.RlmToolSet.ValidateCustomTools(Options.Tools);
+        _options = options?.Clone() ?? new RlmOptions();
+        Tools.RlmToolSet.ValidateCustomTools(_options.Tools);
     }
 
     /// <summary>Gets the root model.</summary>
@@ -30,8 +33,11 @@ public sealed class RecursiveLanguageModel
     /// <summary>Gets the worker model.</summary>
     public IChatClient WorkerClient { get; }
 
-    /// <summary>Gets a copy of the options in force.</summary>
-    public RlmOptions Options { get; }
+    /// <summary>
+    /// Gets a copy of the options in force: a new copy on each read, so changing it (a limit, <see cref="RlmOptions.Tools"/>)
+    /// changes nothing of this instance. To run with other options, make a new instance from the changed copy.
+    /// </summary>
+    public RlmOptions Options => _options.Clone();
 
     /// <summary>Answers <paramref name="query"/> over one string context.</summary>
     /// <param name="query">The question.</param>
@@ -122,7 +128,7 @@ public sealed class RecursiveLanguageModel
     {
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(options);
-        var runOptions = options.ApplyDefaults(Options);
+        var runOptions = options.ApplyDefaults(_options);
         var limiter = options.QueryLimiter;
         int maxQuestionChars = options.MaxQuestionChars;
         string description = options.Description ?? string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -263,7 +269,7 @@ public sealed class RecursiveLanguageModel
     private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null, RlmOptions? options = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        options ??= Options;
+        options ??= _options;
         var view = new ContextView(text);
         await using var run = new QueryRun(RootClient, WorkerClient, options, events);
         using var step = run.Observer.Query(view, text.Documents.Count, options.MaxDepth);

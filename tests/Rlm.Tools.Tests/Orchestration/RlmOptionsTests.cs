@@ -83,6 +83,29 @@ public class RlmOptionsTests
     }
 
     [Fact]
+    public async Task RecursiveLanguageModel_Options_IsACopy_ChangingItChangesNoRun()
+    {
+        var root = new TestSupport.TestChatClient
+        {
+            // Tools while it may call them; the last, tool-less request gets the best answer so far as text.
+            GetResponseAsyncCallback = (_, chatOptions, _) => Task.FromResult(chatOptions?.ToolMode is Microsoft.Extensions.AI.NoneChatToolMode
+                ? new Microsoft.Extensions.AI.ChatResponse(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant, "best so far"))
+                : TestSupport.TestChatClient.Calls(("peek", new { start = 0, end = 5 }))),
+        };
+        var rlm = new RecursiveLanguageModel(root, options: new RlmOptions { MaxIterations = 3 });
+
+        rlm.Options.MaxIterations = 1;
+        rlm.Options.Tools.Add(Microsoft.Extensions.AI.AIFunctionFactory.Create(() => "mine", "grep"));
+        var result = await rlm.QueryAsync("q", "some context\n");
+
+        Assert.NotSame(rlm.Options, rlm.Options);
+        Assert.Equal(3, rlm.Options.MaxIterations);
+        Assert.Empty(rlm.Options.Tools); // the clashing "grep" never reached the instance the constructor checked
+        Assert.Equal(RlmStopReason.IterationLimit, result.StopReason);
+        Assert.Equal(3, result.Statistics.RootIterations);
+    }
+
+    [Fact]
     public void Prompts_AreEmbedded_AndPlaceholdersRender()
     {
         Assert.Contains("{{context_chars}}", RlmPrompts.Root);
