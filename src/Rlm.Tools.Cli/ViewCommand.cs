@@ -36,9 +36,10 @@ internal sealed class ViewCommand
     {
         string input = parseResult.GetValue(Input) ?? "";
         string output = parseResult.GetValue(Output) is { Length: > 0 } o ? o : Path.ChangeExtension(input, ".html");
+        string text = "";
         try
         {
-            string text = await File.ReadAllTextAsync(input, cancellationToken).ConfigureAwait(false);
+            text = await File.ReadAllTextAsync(input, cancellationToken).ConfigureAwait(false);
             RlmTrajectory trajectory;
             using (var reader = new StringReader(text))
             {
@@ -52,13 +53,32 @@ internal sealed class ViewCommand
         }
         catch (FormatException e)
         {
-            return await FailAsync($"{input}: {e.Message}").ConfigureAwait(false);
+            return await FailAsync(IsRlmResult(text)
+                ? $"{input}: this is the output of rlm --json (format rlm-result), not a trajectory: run the question with --trajectory PATH and view that file"
+                : $"{input}: {e.Message}").ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             return await FailAsync(e is FileNotFoundException or DirectoryNotFoundException && !File.Exists(input)
                 ? $"{input}: no such file"
                 : $"{e.Message.ReplaceLineEndings(" ").Trim()}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether <paramref name="text"/> is one JSON object of format <c>rlm-result</c> (what <c>rlm --json</c> prints), a file people try to view.</summary>
+    private static bool IsRlmResult(string text)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(text);
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("format", out var format)
+                && format.ValueKind == System.Text.Json.JsonValueKind.String
+                && format.GetString() == "rlm-result";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
         }
     }
 

@@ -100,6 +100,24 @@ public sealed class TrajectoryViewerTests
     }
 
     [Fact]
+    public async Task View_OfAJsonResult_SaysWhatTheFileIsAndHowToGetATrajectory()
+    {
+        using var dir = new TempDirectory();
+        string docs = dir.WriteText("a.txt", "The error code is E10.\n");
+        var run = await RlmProcess.RunAsync([Question, "--file", docs, "--offline", "--json"]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        string json = dir.WriteText("out.json", run.StdOut);
+
+        var view = await RlmProcess.RunAsync(["view", json, "-o", Path.Combine(dir.Path, "out.html")]);
+
+        Assert.True(view.ExitCode == 2, view.ToString());
+        Assert.Single(view.StdErrLines);
+        Assert.Contains("rlm --json (format rlm-result), not a trajectory", view.StdErr, StringComparison.Ordinal);
+        Assert.Contains("--trajectory PATH", view.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Expected depth", view.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cli_TrajectoryOption_WritesTheFile()
     {
         using var dir = new TempDirectory();
