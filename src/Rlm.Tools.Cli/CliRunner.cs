@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Rlm.Tools.OpenAI;
 using Rlm.Tools.Context;
+using Rlm.Tools.Orchestration;
 using Spectre.Console;
 
 namespace Rlm.Tools.Cli;
@@ -28,9 +29,12 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         // Say so at once on Ctrl+C: System.CommandLine ends the process with 130 if the run does not stop within 2 seconds.
         // (The catch below says it too: cancellation may unwind this method inline, before this callback's turn.)
         using var canceled = cancellationToken.Register(NoteCanceled);
+        CliInput? input = null;
+        string? question = null;
         try
         {
             var settings = ReadSettings();
+            CheckOutputPaths();
             models = command.Options.CreateModels(parseResult);
             var printer = new ProgressPrinter(_stderr);
             var options = new RlmOptions
@@ -47,8 +51,8 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             settings.Budgets.ApplyTo(options);
 
             // The input first: its mistakes (none given, two given) are found before --question-file - waits on stdin.
-            var input = await command.Options.LoadInputAsync(parseResult, cancellationToken).ConfigureAwait(false);
-            string question = settings.Question ?? await ReadQuestionFileAsync(cancellationToken).ConfigureAwait(false);
+            input = await command.Options.LoadInputAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            question = settings.Question ?? await ReadQuestionFileAsync(cancellationToken).ConfigureAwait(false);
             if (models.IsOffline)
             {
                 Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
@@ -72,7 +76,6 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             var rlm = new RecursiveLanguageModel(models.RootClient, models.WorkerClient, options);
             var result = await rlm.QueryAsync(question, input.Corpus, cancellationToken).ConfigureAwait(false);
             printer.Enabled = false;
-            WriteTrajectory(result, question);
 
             if (verbose)
             {
@@ -80,7 +83,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 await _stderr.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            WriteAnswer(result, models, input);
+            // The answer first: a trajectory that cannot be written after all must not cost the user the answer.
+            WriteAnswer(result, models, input, error: null);
+            bool trajectoryWritten = WriteTrajectory(result, question);
 
             if (CliLimits.DescribeUnpricedModels(result, options) is { } unpriced)
             {
@@ -90,7 +95,15 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             if (!result.IsFinal)
             {
                 string? budget = CliLimits.DescribeBudgetStop(result, options);
-                Note($"{(budget is null ? "" : budget + "; ")}{RlmStopReasonText.DescribeNoFinalAnswer(result.StopReason, includeWhy: budget is null) ?? "no final answer"}.");
+                string why = result.Answer.Length == 0
+                    ? budget is null ? LowerFirst(result.StopMessage?.TrimEnd('.') ?? "the run stopped without an answer") : "no answer to print"
+                    : RlmStopReasonText.DescribeNoFinalAnswer(result.StopReason, includeWhy: budget is null) ?? "no final answer";
+                Note($"{(budget is null ? "" : budget + "; ")}{why}.");
+                return ExitCodes.NoFinalAnswer;
+            }
+
+            if (!trajectoryWritten)
+            {
                 return ExitCodes.NoFinalAnswer;
             }
 
@@ -102,10 +115,11 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
             return ExitCodes.Answered;
         }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (cancellationToken.IsCancellationRequested)
         {
-            // Canceled (Ctrl+C): whatever broke off, including a read of stdin cut short, is not the user's mistake.
+            // Canceled (Ctrl+C, SIGTERM): whatever broke off, including a read of stdin cut short, is not the user's mistake.
             NoteCanceled();
+            ReportFailedRun(e, "canceled", models, input, question);
             return ExitCodes.Canceled;
         }
         catch (CliUsageException e)
@@ -125,23 +139,29 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         catch (RlmModelException e)
         {
             // Already one line, redacted, with the attempts made and the classified cause.
-            Note(Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {e.Message}"));
+            string error = Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {e.Message}");
+            Note(error);
+            ReportFailedRun(e, error, models, input, question);
             return ExitCodes.NoFinalAnswer;
         }
         catch (Exception e) when (OpenAIErrors.IsEndpointError(e))
         {
-            Note(Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"));
+            string error = Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}");
+            Note(error);
+            ReportFailedRun(e, error, models, input, question);
             return ExitCodes.NoFinalAnswer;
         }
         catch (Exception e)
         {
             // A bug, not a user mistake: one line, and the stack trace only when asked for with -v.
-            Note(Redact(models, $"unexpected error: {e.GetType().Name}: {TextLimits.OneLine(e.Message, int.MaxValue)}"));
+            string error = Redact(models, $"unexpected error: {e.GetType().Name}: {TextLimits.OneLine(e.Message, int.MaxValue)}");
+            Note(error);
             if (verbose)
             {
                 await _stderr.WriteLineAsync(Redact(models, e.ToString())).ConfigureAwait(false);
             }
 
+            ReportFailedRun(e, error, models, input, question);
             return ExitCodes.NoFinalAnswer;
         }
         finally
@@ -221,23 +241,24 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
     }
 
     /// <summary>Writes the answer (or the <c>--json</c> report) to stdout; a failed write (a full device, a closed stdout) says what failed.</summary>
-    private void WriteAnswer(RlmResult result, ModelSetup models, CliInput input)
+    /// <remarks>Without <c>--json</c>, a run without an answer (a budget stop before any reply) prints nothing: the reason goes to stderr.</remarks>
+    private void WriteAnswer(RlmResult result, ModelSetup models, CliInput input, string? error)
     {
         try
         {
             using var stdout = StandardOutput.Open();
             if (parseResult.GetValue(command.Json) && Console.IsOutputRedirected)
             {
-                JsonReport.Write(stdout, result, models, input);
+                JsonReport.Write(stdout, result, models, input, error);
             }
             else if (parseResult.GetValue(command.Json))
             {
                 // On a terminal: JSON escapes control characters already, but not bidirectional overrides.
                 using var report = new MemoryStream();
-                JsonReport.Write(report, result, models, input);
+                JsonReport.Write(report, result, models, input, error);
                 stdout.Write(new UTF8Encoding(false).GetBytes(TerminalText.Inert(Encoding.UTF8.GetString(report.ToArray()))));
             }
-            else
+            else if (result.Answer.Length > 0)
             {
                 byte[] answer = new UTF8Encoding(false).GetBytes(TerminalText.ForStandardOutput(result.Answer) + Environment.NewLine);
                 stdout.Write(answer);
@@ -270,11 +291,15 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         }
     }
 
-    private void WriteTrajectory(RlmResult result, string question)
+    /// <summary>
+    /// Writes <c>--trajectory</c>; returns <see langword="false"/> after a warning on stderr when the file cannot be written
+    /// after all (its path was checked before the run, see <see cref="CheckOutputPaths"/>).
+    /// </summary>
+    private bool WriteTrajectory(RlmResult result, string question)
     {
         if (parseResult.GetValue(command.Trajectory) is not { } path)
         {
-            return;
+            return true;
         }
 
         try
@@ -285,12 +310,51 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 IncludeSensitiveData = parseResult.GetValue(command.TrajectorySensitive),
                 Question = question,
             });
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliUsageException($"cannot write the trajectory to {path}: {TextLimits.OneLine(e.Message, int.MaxValue)}");
+            Note($"warning: cannot write the trajectory to {path}: {(e is UnauthorizedAccessException ? "permission denied" : TextLimits.OneLine(e.Message, int.MaxValue))}");
+            return false;
         }
     }
+
+    /// <summary>Refuses, before anything is paid for, an output file that could not be written after the run.</summary>
+    private void CheckOutputPaths()
+    {
+        if (parseResult.GetValue(command.Trajectory) is { } path && OutputPath.Problem(path) is { } problem)
+        {
+            throw new CliUsageException($"cannot write the trajectory to {path}: {problem} (checked before the run: nothing was sent to the model)");
+        }
+    }
+
+    /// <summary>
+    /// What a failed run (endpoint failure, cancellation, a bug) still gives: its partial trajectory (<c>--trajectory</c>)
+    /// and, with <c>--json</c>, one JSON object with the stop reason, the error and what the run had (usage, statistics,
+    /// trajectory so far). Nothing when the run never started.
+    /// </summary>
+    private void ReportFailedRun(Exception exception, string error, ModelSetup? models, CliInput? input, string? question)
+    {
+        if (models is null || input is null || question is null || PartialResults.Of(exception) is not { } partial)
+        {
+            return;
+        }
+
+        WriteTrajectory(partial, question);
+        if (parseResult.GetValue(command.Json))
+        {
+            try
+            {
+                WriteAnswer(partial, models, input, error);
+            }
+            catch (AnswerNotWrittenException e)
+            {
+                Note(e.Message);
+            }
+        }
+    }
+
+    private static string LowerFirst(string text) => text.Length > 0 ? char.ToLowerInvariant(text[0]) + text[1..] : text;
 
     private static void WriteHeader(ProgressPrinter printer, CliInput input, ModelSetup models, Settings settings)
     {

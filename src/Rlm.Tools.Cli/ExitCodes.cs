@@ -12,7 +12,7 @@ internal static class ExitCodes
     /// <summary>A usage or input error: bad option, missing or binary file, empty input.</summary>
     public const int UsageError = 2;
 
-    /// <summary>Canceled with Ctrl+C (128 + SIGINT, the shell convention).</summary>
+    /// <summary>Canceled with Ctrl+C (128 + SIGINT, the shell convention); a SIGTERM gives 143 (128 + SIGTERM), see <see cref="TerminationSignals"/>.</summary>
     public const int Canceled = 130;
 }
 

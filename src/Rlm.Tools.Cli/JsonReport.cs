@@ -11,12 +11,18 @@ namespace Rlm.Tools.Cli;
 internal static class JsonReport
 {
     /// <summary>Writes the report for <paramref name="result"/> to <paramref name="stream"/>, followed by a line break.</summary>
-    public static void Write(Stream stream, RlmResult result, ModelSetup models, CliInput input)
+    /// <param name="stream">Where to write.</param>
+    /// <param name="result">The run's result, or the partial result of a failed run.</param>
+    /// <param name="models">The models.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="error">For a failed run, the one-line error (the report's <c>error</c>); otherwise <see langword="null"/>.</param>
+    public static void Write(Stream stream, RlmResult result, ModelSetup models, CliInput input, string? error = null)
     {
         var document = RlmJson.CreateResult(
             result,
             new ModelsJson(models.Provider, models.RootModel, models.WorkerModel, models.IsOffline),
-            InputJson.From(input.Source, input.Corpus, input.IsDirectory));
+            InputJson.From(input.Source, input.Corpus, input.IsDirectory),
+            error);
         JsonSerializer.Serialize(stream, document, RlmJson.Indented.RunJson);
         stream.WriteByte((byte)'\n');
         stream.Flush();

@@ -87,7 +87,15 @@ internal static class Program
         }
 
         // Our action reports its own errors; the default handler would print stack traces. rlm chat handles Ctrl+C itself
-        // (it cancels one question, not the command), so System.CommandLine's handler is off for it.
+        // (it cancels one question, not the command), so System.CommandLine's handler is off for it. The question command
+        // has its own (TerminationSignals): it tells SIGTERM (143) from SIGINT (130).
+        if (parseResult.CommandResult.Command == command.Root)
+        {
+            using var signals = new TerminationSignals();
+            int code = await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, signals.Token).ConfigureAwait(false);
+            return code == ExitCodes.Canceled && signals.ExitCode is { } signaled ? signaled : code;
+        }
+
         var terminationTimeout = parseResult.CommandResult.Command == chat.Command ? (TimeSpan?)null : TimeSpan.FromSeconds(2);
         return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = terminationTimeout }).ConfigureAwait(false);
     }

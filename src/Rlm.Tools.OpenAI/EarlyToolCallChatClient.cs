@@ -44,8 +44,22 @@ internal sealed class EarlyToolCallChatClient(IChatClient inner) : DelegatingCha
         int emitted = 0;                      // calls of `order` handed out so far (a prefix)
         HashSet<string>? emittedIds = null;
 
-        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
         {
+            try
+            {
+                if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            catch (Exception e) when (IsUnreadableResponse(e))
+            {
+                throw Unreadable(e);
+            }
+
+            var update = updates.Current;
             if (update.RawRepresentation is StreamingChatCompletionUpdate { ToolCallUpdates: { Count: > 0 } deltas })
             {
                 foreach (var delta in deltas)
@@ -88,6 +102,30 @@ internal sealed class EarlyToolCallChatClient(IChatClient inner) : DelegatingCha
             yield return update;
         }
     }
+
+    /// <inheritdoc />
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsUnreadableResponse(e))
+        {
+            throw Unreadable(e);
+        }
+    }
+
+    /// <summary>
+    /// What the OpenAI SDK throws while it reads a response it cannot use (empty <c>choices</c>, a missing field, an unknown
+    /// enum value): the Rlm.Tools engine retries an unreadable response but fails at once on a client's own bug, and only
+    /// this room knows that these exceptions come from reading the provider's reply.
+    /// </summary>
+    private static bool IsUnreadableResponse(Exception e) =>
+        e is ArgumentException or KeyNotFoundException or IndexOutOfRangeException or NullReferenceException or InvalidCastException
+        || (e is InvalidOperationException && e is not ObjectDisposedException);
+
+    private static InvalidDataException Unreadable(Exception e) => new($"The response could not be read: {e.GetType().Name}: {e.Message}", e);
 
     private sealed class PendingCall
     {

@@ -285,7 +285,14 @@ public sealed class RecursiveLanguageModel
             if (e is RlmModelException model)
             {
                 // The root model failed for good: the caller gets the typed exception with what the run had so far.
-                model.PartialResult = run.CreateResult(new SessionOutcome(string.Empty, RlmStopReason.ModelFailure, session.Iterations), step.Node);
+                model.PartialResult = run.CreateResult(new SessionOutcome(string.Empty, RlmStopReason.ModelFailure, session.Iterations), step.Node, $"The run stopped without an answer: {model.Message.TrimEnd('.')}.");
+            }
+            else
+            {
+                // Canceled or a bug: the exception stays as it is; the rlm command still reports what the run had.
+                var reason = e is OperationCanceledException ? RlmStopReason.Canceled : RlmStopReason.Error;
+                PartialResults.Attach(e, run.CreateResult(new SessionOutcome(string.Empty, reason, session.Iterations), step.Node,
+                    reason == RlmStopReason.Error ? $"The run stopped without an answer: an unexpected error: {e.GetType().Name}: {TextLimits.OneLine(run.Observer.Redactor.Redact(e.Message), 300)}" : null));
             }
 
             run.Observer.QueryFailed(step, e);

@@ -3,7 +3,11 @@ namespace Rlm.Tools;
 /// <summary>Why a model request failed for good.</summary>
 public enum RlmModelFailureKind
 {
-    /// <summary>The cause could not be classified.</summary>
+    /// <summary>
+    /// Not a known transient failure: an exception of the client itself (<see cref="NullReferenceException"/>,
+    /// <see cref="ArgumentException"/>, <see cref="InvalidOperationException"/>, …). Not retried;
+    /// <see cref="Exception.InnerException"/> is the original exception.
+    /// </summary>
     Unknown,
 
     /// <summary>An attempt ran longer than <see cref="RlmOptions.ModelRequestTimeout"/>, or the client timed out itself.</summary>
@@ -18,7 +22,10 @@ public enum RlmModelFailureKind
     /// <summary>The connection failed or was reset before a response arrived.</summary>
     Transport,
 
-    /// <summary>A response arrived but could not be read: malformed or truncated JSON, no choices, unknown values.</summary>
+    /// <summary>
+    /// A response arrived but could not be read: malformed or truncated JSON, no choices, unknown values (a client reports
+    /// it with <see cref="System.Text.Json.JsonException"/>, <see cref="FormatException"/> or <see cref="InvalidDataException"/>).
+    /// </summary>
     InvalidResponse,
 
     /// <summary>A response arrived with neither text nor function calls (for a request that allows no tools: no text).</summary>
@@ -31,7 +38,7 @@ public enum RlmModelFailureKind
 /// <summary>
 /// Thrown by <see cref="RecursiveLanguageModel.QueryAsync(string, string, CancellationToken)"/> when a request of the
 /// <b>root</b> model still fails after <see cref="RlmOptions.MaxModelRetries"/> retries, or fails with an error that is not
-/// worth retrying (<see cref="RlmModelFailureKind.ClientError"/>). A failed worker request never throws: it becomes a
+/// worth retrying (<see cref="RlmModelFailureKind.ClientError"/>, <see cref="RlmModelFailureKind.Unknown"/>). A failed worker request never throws: it becomes a
 /// failed sub-call whose error the parent model reads, counted in <see cref="RlmStatistics.FailedSubCalls"/>.
 /// </summary>
 /// <remarks>

@@ -5,11 +5,21 @@ namespace Rlm.Tools;
 /// <summary>The outcome of <see cref="RecursiveLanguageModel.QueryAsync(string, string, CancellationToken)"/>.</summary>
 public sealed class RlmResult
 {
-    /// <summary>Gets the answer (empty only when even the last call produced no text).</summary>
+    /// <summary>
+    /// Gets the answer: the model's final answer or, for a run without one, the best answer it had (its last reply); empty
+    /// when the run had none. Never a note about the run: <see cref="StopReason"/> and <see cref="StopMessage"/> say why it stopped.
+    /// </summary>
     public required string Answer { get; init; }
 
     /// <summary>Gets why the run stopped.</summary>
     public required RlmStopReason StopReason { get; init; }
+
+    /// <summary>
+    /// Gets one plain sentence saying why the run stopped without a final answer, for example <c>The run stopped without an
+    /// answer: the run's token budget was spent.</c> (the texts of <see cref="RlmStopReasonText.DescribeStop"/>; for a
+    /// <see cref="RlmStopReason.ModelFailure"/>, the failure). <see langword="null"/> when <see cref="IsFinal"/>.
+    /// </summary>
+    public string? StopMessage { get; init; }
 
     /// <summary>Gets whether the model itself ended the run with <c>final</c> or <c>final_var</c>.</summary>
     public bool IsFinal => StopReason is RlmStopReason.Final or RlmStopReason.FinalVariable;
@@ -25,6 +35,9 @@ public sealed class RlmResult
     /// when a model that was used has no price.
     /// </summary>
     public decimal? CostUsd { get; init; }
+
+    /// <summary>The model ids used without a price in <see cref="RlmOptions.Prices"/> (why <see cref="CostUsd"/> is null); for the JSON's <c>cost_note</c>.</summary>
+    internal IReadOnlyList<string> UnpricedModels { get; init; } = [];
 
     /// <summary>Gets token usage summed over every model call at every depth.</summary>
     public required UsageDetails Usage { get; init; }

@@ -32,4 +32,16 @@ public enum RlmStopReason
 
     /// <summary><see cref="RlmOptions.MaxConsecutiveErrors"/> iterations in a row had only failing tool calls; the answer comes from one last tool-less call.</summary>
     ErrorLimit,
+
+    /// <summary>
+    /// The caller canceled the run. Only seen in the partial result the <c>rlm</c> command reports for a canceled run
+    /// (<see cref="RecursiveLanguageModel"/> itself throws <see cref="OperationCanceledException"/>): the answer is empty.
+    /// </summary>
+    Canceled,
+
+    /// <summary>
+    /// The run failed with an unexpected exception (neither <see cref="RlmModelException"/> nor cancellation). Only seen in
+    /// the partial result the <c>rlm</c> command reports: the answer is empty.
+    /// </summary>
+    Error,
 }

@@ -20,12 +20,15 @@ public static class RlmStopReasonText
         new(RlmStopReason.CostBudget, "cost_budget", "cost budget", "the run's cost budget was spent", "the best answer the run had"),
         new(RlmStopReason.TimeBudget, "time_budget", "time budget", "the run's time budget was spent", "the best answer the run had"),
         new(RlmStopReason.ErrorLimit, "error_limit", "consecutive-error limit", "too many iterations in a row ended in tool errors", "the model's last reply"),
+        new(RlmStopReason.Canceled, "canceled", "cancellation", "the run was canceled", "empty"),
+        new(RlmStopReason.Error, "error", "error", "the run failed with an unexpected error", "empty"),
     ];
 
     /// <summary>Gets the name of a stop reason as JSON, telemetry and tool answers write it.</summary>
     /// <param name="reason">The stop reason.</param>
     /// <returns>snake_case: <c>final</c>, <c>final_var</c>, <c>text_reply</c>, <c>iteration_limit</c>, <c>model_failure</c>,
-    /// <c>token_budget</c>, <c>cost_budget</c>, <c>time_budget</c> or <c>error_limit</c>; a value outside the enum gives its number.</returns>
+    /// <c>token_budget</c>, <c>cost_budget</c>, <c>time_budget</c>, <c>error_limit</c>, <c>canceled</c> or <c>error</c>; a value
+    /// outside the enum gives its number.</returns>
     public static string GetName(RlmStopReason reason) => Find(reason)?.Name ?? ((int)reason).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Finds the stop reason of a name written by <see cref="GetName(RlmStopReason)"/>.</summary>
@@ -63,6 +66,23 @@ public static class RlmStopReasonText
     public static string? DescribeNoFinalAnswer(RlmStopReason reason, bool includeWhy = true) => Find(reason) switch
     {
         { Why: { } why, Answer: { } answer } => includeWhy ? $"no final answer: {why}; the answer is {answer}" : $"no final answer: the answer is {answer}",
+        _ => null,
+    };
+
+    /// <summary>
+    /// Gets the sentence that says why a run stopped without a final answer (<see cref="RlmResult.StopMessage"/>), for example
+    /// <c>No final answer: the model used all its iterations; the answer is its last reply.</c>, or
+    /// <c>The run stopped without an answer: the run's token budget was spent.</c> when there is no answer at all.
+    /// </summary>
+    /// <param name="reason">The stop reason.</param>
+    /// <param name="hasAnswer">Whether the run has a (non-final) answer to show.</param>
+    /// <returns>One sentence, or <see langword="null"/> when the reason gives a final answer.</returns>
+    public static string? DescribeStop(RlmStopReason reason, bool hasAnswer) => Find(reason) switch
+    {
+        { Why: { } why, Answer: { } answer } => hasAnswer
+            ? $"No final answer: {why}; the answer is {answer}."
+            : $"The run stopped without an answer: {why}.",
+        null => $"No final answer ({GetName(reason)}).",
         _ => null,
     };
 

@@ -125,7 +125,7 @@ public sealed class RlmChatClient : DelegatingChatClient
         var (query, documents) = reader.Plan(list, options);
         var result = await RecursiveLanguageModel.QueryAsync(query, documents, cancellationToken).ConfigureAwait(false);
         string responseId = NewId();
-        var message = new ChatMessage(ChatRole.Assistant, result.Answer) { MessageId = responseId, CreatedAt = DateTimeOffset.UtcNow };
+        var message = new ChatMessage(ChatRole.Assistant, Text(result)) { MessageId = responseId, CreatedAt = DateTimeOffset.UtcNow };
         return new ChatResponse(message)
         {
             ResponseId = responseId,
@@ -163,7 +163,7 @@ public sealed class RlmChatClient : DelegatingChatClient
             if (e is RlmRunCompleted completed)
             {
                 var result = completed.Result;
-                var answer = NewUpdate(responseId, new TextContent(result.Answer), new UsageContent(result.Usage));
+                var answer = NewUpdate(responseId, new TextContent(Text(result)), new UsageContent(result.Usage));
                 answer.FinishReason = FinishReason(result);
                 answer.RawRepresentation = result;
                 answer.AdditionalProperties = new() { [EventPropertyKey] = completed };
@@ -212,6 +212,9 @@ public sealed class RlmChatClient : DelegatingChatClient
 
     private static ChatFinishReason FinishReason(RlmResult result) =>
         result.StopReason == RlmStopReason.IterationLimit ? ChatFinishReason.Length : ChatFinishReason.Stop;
+
+    /// <summary>The message text: the answer; for a run that had none (a budget stop), why it stopped, so the user is told something.</summary>
+    private static string Text(RlmResult result) => result.Answer.Length > 0 ? result.Answer : result.StopMessage ?? "";
 
     private static string NewId() => "rlm-" + Guid.NewGuid().ToString("N");
 

@@ -13,9 +13,12 @@ internal sealed class UnusableResponseException(string message) : Exception(mess
 internal readonly record struct ModelFailure(RlmModelFailureKind Kind, int? StatusCode, bool IsTransient, TimeSpan? RetryAfter)
 {
     /// <summary>
-    /// Classifies <paramref name="exception"/>, thrown by a model request whose caller has not canceled. Every
-    /// <c>IChatClient</c> is treated as unreliable: anything but a refusal by the provider (HTTP 4xx other than
-    /// 408, 409, 425 and 429) is transient, including exceptions thrown while reading a 200 response.
+    /// Classifies <paramref name="exception"/>, thrown by a model request whose caller has not canceled. Transient (worth a
+    /// retry): timeouts, HTTP 408, 409, 425, 429 and 5xx, connection failures, and responses that could not be read
+    /// (<see cref="JsonException"/>, <see cref="FormatException"/>, <see cref="InvalidDataException"/>, or a reply with
+    /// nothing usable). Anything else, such as a client's own <see cref="NullReferenceException"/>,
+    /// <see cref="ArgumentException"/> or <see cref="InvalidOperationException"/>, is <see cref="RlmModelFailureKind.Unknown"/>
+    /// and fails at once: a bug does not go away on a second attempt.
     /// </summary>
     public static ModelFailure Classify(Exception exception)
     {
@@ -44,17 +47,17 @@ internal readonly record struct ModelFailure(RlmModelFailureKind Kind, int? Stat
                 return new(RlmModelFailureKind.Transport, null, true, null);
             }
 
-            if (e is JsonException or FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException
-                or IndexOutOfRangeException or NullReferenceException or InvalidCastException)
+            if (e is JsonException or FormatException or InvalidDataException)
             {
-                // Thrown while a client reads a response: malformed or truncated JSON, empty choices, unknown enum values.
+                // A response that could not be read: malformed or truncated JSON, empty choices, unknown values
+                // (Rlm.Tools.OpenAI reports what the SDK throws while reading a response as InvalidDataException).
                 return new(RlmModelFailureKind.InvalidResponse, null, true, null);
             }
         }
 
         return exception is ClientResultException
             ? new(RlmModelFailureKind.Transport, null, true, null) // status 0: no response arrived
-            : new(RlmModelFailureKind.Unknown, null, true, null);
+            : new(RlmModelFailureKind.Unknown, null, false, null);
     }
 
     private static ModelFailure FromStatus(int status, TimeSpan? retryAfter) => status switch

@@ -132,7 +132,8 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             var failure = ModelFailure.Classify(e);
-            string cause = TextLimits.OneLine(_observer.Redactor.Redact(e.Message), 300);
+            // An unexpected exception is named by its type: "Object reference not set to an instance of an object" alone says little.
+            string cause = TextLimits.OneLine(_observer.Redactor.Redact(failure.Kind == RlmModelFailureKind.Unknown ? $"{e.GetType().Name}: {e.Message}" : e.Message), 300);
             string message = $"the {role} model request failed after {attempts} attempt{(attempts == 1 ? "" : "s")}: {Describe(failure)}: {cause}";
             _observer.ModelFailed(step, message);
             var inner = _observer.Redactor.ContainsSecret(e.ToString()) ? new Exception($"{e.GetType().FullName}: {cause} (redacted)") : e;

@@ -28,14 +28,19 @@ internal sealed class QueryRun : IAsyncDisposable
     public SubCallRunner SubCalls { get; }
 
     /// <summary>Assembles the result: the outcome, usage and cost, statistics and the trajectory.</summary>
-    public RlmResult CreateResult(SessionOutcome outcome, RlmTraceNode trajectory)
+    /// <param name="outcome">How the root session ended.</param>
+    /// <param name="trajectory">The root node.</param>
+    /// <param name="stopMessage">Why the run stopped, when the stop reason's own sentence is not enough (a failure's message).</param>
+    public RlmResult CreateResult(SessionOutcome outcome, RlmTraceNode trajectory, string? stopMessage = null)
     {
         var (usage, byModel) = Budget.Usage();
         return new RlmResult
         {
             CostUsd = Options.Prices.Cost(byModel),
+            UnpricedModels = [.. byModel.Keys.Where(model => Options.Prices.Find(model) is null).Order(StringComparer.Ordinal)],
             Answer = outcome.Answer,
             StopReason = outcome.StopReason,
+            StopMessage = stopMessage ?? RlmStopReasonText.DescribeStop(outcome.StopReason, hasAnswer: outcome.Answer.Length > 0),
             Usage = usage,
             UsageByModel = byModel,
             Trajectory = trajectory,

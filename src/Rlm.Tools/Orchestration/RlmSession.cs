@@ -223,10 +223,12 @@ internal sealed class RlmSession
     /// <summary>
     /// Ends a session that did not call <c>final</c>: one last call without tools asks for the answer (at the iteration
     /// and error limits, and at a token or cost budget when the rest of the budget fits the call); otherwise, and when that
-    /// call is refused, the best answer so far is the model's last text.
+    /// call is refused, fails or brings nothing, the best answer so far is the model's last text, else empty (the result's
+    /// <see cref="RlmResult.StopMessage"/> says why).
     /// </summary>
     private async Task<SessionOutcome> LastAnswerAsync(ConversationCompactor compactor, List<ChatMessage> messages, ChatOptions chatOptions, RlmStopReason stop, CancellationToken cancellationToken)
     {
+        string bestSoFar = messages.LastOrDefault(m => m.Role == ChatRole.Assistant && !string.IsNullOrWhiteSpace(m.Text))?.Text.Trim() ?? "";
         int estimatedTokens = messages.Sum(m => m.Text.Length) / 4 + 1_000;
         if (stop is RlmStopReason.IterationLimit or RlmStopReason.ErrorLimit || (stop is not RlmStopReason.TimeBudget && _run.Budget.FitsLastCall(ModelId, estimatedTokens)))
         {
@@ -242,17 +244,60 @@ internal sealed class RlmSession
             lastOptions.ToolMode = ChatToolMode.None;
             try
             {
-                var last = await _run.Models.SendAsync(IsWorker, [.. messages], lastOptions, step, requireText: true, cancellationToken).ConfigureAwait(false);
-                return new SessionOutcome(last.Text.Trim(), stop, Iterations);
+                // A reply of function calls is accepted, not retried: several servers ignore tool_choice "none".
+                var last = await _run.Models.SendAsync(IsWorker, [.. messages], lastOptions, step, requireText: false, cancellationToken).ConfigureAwait(false);
+                if (AnswerIn(last) is { Length: > 0 } answer)
+                {
+                    return new SessionOutcome(answer, stop, Iterations);
+                }
             }
             catch (RlmBudgetExceededException)
             {
                 // Refused: fall through to the best answer so far.
             }
+            catch (RlmModelException)
+            {
+                // The last call failed for good (recorded in the trace and statistics): the run still ends with what it has.
+            }
         }
 
-        string bestSoFar = messages.LastOrDefault(m => m.Role == ChatRole.Assistant && !string.IsNullOrWhiteSpace(m.Text))?.Text.Trim() ?? "";
         _run.Observer.Emit(new RlmIterationsStopped(_run.Observer.Elapsed, _depth, Role, ModelId, stop, AsksForAnswer: false));
-        return new SessionOutcome(bestSoFar.Length > 0 ? bestSoFar : $"(no answer: the run stopped at its {RlmStopReasonText.Describe(stop)} before the model answered)", stop, Iterations);
+        return new SessionOutcome(bestSoFar, stop, Iterations);
+    }
+
+    /// <summary>
+    /// The answer in the last reply: its text; else, from a provider that called a tool anyway, the <c>answer</c> of a
+    /// <c>final</c> call or the variable of a <c>final_var</c> call (read, never run); else empty.
+    /// </summary>
+    private string AnswerIn(ChatResponse reply)
+    {
+        if (reply.Text.Trim() is { Length: > 0 } text)
+        {
+            return text;
+        }
+
+        foreach (var call in reply.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>())
+        {
+            string? argument = call.Name switch
+            {
+                RlmToolSet.Final => Argument(call, "answer"),
+                RlmToolSet.FinalVar when Argument(call, "name") is { } name && _variables.TryGet(name, out string value) => value,
+                _ => null,
+            };
+            if (!string.IsNullOrWhiteSpace(argument))
+            {
+                return argument.Trim();
+            }
+        }
+
+        return "";
+
+        static string? Argument(FunctionCallContent call, string name) =>
+            call.Arguments is { } arguments && arguments.TryGetValue(name, out object? value) ? value switch
+            {
+                string s => s,
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } json => json.GetString(),
+                _ => null,
+            } : null;
     }
 }

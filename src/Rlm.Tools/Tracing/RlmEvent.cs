@@ -108,7 +108,7 @@ public sealed record RlmModelRetry(TimeSpan Elapsed, int Depth, string Role, int
             RlmModelFailureKind.InvalidResponse => "unreadable response",
             RlmModelFailureKind.EmptyResponse => "empty response",
             RlmModelFailureKind.ClientError => "refused (not retried)",
-            _ => "error",
+            _ => "unexpected error (not retried)",
         };
         return statusCode is { } status ? Invariant($"{text} (HTTP {status})") : text;
     }

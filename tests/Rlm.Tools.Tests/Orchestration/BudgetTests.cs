@@ -40,7 +40,8 @@ public sealed class BudgetTests
         static IEnumerable<RlmTraceNode> Flatten(RlmTraceNode n) => n.Children.SelectMany(Flatten).Prepend(n);
         Assert.Contains(Flatten(result.Trajectory), n => n.IsError && (n.Summary ?? "").Contains("token budget of 5,000 tokens is spent", StringComparison.Ordinal));
         Assert.True(worker.Requests.Count < 20, $"{worker.Requests.Count} worker requests were sent");
-        Assert.False(string.IsNullOrWhiteSpace(result.Answer));
+        Assert.Equal("", result.Answer); // the root never wrote text: no answer, and no note in its place
+        Assert.Contains("token budget", result.StopMessage, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -33,12 +33,17 @@ internal static class RlmJson
     public static RlmJsonContext Indented { get; } = new(s_indented);
 
     /// <summary>The <c>rlm --json</c> document of a run: everything, sensitive text included.</summary>
-    public static RunJson CreateResult(RlmResult result, ModelsJson? models, InputJson? input)
+    /// <param name="result">The run's result, or the partial result of a failed run.</param>
+    /// <param name="models">The models, as the front end configured them.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="error">The one-line error that ended a failed run; <see langword="null"/> for a run that ended normally.</param>
+    public static RunJson CreateResult(RlmResult result, ModelsJson? models, InputJson? input, string? error = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         int nextId = 0;
         return Common(result, ResultFormat) with
         {
+            Error = error,
             Answer = result.Answer,
             Models = models,
             Input = input,
@@ -80,13 +85,21 @@ internal static class RlmJson
         }
     }
 
+    /// <summary>Why <c>cost_usd</c> is null, naming the models without a price and how to give them one.</summary>
+    internal static string? CostNote(RlmResult result) => result.CostUsd is not null ? null
+        : result.UnpricedModels.Count == 0 ? "no cost: the run has no price for a model it used"
+        : $"no cost: no price for model{(result.UnpricedModels.Count == 1 ? "" : "s")} {string.Join(", ", result.UnpricedModels.Select(m => $"'{m}'"))}; " +
+          "prices come from RlmPriceTable.Default (rlm uses it as shipped); a library user sets one with RlmOptions.Prices.Set(modelId, price)";
+
     private static RunJson Common(RlmResult result, string format) => new()
     {
         Format = format,
         Version = Version,
         StopReason = result.StopReason,
         IsFinal = result.IsFinal,
+        StopMessage = result.StopMessage,
         CostUsd = result.CostUsd,
+        CostNote = CostNote(result),
         Usage = UsageJson.From(result.Usage),
         UsageByModel = UsageJson.ByModel(result.UsageByModel),
         Statistics = StatisticsJson.From(result),

@@ -31,9 +31,18 @@ internal sealed record RunJson
     /// <summary>The answer; always in <c>rlm --json</c>, in a trajectory only with sensitive data.</summary>
     public string? Answer { get; init; }
 
+    /// <summary>Why the run stopped without a final answer (<see cref="RlmResult.StopMessage"/>); absent for a final answer.</summary>
+    public string? StopMessage { get; init; }
+
+    /// <summary>The error that ended a failed run (the model endpoint failed, canceled, a bug), one line; absent when the run ended normally.</summary>
+    public string? Error { get; init; }
+
     /// <summary>The run's cost in US dollars; written as <see langword="null"/> when a model used has no price.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public decimal? CostUsd { get; init; }
+
+    /// <summary>Why <see cref="CostUsd"/> is null: the models without a price and where a price is set; absent when there is a cost.</summary>
+    public string? CostNote { get; init; }
 
     public ModelsJson? Models { get; init; }
 
