@@ -36,7 +36,9 @@ public sealed class CliBudgetTests(LoopbackOpenAIServer server, ITestOutputHelpe
         Assert.Equal(1_100 * scenario.Requests.Count, used); // every request the server answered is counted, and nothing else
         var note = Assert.Single(result.StdErrLines);
         Assert.StartsWith("rlm: stopped: token budget of 2,500 tokens spent (", note, StringComparison.Ordinal);
-        Assert.Contains("no final answer", note, StringComparison.Ordinal);
+        Assert.Contains("no answer to print", note, StringComparison.Ordinal); // the root only ever called tools
+        Assert.Equal("", json.RootElement.GetProperty("answer").GetString());
+        Assert.Contains("token budget", json.RootElement.GetProperty("stop_message").GetString(), StringComparison.Ordinal);
         RlmProcess.AssertNoStackTrace(result);
     }
 

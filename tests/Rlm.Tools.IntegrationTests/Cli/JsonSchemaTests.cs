@@ -23,6 +23,12 @@ public sealed class JsonSchemaTests
         return (Load("rlm-result.schema.json"), Load("rlm-trajectory.schema.json"));
     });
 
+    /// <summary>Asserts that an <c>rlm --json</c> document matches rlm-result.schema.json.</summary>
+    internal static void AssertValidResult(string json, string what) => AssertValid(s_schemas.Value.Result, json, what);
+
+    /// <summary>Asserts that every line of a trajectory matches rlm-trajectory.schema.json.</summary>
+    internal static void AssertValidTrajectory(string text, string what) => AssertTrajectoryValid(text, what);
+
     private static void AssertValid(JsonSchema schema, string json, string what)
     {
         using var document = JsonDocument.Parse(json);
