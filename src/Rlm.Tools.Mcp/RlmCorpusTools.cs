@@ -175,7 +175,12 @@ internal sealed partial class RlmCorpusTools
     internal string FormatAnswer(RlmToolAnswer result, RlmStopReason stopReason)
     {
         var text = new StringBuilder(result.Answer.TrimEnd());
-        if (!result.IsFinal)
+        if (!result.IsFinal && result.Answer.Length == 0)
+        {
+            // No answer at all (a budget stop before any reply text): the note is the whole reply.
+            text.Append($"(Note: {RlmStopReasonText.DescribeStop(stopReason, hasAnswer: false) ?? "no answer."})");
+        }
+        else if (!result.IsFinal)
         {
             text.Append($"\n\n(Note: {RlmStopReasonText.DescribeNoFinalAnswer(stopReason) ?? "no final answer"}.)");
         }
