@@ -26,7 +26,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         ModelSetup? models = null;
         bool verbose = parseResult.GetValue(command.Options.Verbose);
 
-        // Say so at once on Ctrl+C: System.CommandLine ends the process with 130 if the run does not stop within 2 seconds.
+        // Say so at once on Ctrl+C or SIGTERM: TerminationSignals ends the process if the run does not stop in a few seconds.
         // (The catch below says it too: cancellation may unwind this method inline, before this callback's turn.)
         using var canceled = cancellationToken.Register(NoteCanceled);
         CliInput? input = null;

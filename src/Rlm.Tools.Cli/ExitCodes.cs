@@ -6,10 +6,13 @@ internal static class ExitCodes
     /// <summary>The model answered with <c>final</c> or <c>final_var</c>.</summary>
     public const int Answered = 0;
 
-    /// <summary>The run ended without a final answer (iteration limit, plain-text reply), every sub-call failed, or the model endpoint failed.</summary>
+    /// <summary>
+    /// The run ended without a final answer (iteration limit, plain-text reply, a budget), every sub-call failed, the model
+    /// endpoint failed, or the answer or the <c>--trajectory</c> file could not be written.
+    /// </summary>
     public const int NoFinalAnswer = 1;
 
-    /// <summary>A usage or input error: bad option, missing or binary file, empty input.</summary>
+    /// <summary>A usage or input error: bad option, missing or binary file, empty input, an output path that cannot be written.</summary>
     public const int UsageError = 2;
 
     /// <summary>Canceled with Ctrl+C (128 + SIGINT, the shell convention); a SIGTERM gives 143 (128 + SIGTERM), see <see cref="TerminationSignals"/>.</summary>

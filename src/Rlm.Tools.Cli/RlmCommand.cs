@@ -24,16 +24,22 @@ internal sealed class RlmCommand
         the model sent and received them, with the tools' 0-based positions.
 
         Model requests are retried on transient failures (429, 5xx, resets, timeouts, unreadable responses) with exponential
-        back-off and jitter, honouring Retry-After: up to 4 retries, each attempt bounded at 120 s (--timeout).
+        back-off and jitter, honouring Retry-After: up to 4 retries, each attempt bounded at 120 s (--timeout). Other errors
+        (a refused request, a client bug) are not retried.
 
         Budgets: --max-tokens, --max-cost and --max-time bound the whole run (sub-calls included); a run stopped by one
-        prints the best answer it had and one line on stderr naming the budget (e.g. "stopped: token budget of 5,000 tokens
-        spent"); -v and --json show the stop reason (token_budget, cost_budget, time_budget).
+        prints the best answer it had (nothing when it had none) and one line on stderr naming the budget (e.g. "stopped:
+        token budget of 5,000 tokens spent"); -v and --json show the stop reason (token_budget, cost_budget, time_budget).
+
+        Results are kept: --trajectory PATH is checked before the run (nothing is paid for a path that cannot be written).
+        A run that fails or is canceled still prints its JSON with --json (stop_reason, error, usage and statistics so far)
+        and writes its partial trajectory.
 
         Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got;
         also a run stopped by a budget), every sub-call failed, the model endpoint failed, or the answer could not be
-        written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file, empty input, too large);
-        130 canceled (Ctrl+C).
+        written to stdout (or the --trajectory file after the run); 2 usage or input error (bad option,
+        missing/unreadable/binary file, empty input, too large, a --trajectory path that cannot be written);
+        130 canceled (Ctrl+C, SIGINT); 143 terminated (SIGTERM).
 
         MCP server: rlm mcp (--file PATH [--file PATH]... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
         (tools query and list_documents); see rlm mcp --help.
@@ -64,14 +70,16 @@ internal sealed class RlmCommand
         Json = new Option<bool>("--json")
         {
             Description = "Print one JSON object on stdout instead of the answer: answer, stop_reason, is_final, usage, " +
-                          "usage_by_model, statistics and the trajectory tree.",
+                          "usage_by_model, statistics and the trajectory tree (stop_message when the answer is not final, " +
+                          "cost_note when cost_usd is null, error for a failed or canceled run).",
         };
 
         Trajectory = new Option<string>("--trajectory")
         {
             Description = "Write the run's trajectory to this file as JSON Lines (one event per node: ids, kinds, depth, timings; " +
                           "usage and statistics on the first line); view it with rlm view PATH -o out.html. Without " +
-                          "--trajectory-sensitive no question, answer, result excerpt or tool argument value is written.",
+                          "--trajectory-sensitive no question, answer, result excerpt or tool argument value is written. " +
+                          "The path is checked before the run; a failed or canceled run writes what it had.",
             HelpName = "PATH",
         };
 
