@@ -81,7 +81,12 @@ public sealed class CliEndpointTests(LoopbackOpenAIServer server, ITestOutputHel
 
         output.WriteLine(result.ToString());
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Empty(result.StdOut);
+        using (var json = JsonDocument.Parse(result.StdOut)) // --json: the failed run is still one JSON object
+        {
+            Assert.Equal("model_failure", json.RootElement.GetProperty("stop_reason").GetString());
+            Assert.Contains("HTTP 401", json.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
         var line = Assert.Single(result.StdErrLines);
         Assert.Contains("HTTP 401", line, StringComparison.Ordinal);
         Assert.Contains("Incorrect API key provided.", line, StringComparison.Ordinal);
