@@ -272,11 +272,11 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 
             if (CliLimits.DescribeBudgetStop(result, options) is { } stopped)
             {
-                Note($"{stopped}; no final answer: the answer above is the best this question got.");
+                Note($"{stopped}; {(result.Answer.Length > 0 ? "no final answer: the answer above is the best this question got" : "this question got no answer")}.");
             }
             else if (!result.IsFinal)
             {
-                Note($"no final answer ({RlmStopReasonText.Describe(result.StopReason)}): the answer above is the best this question got.");
+                Note($"no final answer ({RlmStopReasonText.Describe(result.StopReason)}): {(result.Answer.Length > 0 ? "the answer above is the best this question got" : "this question got no answer")}.");
             }
             else if (result.AllSubCallsFailed)
             {

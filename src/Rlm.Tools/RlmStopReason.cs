@@ -12,7 +12,10 @@ public enum RlmStopReason
     /// <summary>The root model replied in plain text twice (once after a nudge to call <c>final</c>); the answer is that text.</summary>
     TextReply,
 
-    /// <summary><see cref="RlmOptions.MaxIterations"/> ran out; the answer comes from one last call without tools.</summary>
+    /// <summary>
+    /// <see cref="RlmOptions.MaxIterations"/> ran out; the answer comes from one last call without tools (its text, or the
+    /// <c>answer</c> of a <c>final</c> call when the provider called a tool anyway), else the best answer so far, else empty.
+    /// </summary>
     IterationLimit,
 
     /// <summary>
@@ -21,7 +24,10 @@ public enum RlmStopReason
     /// </summary>
     ModelFailure,
 
-    /// <summary><see cref="RlmOptions.MaxTotalTokens"/> was reached; the answer is the best the run had (a last tool-less call when it fitted).</summary>
+    /// <summary>
+    /// <see cref="RlmOptions.MaxTotalTokens"/> was reached; the answer is the best the run had (a last tool-less call when it
+    /// fitted), empty when it had none (<see cref="RlmResult.StopMessage"/> says so).
+    /// </summary>
     TokenBudget,
 
     /// <summary><see cref="RlmOptions.MaxCostUsd"/> was reached; the answer is the best the run had.</summary>
@@ -30,7 +36,10 @@ public enum RlmStopReason
     /// <summary><see cref="RlmOptions.MaxWallTime"/> was reached; the answer is the best the run had.</summary>
     TimeBudget,
 
-    /// <summary><see cref="RlmOptions.MaxConsecutiveErrors"/> iterations in a row had only failing tool calls; the answer comes from one last tool-less call.</summary>
+    /// <summary>
+    /// <see cref="RlmOptions.MaxConsecutiveErrors"/> iterations in a row had only failing tool calls; the answer comes from one
+    /// last tool-less call as for <see cref="IterationLimit"/>.
+    /// </summary>
     ErrorLimit,
 
     /// <summary>

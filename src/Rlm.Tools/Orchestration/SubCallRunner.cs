@@ -110,14 +110,14 @@ internal sealed class SubCallRunner : ISubCallRunner
         using var step = _run.Observer.SubCall(request.Parent, depth, slice?.Length ?? query.Length, leaf, options.WorkerModelId);
         try
         {
-            string answer = leaf
-                ? await LeafAsync(query, slice, depth, step, cancellationToken).ConfigureAwait(false)
-                : (await new RlmSession(_run, depth, slice!, query, step.Node).RunAsync(cancellationToken).ConfigureAwait(false)).Answer;
+            var outcome = leaf ? null : await new RlmSession(_run, depth, slice!, query, step.Node).RunAsync(cancellationToken).ConfigureAwait(false);
+            string answer = outcome?.Answer ?? await LeafAsync(query, slice, depth, step, cancellationToken).ConfigureAwait(false);
             if (answer.Length == 0)
             {
                 // A sub-call that ended with an empty answer delivered nothing: a failed sub-call, counted as such.
-                step.Complete("the worker gave an empty answer", isError: true);
-                return SubCallResult.Failure("the sub-call failed: the worker gave an empty answer.");
+                string why = outcome is null ? "" : $" ({RlmStopReasonText.DescribeStop(outcome.StopReason, hasAnswer: false)?.TrimEnd('.')})";
+                step.Complete("the worker gave an empty answer" + why, isError: true);
+                return SubCallResult.Failure($"the sub-call failed: the worker gave an empty answer{why}.");
             }
 
             step.Complete(answer);
