@@ -83,9 +83,17 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 await _stderr.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            // The answer first: a trajectory that cannot be written after all must not cost the user the answer.
-            WriteAnswer(result, models, input, error: null);
-            bool trajectoryWritten = WriteTrajectory(result, question);
+            // The answer first: a trajectory that cannot be written after all must not cost the user the answer (nor a
+            // stdout that cannot be written the trajectory).
+            bool trajectoryWritten;
+            try
+            {
+                WriteAnswer(result, models, input, error: null);
+            }
+            finally
+            {
+                trajectoryWritten = WriteTrajectory(result, question);
+            }
 
             if (CliLimits.DescribeUnpricedModels(result, options) is { } unpriced)
             {
