@@ -47,6 +47,11 @@ internal sealed class ViewCommand
             }
 
             string html = TrajectoryHtml.Render(trajectory, Path.GetFileName(input));
+            if (OutputPath.Problem(output) is { } problem)
+            {
+                return await FailAsync($"cannot write {output}: {problem}").ConfigureAwait(false);
+            }
+
             await File.WriteAllTextAsync(output, html, new System.Text.UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"rlm: wrote {output} ({trajectory.Nodes.Count} nodes)").ConfigureAwait(false);
             return ExitCodes.Answered;

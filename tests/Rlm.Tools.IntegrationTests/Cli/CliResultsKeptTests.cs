@@ -111,6 +111,38 @@ public sealed class CliResultsKeptTests(LoopbackOpenAIServer server, ITestOutput
     }
 
     [Fact]
+    public async Task EndpointFails_WithoutJson_StillWritesThePartialTrajectory()
+    {
+        using var dir = new TempDirectory();
+        string input = dir.WriteText("in.txt", Context);
+        string trajectory = Path.Combine(dir.Path, "t.jsonl");
+        var scenario = server.NewScenario(LoopbackOpenAIServer.Json("""{"error":{"message":"no such model","type":"invalid_request_error"}}""", 404));
+
+        var result = await RlmProcess.RunAsync(["What is the launch code?", "--file", input, "--base-url", scenario.Endpoint.ToString(), "--trajectory", trajectory]);
+
+        output.WriteLine(result.ToString());
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.StdOut);
+        Assert.Contains("HTTP 404", Assert.Single(result.StdErrLines), StringComparison.Ordinal);
+        var run = RlmTrajectoryReader.Read(new StringReader(await File.ReadAllTextAsync(trajectory))).Run;
+        Assert.Equal("model_failure", run.GetProperty("stop_reason").GetString());
+        Assert.Contains("HTTP 404", run.GetProperty("stop_message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task View_OutputInAMissingDirectory_OneLineSaysSo()
+    {
+        using var dir = new TempDirectory();
+        string trajectory = Path.Combine(dir.Path, "t.jsonl");
+        Assert.Equal(0, (await RlmProcess.RunAsync(["What is the launch code?", "--file", dir.WriteText("in.txt", Context), "--offline", "--trajectory", trajectory])).ExitCode);
+
+        var result = await RlmProcess.RunAsync(["view", trajectory, "-o", Path.Combine(dir.Path, "missing", "out.html")]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("does not exist", Assert.Single(result.StdErrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ServerThatIgnoresToolChoiceNone_IterationLimit_AnswerFromItsFinalCall_NoRetries()
     {
         using var dir = new TempDirectory();
