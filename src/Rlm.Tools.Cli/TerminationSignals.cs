@@ -16,7 +16,7 @@ namespace Rlm.Tools.Cli;
 internal sealed class TerminationSignals : IDisposable
 {
     /// <summary>How long a canceled run may take to report before the process exits anyway.</summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
 
     private const int SigIntNumber = 2;
     private const int SigTermNumber = 15;

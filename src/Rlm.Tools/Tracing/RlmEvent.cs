@@ -279,5 +279,5 @@ public sealed record RlmQueryQueued(TimeSpan Elapsed, int Depth, int Running, in
 public sealed record RlmRunCompleted(TimeSpan Elapsed, int Depth, string Answer, RlmResult Result) : RlmEvent(Elapsed, Depth)
 {
     /// <inheritdoc />
-    public override string Describe() => $"run completed ({RlmStopReasonText.GetName(Result.StopReason)}): {TextLimits.OneLine(Answer, 80)}";
+    public override string Describe() => $"run completed ({RlmStopReasonText.GetName(Result.StopReason)}): {TextLimits.OneLine(Answer.Length > 0 ? Answer : Result.StopMessage ?? "", 80)}";
 }

@@ -282,7 +282,7 @@ public sealed class CliResultsKeptTests(LoopbackOpenAIServer server, ITestOutput
         output.WriteLine(result.ToString());
         output.WriteLine($"exited {watch.Elapsed.TotalSeconds:0.00} s after the signal");
         Assert.Equal(exitCode, result.ExitCode);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}"); // stopped by itself, before the forced exit
+        Assert.True(watch.Elapsed < global::Rlm.Tools.Cli.TerminationSignals.Grace, $"took {watch.Elapsed}"); // stopped by itself, before the forced exit
         Assert.Equal("rlm: canceled.", Assert.Single(result.StdErrLines));
         using var json = JsonDocument.Parse(result.StdOut);
         Assert.Equal("canceled", json.RootElement.GetProperty("stop_reason").GetString());
