@@ -42,7 +42,7 @@ internal sealed class ChatCommand
         // Standard input carries the questions; --stdin is accepted only to say so clearly (hidden from the help).
         Stdin = new Option<bool>("--stdin") { Hidden = true };
 
-        Command = new Command("chat", Description) { options.Files, options.Dir, options.Globs, options.Follow, options.Hidden, options.NoIgnore };
+        Command = new Command("chat", Description) { options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore };
         foreach (var option in options.ModelOptions.Concat(options.LimitOptions))
         {
             Command.Options.Add(option);

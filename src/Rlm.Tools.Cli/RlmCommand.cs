@@ -35,10 +35,10 @@ internal sealed class RlmCommand
         written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file, empty input, too large);
         130 canceled (Ctrl+C).
 
-        MCP server: rlm mcp (--file PATH [--file PATH]... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
+        MCP server: rlm mcp (--file PATH [--file PATH]... | --dir PATH [--glob GLOB]...) serves the input to MCP clients over stdio
         (tools query and list_documents); see rlm mcp --help.
 
-        Conversation: rlm chat (--file PATH [--file PATH]... | --dir PATH [--glob PATTERN]) loads the input once, then answers the questions
+        Conversation: rlm chat (--file PATH [--file PATH]... | --dir PATH [--glob GLOB]...) loads the input once, then answers the questions
         read line by line from standard input, each seeing the earlier ones; see rlm chat --help.
 
         Trajectory viewer: rlm view TRAJECTORY.jsonl -o out.html writes one self-contained HTML page (call tree, parallel
@@ -83,7 +83,7 @@ internal sealed class RlmCommand
 
         Root = new RootCommand(Description)
         {
-            Question, QuestionFile, options.Files, options.Dir, options.Globs, options.Follow, options.Hidden, options.NoIgnore, options.Stdin, options.Model, options.WorkerModel, options.BaseUrl, options.AllowInsecureHttp, options.Offline,
+            Question, QuestionFile, options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore, options.Stdin, options.Model, options.WorkerModel, options.BaseUrl, options.AllowInsecureHttp, options.Offline,
             options.MaxIterations, options.MaxDepth, options.MaxConcurrency, options.Timeout, options.MaxTokens, options.MaxCost, options.MaxTime,
             options.Verbose, Json, Trajectory, TrajectorySensitive,
         };
