@@ -218,11 +218,20 @@ internal static class InputLoader
 
             throw new CliUsageException(Directory.Exists(path)
                 ? $"{path} is a directory{(option == "--file" ? " (use --dir for a directory)" : "")}"
-                : $"file not found: {path}");
+                : $"file not found: {path}{(option == "--file" ? ReadAsPathHint(path) : "")}");
         }
 
         return TextFileReader.OpenRead(path);
     }
+
+    /// <summary>
+    /// For a <c>--file</c> value that names nothing and reads like a question (a space or a '?'): it was taken as the path,
+    /// and how to write it; otherwise empty.
+    /// </summary>
+    internal static string ReadAsPathHint(string path) =>
+        !File.Exists(path) && !Directory.Exists(path) && (path.Any(char.IsWhiteSpace) || path.Contains('?', StringComparison.Ordinal))
+            ? $" (this was read as the path of --file, which takes one path: give the question as its own quoted argument, e.g. rlm \"{TextLimits.OneLine(path, 60)}\" --file notes.txt)"
+            : string.Empty;
 
     /// <summary>
     /// Standard input as a stream. On Unix a <see cref="FileStream"/> over descriptor 0, which can seek when stdin is
