@@ -57,7 +57,8 @@ internal sealed class RlmCommand
         QuestionFile = new Option<string>("--question-file")
         {
             Description = "Read the question from this file (UTF-8) instead of the command line, e.g. a question longer than the " +
-                          "system's argument limit; - reads it from standard input (then the input must come from --file or --dir).",
+                          "system's argument limit; - reads it from standard input (then the input must come from --file or --dir). At most " +
+                          "1,048,576 characters (1 Mi; a longer question is a usage error: it is sent with every root request).",
             HelpName = "PATH",
         };
 
