@@ -174,7 +174,26 @@ public sealed class OfflineChatClient : IChatClient
             }
         }
 
-        return new ChatMessage(ChatRole.Assistant, [Call(step, 0, "final", ("answer", Compose(question, evidence, Findings(results))))]);
+        var findings = Findings(results);
+
+        // A worker's line that no grep listed (beyond max_results): grep for it once, so the answer cites file:line.
+        bool located = calls.SkipWhile(c => c.Name != "sub_llm").Any(c => c.Name == "grep");
+        var unlocated = findings.Where(f => f.Cite == NotLocated).Select(f => f.Text).Distinct().Take(MaxSubCalls).ToList();
+        if (!located && unlocated.Count > 0)
+        {
+            return new ChatMessage(ChatRole.Assistant, [.. unlocated.Select((line, i) => (AIContent)Call(step, i, "grep", ("pattern", Regex.Escape(LocatorText(line))), ("max_results", 5)))]);
+        }
+
+        return new ChatMessage(ChatRole.Assistant, [Call(step, 0, "final", ("answer", Compose(question, evidence, findings)))]);
+    }
+
+    private const string NotLocated = "not located by grep";
+
+    /// <summary>The start of a reported line, without the '…' of a cut, to grep for.</summary>
+    private static string LocatorText(string line)
+    {
+        string text = line.Split('…', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).OrderByDescending(p => p.Length).FirstOrDefault() ?? line;
+        return text.Length > 120 ? text[..120] : text;
     }
 
     /// <summary>
@@ -196,7 +215,7 @@ public sealed class OfflineChatClient : IChatClient
             foreach (string line in StripPrefix(result.Answer).Split(" | ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var hit = hits.FirstOrDefault(h => h.Offset >= result.Start && h.Offset < result.End && SameLine(h.Text, line));
-                string cite = hit is null ? "not located by grep"
+                string cite = hit is null ? NotLocated
                     : hit.Document is not null ? string.Create(CultureInfo.InvariantCulture, $"{hit.Document}:{hit.DocumentLine}")
                     : string.Create(CultureInfo.InvariantCulture, $"line {hit.Line + 1}");
                 if (!findings.Contains((cite, line)))
