@@ -5,17 +5,20 @@ namespace Rlm.Tools.Cli;
 /// <summary>
 /// The <c>rlm chat</c> subcommand: load a corpus once, then answer questions read line by line from standard input as one
 /// conversation (<see cref="RlmConversation"/>). Its input, model and limit options are the shared <see cref="CliOptions"/>;
-/// only the <c>--stdin</c> rejection is its own.
+/// only the optional first question and the <c>--stdin</c> rejection are its own.
 /// </summary>
 internal sealed class ChatCommand
 {
     /// <summary>The subcommand's description, shown by <c>rlm chat --help</c> and in the list of commands of <c>rlm --help</c>.</summary>
     internal const string Description = """
         Ask several questions over one corpus as a conversation. The input is loaded once (exactly one of --file or --dir);
-        then each line read from standard input is a question, answered on stdout. The root model sees the earlier questions
-        and answers, and variables and JavaScript globals set while answering persist to the next question.
-        The prompt "rlm> " is shown (on stderr) only when standard input is a terminal, so questions can be piped:
-        printf 'q1\nq2\n' | rlm chat --file notes.txt. Empty lines are ignored.
+        then each line read from standard input is a question, answered on stdout; a question given as an argument
+        (rlm chat --file notes.txt "q1") is asked first. The root model sees the earlier questions and answers, and
+        variables and JavaScript globals set while answering persist to the next question.
+        The prompt "rlm> " is shown (on stderr) only when standard input is a terminal, with line editing (arrows, Home/End,
+        Ctrl+Left/Right by word) and the session's history (Up/Down); Ctrl+D on an empty line ends the chat. Questions can
+        be piped: printf 'q1\nq2\n' | rlm chat --file notes.txt. Empty lines are ignored. When stdout is not a terminal
+        (piped or redirected), answers are separated by one empty line.
 
         Commands: /help, /usage (turns, tokens and cost so far, on stderr), /reset (a new conversation over the same corpus),
         /exit or /quit. After each answer one line on stderr gives that question's iterations, tokens, cost and time.
@@ -42,7 +45,13 @@ internal sealed class ChatCommand
         // Standard input carries the questions; --stdin is accepted only to say so clearly (hidden from the help).
         Stdin = new Option<bool>("--stdin") { Hidden = true };
 
-        Command = new Command("chat", Description) { options.Files, options.Dir, options.Globs, options.Follow, options.Hidden, options.NoIgnore };
+        Question = new Argument<string>("question")
+        {
+            Description = "A first question, in quotes (optional): answered first, then the conversation goes on with the questions read from standard input.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+
+        Command = new Command("chat", Description) { Question, options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore };
         foreach (var option in options.ModelOptions.Concat(options.LimitOptions))
         {
             Command.Options.Add(option);
@@ -57,10 +66,13 @@ internal sealed class ChatCommand
     /// <summary>Gets the options shared with <c>rlm</c> and <c>rlm mcp</c>.</summary>
     public CliOptions Options { get; }
 
-    /// <summary>A parse error of <c>rlm chat</c>, with a hint when a question was given as an argument.</summary>
+    /// <summary>Gets the optional first question.</summary>
+    public Argument<string> Question { get; }
+
+    /// <summary>A parse error of <c>rlm chat</c>, with a hint when several questions were given as arguments.</summary>
     public static string DescribeParseError(ParseResult parseResult, string message) =>
         parseResult.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-')) is { } question
-            ? $"rlm chat takes no question argument ('{question}'): it reads the questions from standard input, one per line"
+            ? $"rlm chat takes at most one question argument ('{question}' is one too many): the next questions are read from standard input, one per line"
             : message;
 
     /// <summary>Gets the hidden <c>--stdin</c> option, rejected with a usage error.</summary>

@@ -18,8 +18,8 @@ namespace Rlm.Tools.Cli;
 /// Ctrl+C is handled here rather than by System.CommandLine (whose handler cancels the whole command and ends the process
 /// after a grace period): <c>Program</c> turns that handler off for this subcommand. The first Ctrl+C while a question runs
 /// cancels only that question; Ctrl+C at the prompt, or again while a question is being canceled, ends the chat (exit 130).
-/// The line editor is a plain line read (the terminal's own editing, or .NET's on a terminal): no readline library for
-/// .NET is in the dependency set, and history/completion are not needed to ask questions.
+/// At a terminal the questions are read with a line editor and history (<see cref="ChatLineReader"/>). When stdout is not a
+/// terminal, answers are separated by one empty line, so piped answers do not run together.
 /// </remarks>
 internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 {
@@ -47,6 +47,8 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
     private decimal? _sessionCost = 0;
     private int _sessionTurns;
     private int _resets;
+    private int _answersWritten;
+    private string? _unpricedModel;
     private volatile bool _ready;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -65,6 +67,8 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
             options.RootModelId = _models.RootModel;
             options.WorkerModelId = _models.WorkerModel;
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
+            _unpricedModel = _models.IsOffline ? null
+                : new[] { _models.RootModel, _models.WorkerModel }.FirstOrDefault(id => id is not null && options.Prices.Find(id) is null);
             var input = await command.Options.LoadInputAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var printer = new ProgressPrinter(_stderr) { Enabled = false };
             if (_models.IsOffline)
@@ -92,17 +96,26 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
                 }
             }
 
-            var readLine = CreateLineReader(interactive);
+            var lines = ChatLineReader.Create(Prompt);
             _ready = true;
+
+            // A question given on the command line (rlm chat --file x "q") is the first one; the rest come from stdin.
+            if (parseResult.GetValue(command.Question) is { } first && first.Trim() is { Length: > 0 } firstQuestion
+                && !await AskAsync(conversation, options, firstQuestion, printer, verbose).ConfigureAwait(false))
+            {
+                quit = true;
+                return Quit(interactive);
+            }
+
             while (true)
             {
-                if (interactive)
+                if (interactive && !lines.DrawsPrompt)
                 {
                     await _stderr.WriteAsync(Prompt).ConfigureAwait(false);
                     await _stderr.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 }
 
-                var read = readLine();
+                var read = lines.ReadLineAsync();
                 if (await Task.WhenAny(read, _quit.Task).ConfigureAwait(false) != read)
                 {
                     quit = true;
@@ -112,7 +125,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
                 string? line = await read.ConfigureAwait(false);
                 if (line is null)
                 {
-                    if (interactive)
+                    if (interactive && !lines.DrawsPrompt)
                     {
                         await _stderr.WriteLineAsync().ConfigureAwait(false); // end the prompt's line after Ctrl+D
                     }
@@ -209,8 +222,11 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
         try
         {
             _stdout ??= StandardOutput.Open();
-            _stdout.Write(new UTF8Encoding(false).GetBytes(TerminalText.ForStandardOutput(answer) + Environment.NewLine));
+            // Piped or redirected, answers are separated by one empty line (at a terminal the prompt separates them).
+            string separator = _answersWritten > 0 && Console.IsOutputRedirected ? Environment.NewLine : string.Empty;
+            _stdout.Write(new UTF8Encoding(false).GetBytes(separator + TerminalText.ForStandardOutput(answer) + Environment.NewLine));
             _stdout.Flush();
+            _answersWritten++;
         }
         catch (Exception e) when (StandardOutput.IsWriteFailure(e))
         {
@@ -378,19 +394,6 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
     }
 
     /// <summary>
-    /// Returns a function that reads the next line of standard input (<see langword="null"/> at end of input) off the
-    /// calling thread, so that a Ctrl+C can end the chat while a read is blocked. A terminal is read through
-    /// <see cref="Console.In"/> (.NET's line editing); a pipe or file as UTF-8, as <c>rlm --stdin</c> reads it.
-    /// </summary>
-    private static Func<Task<string?>> CreateLineReader(bool interactive)
-    {
-        TextReader reader = interactive
-            ? Console.In
-            : new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
-        return () => Task.Run(reader.ReadLine);
-    }
-
-    /// <summary>
     /// A line is a command when its first word is <c>/</c> followed by letters only (<c>/usage</c>, <c>/Exit</c>), so a
     /// question such as "/etc/hosts: which hosts?" is still a question.
     /// </summary>
@@ -427,7 +430,9 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 
     private string UsageLine(RlmConversation conversation)
     {
-        string current = Invariant($"{Count(conversation.Turns.Count, "turn")}, {TokensText(conversation.Usage)}{CostText(conversation.CostUsd)}");
+        // No turn yet (a new chat, or just after /reset) costs nothing only when the models have a price.
+        decimal? cost = conversation.Turns.Count == 0 && _unpricedModel is not null ? null : conversation.CostUsd;
+        string current = Invariant($"{Count(conversation.Turns.Count, "turn")}, {TokensText(conversation.Usage)}{CostText(cost)}");
         if (_resets == 0)
         {
             return $"usage: {current}";
@@ -435,7 +440,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 
         lock (_sessionUsage)
         {
-            return Invariant($"usage: this conversation {current}; since start ({Count(_resets, "reset")}) {Count(_sessionTurns, "turn")}, {TokensText(_sessionUsage)}{CostText(_sessionCost)}");
+            return Invariant($"usage: this conversation {current}; since start ({Count(_resets, "reset")}) {Count(_sessionTurns, "turn")}, {TokensText(_sessionUsage)}{CostText(_sessionTurns == 0 && _unpricedModel is not null ? null : _sessionCost)}");
         }
     }
 
@@ -448,7 +453,8 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 
     private string CostText(decimal? cost) => cost is { } usd
         ? Invariant($", cost ${usd:0.0000}")
-        : _models?.IsOffline == true ? ", no cost (offline model)" : ", cost unknown (a model has no price)";
+        : _models?.IsOffline == true ? ", no cost (offline model)"
+        : _unpricedModel is { } model ? $", cost unknown (model '{model}' has no price)" : ", cost unknown (a model has no price)";
 
     private string EndpointSuffix() => _models?.Endpoint is { } url ? $" ({url})" : string.Empty;
 

@@ -25,8 +25,9 @@ internal sealed class CliOptions
 
         Dir = new Option<string>("--dir", "-d")
         {
-            Description = "Read the text files under this directory, recursively, as documents named by relative path (sorted " +
-                          "ordinally), walking as ripgrep does: symbolic links are not followed (--follow), hidden files and folders are " +
+            Description = "Read the text files under this directory, recursively, as documents named as grep -r names them: the " +
+                          "directory as given, joined with the path under it (--dir src: src/app/main.cs; relative to the working directory " +
+                          "when the directory is under it, else its absolute path), sorted ordinally; answers cite these names. Walks as ripgrep does: symbolic links are not followed (--follow), hidden files and folders are " +
                           "skipped (--hidden), and so is what .gitignore, .ignore and .git/info/exclude exclude (--no-ignore). .git is never " +
                           "read; FIFOs, sockets and devices are never opened; binary, empty, unreadable and too large files are skipped, " +
                           "never the whole load. -v and --json say what was skipped and why.",
@@ -35,11 +36,24 @@ internal sealed class CliOptions
 
         Globs = new Option<string[]>("--glob", "-g")
         {
-            Description = $"With --dir: only files matching this glob (repeatable). Default {Rlm.Tools.Context.DirectoryLoader.DefaultGlob} (all files). " +
-                          "A pattern without '/' matches at any depth: \"*.cs\" means \"**/*.cs\". A pattern with a '..' segment is refused: only " +
-                          "files under --dir are read.",
-            HelpName = "PATTERN",
+            Description = "With --dir: choose files by glob, as ripgrep's --glob (repeatable; quote it so the shell leaves it alone). " +
+                          "Gitignore syntax relative to --dir: a pattern without '/' matches a name at any depth (\"*.cs\"), a leading '/' " +
+                          "anchors it (\"/README.md\"), ** spans folders (\"src/**/*.cs\"), {a,b} alternates (\"*.{cs,md}\"), [abc] and ? " +
+                          "as usual, and a leading '!' excludes (\"!*.md\"; \"!tests\" leaves out folders named tests). The last glob " +
+                          "that matches a path decides; with at least one glob that is not an exclusion, a file no glob matches is " +
+                          "left out. Case-sensitive. Default: all files. A pattern with a '..' segment is refused.",
+            HelpName = "GLOB",
             Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+
+        IGlobs = new Option<string[]>("--iglob")
+        {
+            Description = "With --dir: as --glob, but case-insensitive (\"*.MD\" matches notes.md); repeatable. --iglob " +
+                          "patterns count after every --glob, as in ripgrep.",
+            HelpName = "GLOB",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
         };
 
         // The directory walk (--dir): ripgrep's defaults, each opt-in below.
@@ -206,8 +220,12 @@ internal sealed class CliOptions
     /// <summary>Gets <c>--no-ignore</c> (with <c>--dir</c>): ignore files leave nothing out.</summary>
     public Option<bool> NoIgnore { get; }
 
+    /// <summary>Gets <c>--iglob PATTERN</c> (with <c>--dir</c>; repeatable; case-insensitive).</summary>
+    public Option<string[]> IGlobs { get; }
+
     /// <summary>Gets the options of the directory walk, for every command with <c>--dir</c>.</summary>
     public IEnumerable<Option> WalkOptions => [Follow, Hidden, NoIgnore];
+
 
     /// <summary>Gets <c>--stdin</c> (<c>rlm</c> only; <c>rlm chat</c> refuses it with its own hidden option).</summary>
     public Option<bool> Stdin { get; }
@@ -318,6 +336,7 @@ internal sealed class CliOptions
         var files = parseResult.GetValue(Files) ?? [];
         string? dir = parseResult.GetValue(Dir);
         var globs = parseResult.GetValue(Globs) ?? [];
+        var iglobs = parseResult.GetValue(IGlobs) ?? [];
         bool stdin = parseResult.GetValue(Stdin);
 
         var given = new List<string>();
@@ -346,9 +365,9 @@ internal sealed class CliOptions
             throw new CliUsageException($"give exactly one input source, not {string.Join(" and ", given)}");
         }
 
-        if (globs.Length > 0 && dir is null)
+        if ((globs.Length > 0 || iglobs.Length > 0) && dir is null)
         {
-            throw new CliUsageException("--glob works only with --dir");
+            throw new CliUsageException($"{(globs.Length > 0 ? "--glob" : "--iglob")} works only with --dir");
         }
 
         var walk = new RlmDirectoryOptions
@@ -360,6 +379,11 @@ internal sealed class CliOptions
         foreach (var glob in globs)
         {
             walk.Globs.Add(glob);
+        }
+
+        foreach (var glob in iglobs)
+        {
+            walk.CaseInsensitiveGlobs.Add(glob);
         }
 
         if (dir is null && WalkOptions.FirstOrDefault(o => parseResult.GetResult(o) is { Implicit: false }) is { } walkOnly)

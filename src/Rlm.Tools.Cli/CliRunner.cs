@@ -213,9 +213,11 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         }
         else if (string.IsNullOrEmpty(question))
         {
+            // "rlm --file 'What is X?'": the question went to --file; say so rather than only that it is missing.
+            string hint = (parseResult.GetValue(command.Options.Files) ?? []).Select(InputLoader.ReadAsPathHint).FirstOrDefault(h => h.Length > 0) ?? string.Empty;
             throw new CliUsageException(parseResult.GetResult(command.Question) is { Tokens.Count: > 0 }
                 ? "the question is empty (see rlm --help)"
-                : "the question is missing: rlm \"<question>\" (--file PATH | --dir PATH | --stdin), or --question-file PATH");
+                : $"the question is missing: rlm \"<question>\" (--file PATH | --dir PATH | --stdin), or --question-file PATH{hint}");
         }
 
         TimeSpan? timeout = CliLimits.ReadTimeout(parseResult, command.Options.Timeout);

@@ -95,14 +95,15 @@ internal static class InputLoader
     /// <summary>
     /// Reads the text files under <paramref name="directory"/> with the core's walker and loader (the ones of
     /// <see cref="RlmCorpus.FromDirectory(string, RlmDirectoryOptions)"/>); what they skip is in the corpus
-    /// (<see cref="RlmCorpus.Skipped"/>, <see cref="RlmCorpus.SkippedCounts"/>).
+    /// (<see cref="RlmCorpus.Skipped"/>, <see cref="RlmCorpus.SkippedCounts"/>). Documents are named as <c>grep -r</c> names
+    /// them: <see cref="DocumentNamePrefix"/> joined with the path under the directory.
     /// </summary>
     public static CliInput LoadDirectory(string directory, RlmDirectoryOptions options, CancellationToken cancellationToken = default)
     {
         DirectoryLoad loaded;
         try
         {
-            loaded = DirectoryLoader.Load(directory, options, MaxContextChars, cancellationToken);
+            loaded = DirectoryLoader.Load(directory, options, MaxContextChars, cancellationToken, DocumentNamePrefix(directory));
         }
         catch (DirectoryNotFoundException)
         {
@@ -120,6 +121,24 @@ internal static class InputLoader
         }
 
         return new CliInput { Documents = loaded.Documents, Source = $"{loaded.Documents.Count} files under {directory}", Corpus = RlmCorpus.FromDirectoryLoad(loaded), IsDirectory = true };
+    }
+
+    /// <summary>
+    /// What the CLI puts before a document's path under <c>--dir</c>, so that a citation opens from where the command ran:
+    /// the directory relative to the working directory (<c>src/</c> for <c>--dir src</c>, <c>--dir ./src/</c> or an absolute
+    /// path under it; nothing for <c>--dir .</c>; <c>../lib/</c> for <c>--dir ../lib</c>), and for an absolute path outside
+    /// the working directory, or run from the file system's root, that absolute path. Always with <c>/</c>.
+    /// </summary>
+    internal static string DocumentNamePrefix(string directory)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        string cwd = Directory.GetCurrentDirectory();
+        string relative = Path.GetRelativePath(cwd, full);
+        // From the file system's root (where MCP clients often start servers) an absolute path reads better as it is.
+        bool outside = relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative)
+            || Path.GetPathRoot(cwd) == cwd;
+        string name = (Path.IsPathRooted(directory) && outside ? full : relative).Replace(Path.DirectorySeparatorChar, '/');
+        return name == "." ? string.Empty : name.EndsWith('/') ? name : name + "/";
     }
 
     /// <summary>Reads all of standard input as text (UTF-8 unless a byte order mark says otherwise).</summary>
@@ -199,11 +218,20 @@ internal static class InputLoader
 
             throw new CliUsageException(Directory.Exists(path)
                 ? $"{path} is a directory{(option == "--file" ? " (use --dir for a directory)" : "")}"
-                : $"file not found: {path}");
+                : $"file not found: {path}{(option == "--file" ? ReadAsPathHint(path) : "")}");
         }
 
         return TextFileReader.OpenRead(path);
     }
+
+    /// <summary>
+    /// For a <c>--file</c> value that names nothing and reads like a question (a space or a '?'): it was taken as the path,
+    /// and how to write it; otherwise empty.
+    /// </summary>
+    internal static string ReadAsPathHint(string path) =>
+        !File.Exists(path) && !Directory.Exists(path) && (path.Any(char.IsWhiteSpace) || path.Contains('?', StringComparison.Ordinal))
+            ? $" (this was read as the path of --file, which takes one path: give the question as its own quoted argument, e.g. rlm \"{TextLimits.OneLine(path, 60)}\" --file notes.txt)"
+            : string.Empty;
 
     /// <summary>
     /// Standard input as a stream. On Unix a <see cref="FileStream"/> over descriptor 0, which can seek when stdin is

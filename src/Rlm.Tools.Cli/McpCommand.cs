@@ -30,7 +30,7 @@ internal sealed class McpCommand
             Description = "Debug logs on stderr (the question text at trace level is never logged). Default: one line per query.",
         };
 
-        Command = new Command("mcp", Description) { options.Files, options.Dir, options.Globs, options.Follow, options.Hidden, options.NoIgnore };
+        Command = new Command("mcp", Description) { options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore };
         foreach (var option in options.ModelOptions.Concat(options.LimitOptions).Concat(options.ServerLimitOptions))
         {
             Command.Options.Add(option);

@@ -41,8 +41,10 @@ internal static class Program
             // A path among the extra tokens, or taken for the question while the real question is left over ("--file a b 'q?'").
             string? extraPath = parseResult.GetResult(options.Files) is null ? null
                 : parseResult.UnmatchedTokens.FirstOrDefault(t => File.Exists(t) || Directory.Exists(t))
-                  ?? (parseResult.CommandResult.Command == command.Root && parseResult.UnmatchedTokens.Count > 0
-                      && parseResult.GetValue(command.Question) is { } asked && (File.Exists(asked) || Directory.Exists(asked)) ? asked : null);
+                  ?? (parseResult.UnmatchedTokens.Count > 0
+                      && (parseResult.CommandResult.Command == command.Root ? parseResult.GetValue(command.Question)
+                          : parseResult.CommandResult.Command == chat.Command ? parseResult.GetValue(chat.Question) : null) is { } asked
+                      && (File.Exists(asked) || Directory.Exists(asked)) ? asked : null);
             if (extraPath is not null)
             {
                 // "--file a b": --file takes one path per occurrence.

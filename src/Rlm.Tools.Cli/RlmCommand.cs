@@ -41,10 +41,10 @@ internal sealed class RlmCommand
         missing/unreadable/binary file, empty input, too large, a --trajectory path that cannot be written);
         130 canceled (Ctrl+C, SIGINT); 143 terminated (SIGTERM).
 
-        MCP server: rlm mcp (--file PATH [--file PATH]... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
+        MCP server: rlm mcp (--file PATH [--file PATH]... | --dir PATH [--glob GLOB]...) serves the input to MCP clients over stdio
         (tools query and list_documents); see rlm mcp --help.
 
-        Conversation: rlm chat (--file PATH [--file PATH]... | --dir PATH [--glob PATTERN]) loads the input once, then answers the questions
+        Conversation: rlm chat (--file PATH [--file PATH]... | --dir PATH [--glob GLOB]...) loads the input once, then answers the questions
         read line by line from standard input, each seeing the earlier ones; see rlm chat --help.
 
         Trajectory viewer: rlm view TRAJECTORY.jsonl -o out.html writes one self-contained HTML page (call tree, parallel
@@ -63,7 +63,8 @@ internal sealed class RlmCommand
         QuestionFile = new Option<string>("--question-file")
         {
             Description = "Read the question from this file (UTF-8) instead of the command line, e.g. a question longer than the " +
-                          "system's argument limit; - reads it from standard input (then the input must come from --file or --dir).",
+                          "system's argument limit; - reads it from standard input (then the input must come from --file or --dir). At most " +
+                          "1,048,576 characters (1 Mi; a longer question is a usage error: it is sent with every root request).",
             HelpName = "PATH",
         };
 
@@ -91,7 +92,7 @@ internal sealed class RlmCommand
 
         Root = new RootCommand(Description)
         {
-            Question, QuestionFile, options.Files, options.Dir, options.Globs, options.Follow, options.Hidden, options.NoIgnore, options.Stdin, options.Model, options.WorkerModel, options.BaseUrl, options.AllowInsecureHttp, options.Offline,
+            Question, QuestionFile, options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore, options.Stdin, options.Model, options.WorkerModel, options.BaseUrl, options.AllowInsecureHttp, options.Offline,
             options.MaxIterations, options.MaxDepth, options.MaxConcurrency, options.Timeout, options.MaxTokens, options.MaxCost, options.MaxTime,
             options.Verbose, Json, Trajectory, TrajectorySensitive,
         };

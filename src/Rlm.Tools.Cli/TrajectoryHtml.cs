@@ -59,7 +59,7 @@ internal static class TrajectoryHtml
 <h1>rlm trajectory: {{TITLE}}</h1>
 <div id="run"></div>
 <h2>Concurrency</h2>
-<div class="note">Model calls and leaf completions in flight over the run (a leaf counts from its start, including any wait for a free slot).</div>
+<div class="note">Model calls and leaf completions in flight over the run (a leaf counts from its start, including any wait for a free slot); the summary's peak concurrency is this chart's highest point.</div>
 <div id="timeline-box"></div>
 <h2>Call tree</h2>
 <div class="note">Click a row for its details; ▾/▸ folds its children. Siblings that ran at the same time are framed as a parallel group.</div>
@@ -98,6 +98,7 @@ ul.tree { padding-left: 0; }
 .parallel > .ptitle { font-size: 11px; color: #bc4c00; }
 .details { margin: 2px 0 6px 24px; padding: 6px 10px; border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; font-size: 13px; }
 .details dt { font-weight: 600; } .details dd { margin: 0 0 4px 0; font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-word; }
+.answer, .question { white-space: pre-wrap; word-break: break-word; }
 .collapsed > ul, .collapsed > .parallels { display: none; }
 #errors:empty { display: none; }
 #errors { color: #cf222e; }
@@ -133,6 +134,18 @@ ul.tree { padding-left: 0; }
   function ms(v) { return v >= 1000 ? (v / 1000).toFixed(2) + " s" : v.toFixed(1) + " ms"; }
   function tokens(u) { return u ? (u.total_tokens != null ? u.total_tokens : (u.input_tokens || 0) + (u.output_tokens || 0)) : null; }
 
+  // Requests in flight over time, the one definition of concurrency on this page: the chart draws its steps and the
+  // summary shows its peak (the engine's own count, requests holding a slot, can be lower: a node's span includes the
+  // wait for a slot and the work around the request).
+  var inFlight = (function () {
+    var ev = [];
+    nodes.forEach(function (n) { if (n.kind === "model_call" || n.kind === "leaf") { ev.push([n.started_ms, 1]); ev.push([n.started_ms + n.duration_ms, -1]); } });
+    ev.sort(function (x, y) { return x[0] - y[0] || x[1] - y[1]; });
+    var level = 0, peak = 0, points = [[0, 0]];
+    ev.forEach(function (e) { points.push([e[0], level]); level += e[1]; points.push([e[0], level]); peak = Math.max(peak, level); });
+    return { points: points, peak: peak };
+  })();
+
   // Run summary.
   var runBox = document.getElementById("run");
   var sum = el("div", "summary");
@@ -143,13 +156,16 @@ ul.tree { padding-left: 0; }
   item("nodes", nodes.length);
   item("model calls", st.model_calls);
   item("sub-calls", st.sub_calls + (st.failed_sub_calls ? " (" + st.failed_sub_calls + " failed)" : ""));
-  item("peak concurrency", st.peak_concurrency);
+  item("peak concurrency", inFlight.peak);
+  sum.lastChild.id = "peak-concurrency";
+  sum.lastChild.title = "Most model calls and leaf completions in flight at once, as the Concurrency chart draws them" +
+    (st.peak_concurrency != null ? " (requests holding a slot at once, as rlm -v counts them: " + st.peak_concurrency + ")" : "");
   item("max depth", st.max_depth_reached);
   item("tokens", tokens(run.usage));
   if (run.cost_usd != null) { item("cost", "$" + run.cost_usd); }
   runBox.appendChild(sum);
-  if (run.question != null) { var q = el("div"); q.appendChild(el("b", null, "question: ")); q.appendChild(document.createTextNode(run.question)); runBox.appendChild(q); }
-  if (run.answer != null) { var a = el("div"); a.appendChild(el("b", null, "answer: ")); a.appendChild(document.createTextNode(run.answer)); runBox.appendChild(a); }
+  if (run.question != null) { var q = el("div", "question"); q.id = "question"; q.appendChild(el("b", null, "question: ")); q.appendChild(document.createTextNode(run.question)); runBox.appendChild(q); }
+  if (run.answer != null) { var a = el("div", "answer"); a.id = "answer"; a.appendChild(el("b", null, "answer: ")); a.appendChild(document.createTextNode(run.answer)); runBox.appendChild(a); }
   if (!run.sensitive) { runBox.appendChild(el("div", "note", "Written without sensitive data: no question, answer, result excerpts or tool arguments (rlm --trajectory-sensitive records them).")); }
   var models = Object.keys(run.usage_by_model || {});
   if (models.length) {
@@ -163,13 +179,9 @@ ul.tree { padding-left: 0; }
   // Concurrency timeline: a step chart of requests in flight.
   (function () {
     var W = 1000, H = 120, P = 24;
-    var ev = [];
-    nodes.forEach(function (n) { if (n.kind === "model_call" || n.kind === "leaf") { ev.push([n.started_ms, 1]); ev.push([n.started_ms + n.duration_ms, -1]); } });
-    ev.sort(function (x, y) { return x[0] - y[0] || x[1] - y[1]; });
-    var level = 0, peak = 0, pts = [[0, 0]];
-    ev.forEach(function (e) { pts.push([e[0], level]); level += e[1]; pts.push([e[0], level]); peak = Math.max(peak, level); });
+    var pts = inFlight.points, level = 0;
     pts.push([endMs, level]);
-    var ymax = Math.max(peak, 1);
+    var ymax = Math.max(inFlight.peak, 1);
     function x(v) { return P + (W - 2 * P) * v / endMs; }
     function y(v) { return H - P + 4 - (H - P - 8) * v / ymax; }
     var ns = "http://www.w3.org/2000/svg";
@@ -178,7 +190,7 @@ ul.tree { padding-left: 0; }
     var d = "M" + pts.map(function (p) { return x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1); }).join(" L") + " L" + x(endMs).toFixed(1) + "," + y(0) + " Z";
     var path = document.createElementNS(ns, "path"); path.setAttribute("d", d); path.setAttribute("fill", "#0969da55"); path.setAttribute("stroke", "#0969da"); svg.appendChild(path);
     function text(tx, ty, s, anchor) { var e = document.createElementNS(ns, "text"); e.setAttribute("x", tx); e.setAttribute("y", ty); e.setAttribute("font-size", "11"); e.setAttribute("fill", "#57606a"); if (anchor) { e.setAttribute("text-anchor", anchor); } e.textContent = s; svg.appendChild(e); }
-    text(2, y(ymax) + 4, String(ymax)); text(2, y(0), "0");
+    text(2, y(ymax) + 4, String(ymax)); svg.lastChild.id = "timeline-peak"; text(2, y(0), "0");
     text(x(0), H - 2, "0"); text(x(endMs), H - 2, ms(endMs), "end");
     document.getElementById("timeline-box").appendChild(svg);
   })();

@@ -8,12 +8,23 @@ namespace Rlm.Tools;
 public sealed class RlmDirectoryOptions
 {
     /// <summary>
-    /// Gets the glob patterns of the files to read (Microsoft.Extensions.FileSystemGlobbing syntax), applied on top of the
-    /// walk's own rules. A pattern without <c>/</c> matches at any depth (<c>*.cs</c> means <c>**/*.cs</c>); a pattern with
-    /// a <c>..</c> segment is refused.
+    /// Gets the glob patterns of the files to read, applied on top of the walk's own rules with ripgrep's <c>--glob</c>
+    /// semantics: gitignore-style patterns relative to the directory, where a pattern without <c>/</c> matches a name at any
+    /// depth (<c>*.cs</c>), a leading <c>/</c> anchors it to the directory, <c>**</c> spans folders, <c>{cs,md}</c>
+    /// alternates and a leading <c>!</c> excludes (<c>!*.md</c>; <c>!tests</c> leaves out a folder named tests). The last
+    /// pattern that matches a path decides (<see cref="CaseInsensitiveGlobs"/> count after these); a file no pattern
+    /// matches is read only when every pattern is an exclusion. Matching is case-sensitive. A pattern with a <c>..</c>
+    /// segment is refused.
     /// </summary>
     /// <value>Empty by default: every file the walk reaches (<c>**/*</c>).</value>
     public IList<string> Globs { get; } = [];
+
+    /// <summary>
+    /// Gets glob patterns matched without regard to case (ripgrep's <c>--iglob</c>), with the syntax and semantics of
+    /// <see cref="Globs"/>; they count after every pattern of <see cref="Globs"/>, so they win when both match a path.
+    /// </summary>
+    /// <value>Empty by default.</value>
+    public IList<string> CaseInsensitiveGlobs { get; } = [];
 
     /// <summary>
     /// Gets or sets a value indicating whether symbolic links are followed, to files and to folders, wherever they point

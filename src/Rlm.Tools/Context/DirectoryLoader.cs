@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.FileSystemGlobbing;
 
 namespace Rlm.Tools.Context;
 
@@ -30,46 +29,26 @@ internal static class DirectoryLoader
     /// <exception cref="ArgumentException">A glob is empty, invalid or leaves the directory; or no text file was loaded.</exception>
     /// <exception cref="IOException">The directory itself cannot be listed.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory itself may not be listed.</exception>
-    public static DirectoryLoad Load(string directory, RlmDirectoryOptions options, long maxLength, CancellationToken cancellationToken)
+    /// <param name="directory">The directory.</param>
+    /// <param name="options">The walk and the globs.</param>
+    /// <param name="maxLength">The most characters of the joined context.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <param name="namePrefix">Put before every document name and skipped path (<c>rlm --dir src</c>: <c>src/</c>, so a citation
+    /// opens from where the command ran); the globs still match the path relative to the directory.</param>
+    public static DirectoryLoad Load(string directory, RlmDirectoryOptions options, long maxLength, CancellationToken cancellationToken, string namePrefix = "")
     {
-        var globs = options.Globs;
-        var matcher = new Matcher(StringComparison.Ordinal);
-        foreach (var glob in globs.Count == 0 ? [DefaultGlob] : globs)
-        {
-            if (string.IsNullOrWhiteSpace(glob))
-            {
-                throw new ArgumentException("a glob pattern is empty: give one such as \"*.cs\"");
-            }
-
-            string pattern = NormalizeGlob(glob);
-            if (pattern.Split('/').Contains(".."))
-            {
-                throw new ArgumentException($"glob {glob}: a pattern may not contain '..'; it matches files under the directory only");
-            }
-
-            matcher.AddInclude(pattern);
-        }
-
-        var skipped = new SkipLog();
+        var globs = options.Globs.Select(g => (g, false)).Concat(options.CaseInsensitiveGlobs.Select(g => (g, true))).ToList();
+        var filter = new GlobFilter(globs);
+        var skipped = new SkipLog { PathPrefix = namePrefix };
         var walked = new DirectoryWalker(options, skipped).Walk(directory, cancellationToken);
-        List<WalkedFile> chosen;
-        try
-        {
-            chosen = [.. walked.Where(f => matcher.Match(f.RelativePath).HasMatches)];
-        }
-        catch (ArgumentException e)
-        {
-            // Microsoft.Extensions.FileSystemGlobbing rejects some patterns only when it runs them.
-            throw new ArgumentException($"invalid glob pattern: {TextLimits.OneLine(e.Message, int.MaxValue)}", e);
-        }
-
+        List<WalkedFile> chosen = [.. walked.Where(f => filter.Includes(f.RelativePath))];
         chosen.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         var documents = new List<RlmDocument>(chosen.Count);
         long total = 0;
         foreach (var file in chosen)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string name = DocumentName(file.RelativePath);
+            string name = DocumentName(namePrefix + file.RelativePath);
             long budget = maxLength - total - HeaderChars(name);
             if (budget <= 0)
             {
@@ -118,7 +97,7 @@ internal static class DirectoryLoader
 
         if (documents.Count == 0)
         {
-            string globText = string.Join(", ", globs.Count == 0 ? [DefaultGlob] : globs);
+            string globText = filter.IsEmpty ? DefaultGlob : filter.ToString();
             string why = skipped.Total > 0 ? $"; skipped: {SkipLog.Summary(skipped.Counts)}" : string.Empty;
             throw new ArgumentException(chosen.Count == 0
                 ? $"no files under {directory} match {globText}{why}"
@@ -126,21 +105,6 @@ internal static class DirectoryLoader
         }
 
         return new DirectoryLoad(documents, skipped);
-    }
-
-    /// <summary>
-    /// A glob without a <c>/</c> matches file names at any depth (<c>*.cs</c> means <c>**/*.cs</c>), as in <c>.gitignore</c>;
-    /// a leading <c>./</c> is dropped.
-    /// </summary>
-    public static string NormalizeGlob(string glob)
-    {
-        string pattern = glob.Trim().Replace('\\', '/');
-        while (pattern.StartsWith("./", StringComparison.Ordinal))
-        {
-            pattern = pattern[2..];
-        }
-
-        return pattern.Contains('/', StringComparison.Ordinal) ? pattern.TrimStart('/') : "**/" + pattern;
     }
 
     /// <summary>The message for an input over <paramref name="maxLength"/> characters.</summary>

@@ -7,7 +7,7 @@ internal readonly record struct WalkedFile(string RelativePath, string FullPath)
 /// Walks a directory with ripgrep's defaults and lists the regular files to read, recording every path it leaves out
 /// and why (<see cref="SkipLog"/>). Nothing is opened here but folders (to list them) and ignore files: a FIFO, socket or
 /// device is recognised from its metadata (<see cref="FileProbe"/>). Hand-written because no served package walks with
-/// these rules (Microsoft.Extensions.FileSystemGlobbing follows links and opens nothing but cannot tell a FIFO).
+/// these rules (a globbing library follows links and opens nothing but cannot tell a FIFO).
 /// </summary>
 internal sealed class DirectoryWalker(RlmDirectoryOptions options, SkipLog skipped)
 {

@@ -20,6 +20,9 @@ internal sealed class SkipLog
     /// <summary>Gets the listed paths, in the order they were met (at most <see cref="MaxListedPerReason"/> per reason).</summary>
     public IReadOnlyList<RlmSkippedPath> Listed => _listed;
 
+    /// <summary>Gets the text put before every listed path (the directory as the user named it, with <c>/</c>), or empty.</summary>
+    public string PathPrefix { get; init; } = string.Empty;
+
     /// <summary>Gets the number of skipped paths, listed or not.</summary>
     public int Total => _counts.Values.Sum();
 
@@ -30,7 +33,7 @@ internal sealed class SkipLog
         _counts[reason] = count;
         if (count <= MaxListedPerReason)
         {
-            _listed.Add(new RlmSkippedPath(DirectoryLoader.DocumentName(path), reason, detail));
+            _listed.Add(new RlmSkippedPath(DirectoryLoader.DocumentName(PathPrefix + path), reason, detail));
         }
     }
 

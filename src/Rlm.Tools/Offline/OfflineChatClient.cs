@@ -174,14 +174,70 @@ public sealed class OfflineChatClient : IChatClient
             }
         }
 
-        var findings = results.OfType<SubLlmResult>()
-            .Where(r => r.Answer is not null)
-            .Select(r => (Range: string.Create(CultureInfo.InvariantCulture, $"characters {r.Start}–{r.End}"), Text: r.Answer!))
-            .ToList();
+        var findings = Findings(results);
+
+        // A worker's line that no grep listed (beyond max_results): grep for it once, so the answer cites file:line.
+        bool located = calls.SkipWhile(c => c.Name != "sub_llm").Any(c => c.Name == "grep");
+        var unlocated = findings.Where(f => f.Cite == NotLocated).Select(f => f.Text).Distinct().Take(MaxSubCalls).ToList();
+        if (!located && unlocated.Count > 0)
+        {
+            return new ChatMessage(ChatRole.Assistant, [.. unlocated.Select((line, i) => (AIContent)Call(step, i, "grep", ("pattern", Regex.Escape(LocatorText(line))), ("max_results", 5)))]);
+        }
+
         return new ChatMessage(ChatRole.Assistant, [Call(step, 0, "final", ("answer", Compose(question, evidence, findings)))]);
     }
 
-    private static string Compose(string question, List<Hit> evidence, List<(string Range, string Text)> findings)
+    private const string NotLocated = "not located by grep";
+
+    /// <summary>The start of a reported line, without the '…' of a cut, to grep for.</summary>
+    private static string LocatorText(string line)
+    {
+        string text = line.Split('…', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).OrderByDescending(p => p.Length).FirstOrDefault() ?? line;
+        return text.Length > 120 ? text[..120] : text;
+    }
+
+    /// <summary>
+    /// The workers' lines, each cited as <c>document:line</c> (1-based; <c>line N</c> of the context without documents) by
+    /// finding it among the grep hits inside the worker's slice, once each however many workers reported it.
+    /// </summary>
+    private static List<(string Cite, string Text)> Findings(List<ToolOutput> results)
+    {
+        var hits = results.OfType<GrepResult>().SelectMany(g => g.Matches.Select(m => m.Hit)).ToList();
+        var findings = new List<(string Cite, string Text)>();
+        foreach (var result in results.OfType<SubLlmResult>())
+        {
+            if (result.Answer is null || IsNotFound(result.Answer))
+            {
+                continue;
+            }
+
+            // A worker joins the lines it picked with " | " (Extract).
+            foreach (string line in StripPrefix(result.Answer).Split(" | ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var hit = hits.FirstOrDefault(h => h.Offset >= result.Start && h.Offset < result.End && SameLine(h.Text, line));
+                string cite = hit is null ? NotLocated
+                    : hit.Document is not null ? string.Create(CultureInfo.InvariantCulture, $"{hit.Document}:{hit.DocumentLine}")
+                    : string.Create(CultureInfo.InvariantCulture, $"line {hit.Line + 1}");
+                if (!findings.Contains((cite, line)))
+                {
+                    findings.Add((cite, line));
+                }
+            }
+        }
+
+        return findings;
+
+        // A grep hit's text may be an excerpt of a long line, cut with '…' around the match.
+        static bool SameLine(string hitText, string line)
+        {
+            string a = TextLimits.OneLine(hitText, int.MaxValue).Trim();
+            string b = TextLimits.OneLine(line, int.MaxValue).Trim();
+            return a == b || a.Split('…', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(p => p.Length >= 8).Any(p => b.Contains(p, StringComparison.Ordinal))
+                || (b.Length >= 8 && a.Contains(b.TrimEnd('…'), StringComparison.Ordinal));
+        }
+    }
+
+    private static string Compose(string question, List<Hit> evidence, List<(string Cite, string Text)> findings)
     {
         var text = new StringBuilder();
         text.Append(AnswerPrefix).Append(' ');
@@ -196,26 +252,25 @@ public sealed class OfflineChatClient : IChatClient
         {
             // Line numbers for people are 1-based, as grep -n and editors count: document:line as the grep tool gives it,
             // else the context line grep gave (0-based, the tools' convention) plus one.
-            text.Append("- ");
-            if (hit.Document is not null)
-            {
-                text.Append(CultureInfo.InvariantCulture, $"{hit.Document}:{hit.DocumentLine}: ");
-            }
-            else
-            {
-                text.Append(CultureInfo.InvariantCulture, $"(line {hit.Line + 1}): ");
-            }
-
+            text.Append(CultureInfo.InvariantCulture, $"- {(hit.Document is not null ? Cite(hit) : $"({Cite(hit)})")}: ");
             text.Append(TextLimits.OneLine(hit.Text, 300)).Append('\n');
         }
 
-        var useful = findings.Where(f => !IsNotFound(f.Text)).ToList();
-        if (useful.Count > 0)
+        // A worker's line already cited above is not repeated: it is named as confirmed.
+        var shown = evidence.Take(EvidenceLines).Select(Cite).ToHashSet(StringComparer.Ordinal);
+        var confirmed = findings.Where(f => shown.Contains(f.Cite)).Select(f => f.Cite).Distinct().ToList();
+        var more = findings.Where(f => !shown.Contains(f.Cite)).ToList();
+        if (confirmed.Count > 0 || more.Count > 0)
         {
             text.Append("Worker findings:\n");
-            foreach (var (range, finding) in useful)
+            if (confirmed.Count > 0)
             {
-                text.Append(CultureInfo.InvariantCulture, $"- {range}: {TextLimits.OneLine(StripPrefix(finding), 400)}\n");
+                text.Append(CultureInfo.InvariantCulture, $"- confirm {string.Join(", ", confirmed)}\n");
+            }
+
+            foreach (var (cite, finding) in more)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"- {cite}: {TextLimits.OneLine(finding, 400)}\n");
             }
         }
 
@@ -357,6 +412,10 @@ public sealed class OfflineChatClient : IChatClient
 
     private static FunctionCallContent Call(int step, int index, string name, params (string Key, object Value)[] arguments) =>
         new($"offline_{step}_{index}", name, arguments.ToDictionary(a => a.Key, a => (object?)a.Value));
+
+    private static string Cite(Hit hit) => hit.Document is not null
+        ? string.Create(CultureInfo.InvariantCulture, $"{hit.Document}:{hit.DocumentLine}")
+        : string.Create(CultureInfo.InvariantCulture, $"line {hit.Line + 1}");
 
     private static bool IsNotFound(string answer) => answer.Contains("not found in this slice", StringComparison.OrdinalIgnoreCase);
 

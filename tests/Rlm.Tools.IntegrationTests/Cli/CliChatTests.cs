@@ -229,7 +229,7 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
 
         output.WriteLine(chat.ToString());
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{chat}");
-        Assert.Equal(["Answer one.", "Answer two."], chat.StdOutLines);
+        Assert.Equal(["Answer one.", "", "Answer two."], chat.StdOutLines); // piped answers are separated by an empty line
         Assert.Equal("rlm: question canceled; the conversation is kept (Ctrl+C at the prompt ends the chat).", Assert.Single(chat.StdErrLines, l => l.Contains("canceled", StringComparison.Ordinal)));
 
         // The conversation survived the cancellation: the last question sees the warm-up turn, not the canceled one.
@@ -344,7 +344,7 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
     [InlineData(new[] { "chat", "--dir", ".", "--max-time", "soon" }, "--max-time must be a positive number of seconds from 0.001 to 31536000 (got 'soon') (see rlm chat --help)")]
     [InlineData(new[] { "chat", "--dir", ".", "--max-cost", "0.5" }, "--max-cost cannot bound the offline model")]
     [InlineData(new[] { "chat", "--json" }, "(see rlm chat --help)")]
-    [InlineData(new[] { "chat", "What is the launch code?", "--dir", "." }, "rlm chat takes no question argument ('What is the launch code?')")]
+    [InlineData(new[] { "chat", "What is the launch code?", "And the budget?", "--dir", "." }, "rlm chat takes at most one question argument ('And the budget?' is one too many)")]
     public async Task BadArguments_OneLine_ExitCode2(string[] args, string expected)
     {
         var result = await RlmProcess.RunAsync(args);
@@ -359,8 +359,8 @@ public sealed class CliChatTests(LoopbackOpenAIServer server, ITestOutputHelper 
         var result = await RlmProcess.RunAsync("chat", "--help");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("rlm chat [options]", result.StdOut, StringComparison.Ordinal);
-        Assert.DoesNotContain("<question>", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("rlm chat [<question>] [options]", result.StdOut, StringComparison.Ordinal); // its own optional first question
+        Assert.Contains("is asked first", result.StdOut, StringComparison.Ordinal);
         Assert.DoesNotContain(result.StdOut.Split('\n'), l => l.TrimStart().StartsWith("--stdin", StringComparison.Ordinal)); // hidden: rejected, not offered
         foreach (var text in new[] { "--file", "--dir", "--glob", "--base-url", "--offline", "--max-iterations", "--verbose", "/usage", "/reset", "/exit", "130", "Ctrl+C" })
         {

@@ -36,7 +36,8 @@ public sealed class CliDirectoryWalkTests : IDisposable
         var input = json.RootElement.GetProperty("input");
         Assert.Equal(1, input.GetProperty("documents").GetInt32());
         var skip = Assert.Single(input.GetProperty("skipped").EnumerateArray());
-        Assert.Equal("shared", skip.GetProperty("path").GetString());
+        // Named as the documents are: the directory relative to the working directory (RlmProcess runs in the temp folder), then the path under it.
+        Assert.Equal(System.IO.Path.GetRelativePath(System.IO.Path.GetTempPath(), System.IO.Path.Combine(_dir, "shared")), skip.GetProperty("path").GetString());
         Assert.Equal("symlink", skip.GetProperty("reason").GetString());
     }
 
@@ -111,7 +112,7 @@ public sealed class CliDirectoryWalkTests : IDisposable
         Assert.True(plain.ExitCode == 0, plain.ToString());
         Assert.DoesNotContain("tok-SECRET-4242", plain.StdOut, StringComparison.Ordinal);
         Assert.Contains("rlm: skipped 1 (1 hidden)", plain.StdErr, StringComparison.Ordinal);
-        Assert.Contains("rlm: .env [hidden]", plain.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"rlm: {System.IO.Path.GetRelativePath(System.IO.Path.GetTempPath(), _dir)}/.env [hidden]", plain.StdErr, StringComparison.Ordinal);
         Assert.True(hidden.ExitCode == 0, hidden.ToString());
         Assert.Contains("tok-SECRET-4242", hidden.StdOut, StringComparison.Ordinal);
     }

@@ -446,7 +446,8 @@ public sealed class CliUnixToolTests(LoopbackOpenAIServer server, ITestOutputHel
         temp.WriteText("a.txt", "Nothing about rockets here.\n");
         temp.WriteText("b.txt", Haystack);
 
-        var result = await RlmProcess.RunAsync(Question, "--dir", temp.Path, "-v");
+        // Run in the directory itself: the documents are named a.txt and b.txt (no directory before them).
+        var result = await RlmProcess.RunAsync([Question, "--dir", temp.Path, "-v"], workingDirectory: temp.Path);
 
         output.WriteLine(result.ToString());
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -473,7 +474,7 @@ public sealed class CliUnixToolTests(LoopbackOpenAIServer server, ITestOutputHel
         temp.WriteText("docs/b.txt", Haystack);
 
         var one = await RlmProcess.RunAsync(Question, "--file", single);
-        var docs = await RlmProcess.RunAsync(Question, "--dir", Path.Combine(temp.Path, "docs"));
+        var docs = await RlmProcess.RunAsync([Question, "--dir", "docs"], workingDirectory: temp.Path);
 
         output.WriteLine(one.ToString());
         output.WriteLine(docs.ToString());
@@ -481,7 +482,7 @@ public sealed class CliUnixToolTests(LoopbackOpenAIServer server, ITestOutputHel
 
         // The launch code is on the 2nd line of the text (grep -n says 2), in both cases.
         Assert.Contains("- (line 2): The launch code for the blue rocket is TANGO-4471.", one.StdOut, StringComparison.Ordinal);
-        Assert.Contains("- b.txt:2: The launch code for the blue rocket is TANGO-4471.", docs.StdOut, StringComparison.Ordinal);
+        Assert.Contains("- docs/b.txt:2: The launch code for the blue rocket is TANGO-4471.", docs.StdOut, StringComparison.Ordinal);
         Assert.DoesNotContain("(line", docs.StdOut, StringComparison.Ordinal); // one number per hit, not a 0-based one beside it
     }
 

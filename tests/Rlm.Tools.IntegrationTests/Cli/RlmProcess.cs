@@ -24,7 +24,7 @@ public static class RlmProcess
     /// <summary>
     /// The <c>rlm.dll</c> to run, from the Cli project's own build output (the ProjectReference builds it first). Its copy
     /// next to the test assembly is not used: this test project references the ASP.NET Core shared framework, so the build
-    /// leaves out the Microsoft.Extensions.* assemblies that framework holds (FileSystemGlobbing among them), which
+    /// leaves out the Microsoft.Extensions.* assemblies that framework holds (Configuration.Abstractions among them), which
     /// <c>rlm</c>, running on Microsoft.NETCore.App alone, needs.
     /// </summary>
     public static string RlmDll => s_rlmDll.Value;
@@ -51,7 +51,7 @@ public static class RlmProcess
         foreach (var dll in candidates)
         {
             if (File.Exists(dll) && File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json"))
-                && File.Exists(Path.Combine(Path.GetDirectoryName(dll)!, "Microsoft.Extensions.FileSystemGlobbing.dll")))
+                && File.Exists(Path.Combine(Path.GetDirectoryName(dll)!, "Microsoft.Extensions.Configuration.Abstractions.dll")))
             {
                 return dll;
             }

@@ -81,7 +81,8 @@ public sealed class McpServerTests(LoopbackOpenAIServer server, ITestOutputHelpe
         Assert.NotEqual(true, result.IsError);
         Assert.Contains("TANGO-4471", text, StringComparison.Ordinal);
         Assert.Contains("notes/launch.txt:3", text, StringComparison.Ordinal);
-        Assert.Contains("Documents cited: notes/launch.txt", text, StringComparison.Ordinal);
+        // Named as rlm --dir names them: the directory relative to the server's working directory (the temp folder here), then the path under it.
+        Assert.Contains($"Documents cited: {Path.GetRelativePath(Path.GetTempPath(), _corpus.Path)}/notes/launch.txt", text, StringComparison.Ordinal);
 
         await WaitUntilAsync(() => progress.Any(p => p.Message?.Contains("sub-call done", StringComparison.Ordinal) == true));
         var values = progress.ToArray();

@@ -244,6 +244,45 @@ public sealed class TrajectoryViewerTests
         Assert.Equal(["node-__proto__"], TopLevelItems(dom)); // the others hang below it, none fell out as a root
     }
 
+    [Fact]
+    public async Task View_OfARealRlmRun_PeakConcurrencyIsTheChartsPeak_AnswerKeepsItsLineBreaks()
+    {
+        // As a user does it: rlm over a directory with parallel sub-calls, --trajectory, then rlm view, then a browser.
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 6; i++)
+        {
+            dir.WriteText($"docs/doc{i}.txt", string.Concat(Enumerable.Range(0, 3000).Select(j => $"Line {j} of report {i}: filler text about systems.\n")) +
+                $"The error code is E{i}0 in module alpha.\n");
+        }
+
+        string jsonl = Path.Combine(dir.Path, "run.jsonl");
+        var run = await RlmProcess.RunAsync(["--dir", Path.Combine(dir.Path, "docs"), Question, "--trajectory", jsonl, "--trajectory-sensitive"]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        string html = Path.Combine(dir.Path, "run.html");
+        var view = await RlmProcess.RunAsync(["view", jsonl, "-o", html]);
+        Assert.True(view.ExitCode == 0, view.ToString());
+
+        string dom = await ChromiumAsync(dir.Path, "--dump-dom", new Uri(html).AbsoluteUri);
+        Assert.Contains("data-ready=\"true\"", dom, StringComparison.Ordinal);
+        Assert.Contains("<ul id=\"errors\"></ul>", dom, StringComparison.Ordinal);
+        var header = System.Text.RegularExpressions.Regex.Match(dom, "<div id=\"peak-concurrency\"[^>]*><b>peak concurrency: </b>(\\d+)</div>");
+        var chart = System.Text.RegularExpressions.Regex.Match(dom, "<text [^>]*id=\"timeline-peak\"[^>]*>(\\d+)</text>");
+        Assert.True(header.Success && chart.Success, dom);
+        Assert.Equal(chart.Groups[1].Value, header.Groups[1].Value);
+        Assert.True(int.Parse(header.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 1, "the run should have parallel calls");
+
+        // The answer's lines stay lines: its text keeps the line breaks, and the page shows them (white-space: pre-wrap).
+        var answer = System.Text.RegularExpressions.Regex.Match(dom, "<div class=\"answer\" id=\"answer\"><b>answer: </b>([^<]*)</div>");
+        Assert.True(answer.Success, dom);
+        Assert.True(answer.Groups[1].Value.Split('\n').Length >= 7, answer.Groups[1].Value);
+        Assert.Matches(@"\.answer, \.question \{ white-space: pre-wrap;", dom);
+
+        string screenshot = Path.Combine(ScreenshotDirectory(), "trajectory-viewer-summary.png");
+        File.Delete(screenshot);
+        await ChromiumAsync(dir.Path, "--screenshot=" + screenshot, new Uri(html).AbsoluteUri);
+        Assert.True(File.Exists(screenshot), $"no screenshot at {screenshot}");
+    }
+
     /// <summary>The ids of the list items directly in the call tree's list of the dumped DOM.</summary>
     private static List<string> TopLevelItems(string dom)
     {
