@@ -90,6 +90,11 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
                 {
                     Note(line.StartsWith(' ') ? line.TrimStart() : $"skipped {line}");
                 }
+
+                foreach (var line in DecodingReport.Lines(input, maxFiles: verbose ? 20 : 0))
+                {
+                    Note(line);
+                }
             }
 
             var readLine = CreateLineReader(interactive);

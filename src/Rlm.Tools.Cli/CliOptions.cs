@@ -385,7 +385,7 @@ internal sealed class CliOptions
                         : InputLoader.LoadStdin(cancellationToken);
                     if (namedDocuments && files.Length == 1 && input.Context is { } text)
                     {
-                        input = new CliInput { Documents = [new RlmDocument(files[0], text)], Source = input.Source };
+                        input = new CliInput { Documents = [new RlmDocument(files[0], text, input.Decodings.Select(d => d.Decoding).FirstOrDefault())], Source = input.Source };
                     }
 
                     _ = input.Corpus;
