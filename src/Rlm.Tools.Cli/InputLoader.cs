@@ -148,12 +148,7 @@ internal static class InputLoader
     /// <summary>Reads standard input; when <paramref name="stdinIsTerminal"/>, first says on <paramref name="notes"/> how to end the typing.</summary>
     internal static CliInput LoadStdin(bool stdinIsTerminal, TextWriter notes, CancellationToken cancellationToken)
     {
-        if (stdinIsTerminal)
-        {
-            notes.WriteLine(TerminalNote);
-            notes.Flush();
-        }
-
+        NoteIfTerminal(stdinIsTerminal, notes);
         LoadedText loaded;
         try
         {
@@ -176,6 +171,16 @@ internal static class InputLoader
         }
 
         return new CliInput { Context = text, Source = "standard input", Decodings = CliInput.Worth(loaded.Decoding) ? [("standard input", loaded.Decoding)] : [] };
+    }
+
+    /// <summary>Says on <paramref name="notes"/> how to end the input when standard input is a terminal (otherwise rlm would seem to hang).</summary>
+    internal static void NoteIfTerminal(bool stdinIsTerminal, TextWriter notes)
+    {
+        if (stdinIsTerminal)
+        {
+            notes.WriteLine(TerminalNote);
+            notes.Flush();
+        }
     }
 
     /// <summary>Whether standard input is a terminal (not redirected from a file or a pipe).</summary>

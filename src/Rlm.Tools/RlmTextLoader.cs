@@ -130,6 +130,12 @@ public static partial class RlmTextLoader
         {
             stream.Position = start;
         }
+        else if (read < head.Length)
+        {
+            // All of it is in the head. Never read again after the end: at a terminal, Ctrl+D ends one read, not the input.
+            source = new MemoryStream(head, 0, read, writable: false);
+            start = 0;
+        }
         else
         {
             source = new Context.HeadThenRestStream(sniffed, stream);
