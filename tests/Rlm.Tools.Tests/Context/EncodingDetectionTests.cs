@@ -173,6 +173,21 @@ public sealed class EncodingDetectionTests : IDisposable
     }
 
     [Fact]
+    public void CorruptGzip_IsSkippedAsUnreadable_AndGivenAsAFileIsAnError()
+    {
+        byte[] broken = Gzip(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 10_000).Select(i => $"log line {i}\n"))));
+        broken.AsSpan(20, broken.Length - 40).Fill(0xFF); // the deflate data garbled, the header intact
+        string path = Write("broken.log.gz", broken);
+        Write("notes.txt", "text\n"u8.ToArray());
+
+        var skipped = Assert.Single(RlmCorpus.FromDirectory(_dir).Skipped);
+
+        Assert.Equal(RlmSkipReason.Unreadable, skipped.Reason);
+        Assert.StartsWith("corrupt compressed data", skipped.Detail);
+        Assert.ThrowsAny<Exception>(() => RlmCorpus.FromFile(path));
+    }
+
+    [Fact]
     public void BinaryInsideGzip_IsSkippedAsBinary_SayingItWasDecompressed()
     {
         Write("archive.tar.gz", Gzip([.. "file.txt"u8, .. new byte[512]]));
