@@ -32,7 +32,7 @@ internal sealed class RlmCommand
 
         Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got;
         also a run stopped by a budget), every sub-call failed, the model endpoint failed, or the answer could not be
-        written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file, empty input, too large);
+        written to stdout; 2 usage or input error (bad option, missing/unreadable/binary file or one compressed other than gzip, empty input, too large);
         130 canceled (Ctrl+C).
 
         MCP server: rlm mcp (--file PATH [--file PATH]... | --dir PATH [--glob PATTERN]) serves the input to MCP clients over stdio
