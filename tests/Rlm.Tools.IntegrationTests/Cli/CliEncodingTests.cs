@@ -79,10 +79,12 @@ public sealed class CliEncodingTests(ITestOutputHelper output) : IDisposable
     {
         _temp.WriteBytes("doc/changelog.Debian.gz", Gzip("openssl (3.0.15-1~deb12u1) bookworm; urgency=medium\n  * Fix CVE-2024-9143.\n"u8.ToArray()));
 
-        var result = await RlmProcess.RunAsync("Which CVE was fixed?", "--dir", Path.Combine(_temp.Path, "doc"));
+        var result = await RlmProcess.RunAsync("Which CVE was fixed?", "--dir", Path.Combine(_temp.Path, "doc"), "-v");
 
         output.WriteLine(result.ToString());
         Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Decompressed: 1 gzip file", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Decoded:", result.StdErr, StringComparison.Ordinal); // clean UTF-8 inside: nothing more to say
         Assert.Contains("changelog.Debian.gz:2", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("CVE-2024-9143", result.StdOut, StringComparison.Ordinal);
     }
