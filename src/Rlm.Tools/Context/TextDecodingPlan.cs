@@ -109,8 +109,9 @@ internal sealed class TextDecodingPlan
     }
 
     /// <summary>
-    /// UTF-16 without a byte order mark, told by its zero bytes: text that is mostly ASCII-range has a zero in the high
-    /// byte of nearly every character, so one byte of each pair is zero and the other almost never.
+    /// UTF-16 without a byte order mark, told by its high bytes: text in one script (ASCII, Latin-1, Cyrillic, Greek, …)
+    /// with some ASCII has the same few values in the high byte of nearly every character (zero for ASCII), and the low
+    /// byte is almost never zero.
     /// </summary>
     internal static Encoding? Utf16WithoutBom(ReadOnlySpan<byte> head)
     {
@@ -120,15 +121,30 @@ internal sealed class TextDecodingPlan
             return null;
         }
 
-        int zeroEven = 0, zeroOdd = 0;
+        // Per position in the pair, how often each byte value appears: the high bytes of one script (0x00 for ASCII and
+        // Latin-1, 0x04 for Cyrillic, 0x03 for Greek) fill one position; the low bytes vary and are almost never zero.
+        Span<int> even = stackalloc int[256];
+        Span<int> odd = stackalloc int[256];
         for (int i = 0; i < pairs; i++)
         {
-            zeroEven += head[2 * i] == 0 ? 1 : 0;
-            zeroOdd += head[(2 * i) + 1] == 0 ? 1 : 0;
+            even[head[2 * i]]++;
+            odd[head[(2 * i) + 1]]++;
         }
 
-        var wide = (zeroOdd * 10 >= pairs * 4 && zeroEven * 50 <= pairs) ? new UnicodeEncoding(bigEndian: false, byteOrderMark: false)
-            : (zeroEven * 10 >= pairs * 4 && zeroOdd * 50 <= pairs) ? new UnicodeEncoding(bigEndian: true, byteOrderMark: false)
+        static bool HighBytes(Span<int> counts, int pairs)
+        {
+            int top = 0;
+            for (int b = 1; b < 256; b++)
+            {
+                top = Math.Max(top, counts[b]);
+            }
+
+            // Some ASCII (spaces, line breaks) and the rest mostly from one block.
+            return counts[0] * 20 >= pairs && (counts[0] + top) * 10 >= pairs * 7;
+        }
+
+        var wide = HighBytes(odd, pairs) && even[0] * 50 <= pairs ? new UnicodeEncoding(bigEndian: false, byteOrderMark: false)
+            : HighBytes(even, pairs) && odd[0] * 50 <= pairs ? new UnicodeEncoding(bigEndian: true, byteOrderMark: false)
             : null;
 
         // Binary data (16-bit numbers) can look alike: text has few control characters besides tab and line breaks.

@@ -119,6 +119,21 @@ public sealed class EncodingDetectionTests : IDisposable
         Assert.Equal(name, document.Decoding!.Encoding);
     }
 
+    [Theory]
+    [InlineData(false, "Съешь же ещё этих мягких французских булок, да выпей чаю.\r\nВторая строка.\r\n")]
+    [InlineData(true, "Съешь же ещё этих мягких французских булок, да выпей чаю.\r\nВторая строка.\r\n")]
+    [InlineData(false, "Ξεσκεπάζω την ψυχοφθόρα βδελυγμία.\nΔεύτερη γραμμή.\n")]
+    public void Utf16WithoutByteOrderMark_InAnotherScript_IsReadAsText(bool bigEndian, string text)
+    {
+        string path = Write("other-script.txt", new UnicodeEncoding(bigEndian, byteOrderMark: false).GetBytes(text));
+
+        var document = Assert.Single(RlmCorpus.FromDirectory(_dir).Documents);
+
+        Assert.Equal(text, document.Text);
+        Assert.Equal(bigEndian ? "utf-16be" : "utf-16le", document.Decoding!.Encoding);
+        Assert.Equal(text, RlmTextLoader.ReadFile(path));
+    }
+
     [Fact]
     public async Task GzipFile_IsDecompressedAndLoadedUnderItsName_EvenWhenLegacyInside()
     {
