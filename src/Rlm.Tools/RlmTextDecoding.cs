@@ -8,10 +8,10 @@ namespace Rlm.Tools;
 /// </summary>
 /// <remarks>
 /// Text is UTF-8 unless a byte order mark names UTF-16 or UTF-32. Without a mark, UTF-16 (little or big endian) is
-/// recognised by its zero bytes; and a file that is not valid UTF-8 and whose text before the first invalid byte is plain
-/// ASCII is decoded with a legacy encoding guessed by UTF.Unknown (Mozilla's charset detector; Windows-1252 when it
-/// has no better guess), so "Zürich" written in Latin-1 reads as "Zürich". Bytes the chosen encoding cannot decode
-/// become U+FFFD and are counted in <see cref="ReplacedBytes"/>.
+/// recognised by its high bytes (zero for ASCII, one value per script); and a file that is not valid UTF-8, and whose
+/// text before the first invalid byte is plain ASCII, is decoded with a legacy encoding guessed by UTF.Unknown
+/// (Mozilla's charset detector; Windows-1252 when it has no confident guess), so "Zürich" written in Latin-1 reads as
+/// "Zürich". Bytes the chosen encoding cannot decode become U+FFFD and are counted in <see cref="ReplacedBytes"/>.
 /// </remarks>
 /// <param name="Encoding">The encoding's web name, lower case: <c>utf-8</c>, <c>utf-16le</c>, <c>utf-16be</c>, <c>utf-32le</c>, <c>windows-1252</c>, <c>iso-8859-2</c>, …</param>
 /// <param name="IsGuessed">Whether the encoding was guessed from the bytes (no byte order mark said it; not valid UTF-8).</param>
