@@ -94,6 +94,11 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
                 {
                     Note(line.StartsWith(' ') ? line.TrimStart() : $"skipped {line}");
                 }
+
+                foreach (var line in DecodingReport.Lines(input, maxFiles: verbose ? 20 : 0))
+                {
+                    Note(line);
+                }
             }
 
             var lines = ChatLineReader.Create(Prompt);

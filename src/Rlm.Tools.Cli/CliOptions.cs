@@ -14,8 +14,10 @@ internal sealed class CliOptions
         {
             Description = "A text file to read; repeat the option for several (--file a.txt --file b.txt), which become separate " +
                           "documents named by their paths as given. One file is one context (rlm mcp serves it as one document named " +
-                          "by its path). Binary files (NUL byte in the first 8 KB) are rejected, and so is an input of more than " +
-                          "1,073,741,791 characters (the longest .NET string, document header lines included).",
+                          "by its path). Text is UTF-8 unless the bytes say otherwise: a byte order mark, UTF-16 without one, or invalid UTF-8 " +
+                          "read with a guessed legacy encoding such as Windows-1252 (-v and --json say which). A .gz file is decompressed; " +
+                          "other compressed files (.zst, .bz2, .xz, .zip) and binary files (NUL byte in the first 8 KB) are rejected, and so is an input of more than " +
+                          "1,073,741,791 characters (the longest .NET string, document header lines included, decompressed size).",
             HelpName = "PATH",
             Arity = ArgumentArity.OneOrMore,
 
@@ -76,7 +78,7 @@ internal sealed class CliOptions
 
         Stdin = new Option<bool>("--stdin")
         {
-            Description = "Read the input from standard input (UTF-8) until end of file.",
+            Description = "Read the input from standard input until end of file (decoded as --file is). At a terminal, rlm says so: end the input with Ctrl+D.",
         };
 
         Timeout = new Option<double>("--timeout")
@@ -409,7 +411,7 @@ internal sealed class CliOptions
                         : InputLoader.LoadStdin(cancellationToken);
                     if (namedDocuments && files.Length == 1 && input.Context is { } text)
                     {
-                        input = new CliInput { Documents = [new RlmDocument(files[0], text)], Source = input.Source };
+                        input = new CliInput { Documents = [new RlmDocument(files[0], text, input.Decodings.Select(d => d.Decoding).FirstOrDefault())], Source = input.Source };
                     }
 
                     _ = input.Corpus;

@@ -375,6 +375,11 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             printer.WriteLine(line.StartsWith(' ') ? line : $"Skipped: {line}");
         }
 
+        foreach (var line in DecodingReport.Lines(input, maxFiles: 20))
+        {
+            printer.WriteLine(line);
+        }
+
         printer.WriteLine($"Context: {Count(input.Chars, "char")}, {Count(input.Lines, "line")}{documents}");
         string where = models.Endpoint is { } url ? $" @ {url}" : " (keyword retrieval, not an LLM)";
         printer.WriteLine($"Root model: {models.Provider}/{models.RootModel}{where}");

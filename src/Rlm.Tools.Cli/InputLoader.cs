@@ -6,6 +6,7 @@ namespace Rlm.Tools.Cli;
 internal sealed class CliInput
 {
     private RlmCorpus? _corpus;
+    private IReadOnlyList<(string Name, RlmTextDecoding Decoding)>? _decodings;
 
     /// <summary>Gets the single context string (<c>--stdin</c>, one <c>--file</c>), or <see langword="null"/>.</summary>
     public string? Context { get; init; }
@@ -15,6 +16,19 @@ internal sealed class CliInput
 
     /// <summary>Gets a value indicating whether the input was read with <c>--dir</c> (then the corpus says what was skipped).</summary>
     public bool IsDirectory { get; init; }
+
+    /// <summary>
+    /// Gets how each file's bytes were decoded when there is something to say (a guessed encoding, replaced bytes, UTF-16,
+    /// gzip): the name (a path, or <c>standard input</c>) and the decoding. Empty when every file was clean UTF-8.
+    /// </summary>
+    public IReadOnlyList<(string Name, RlmTextDecoding Decoding)> Decodings
+    {
+        get => _decodings ?? [.. (Documents ?? []).Where(d => d.Decoding is { } e && Worth(e)).Select(d => (d.Name, d.Decoding!))];
+        init => _decodings = value;
+    }
+
+    /// <summary>Whether a decoding is worth a note: anything but UTF-8 (with or without a byte order mark) read cleanly.</summary>
+    public static bool Worth(RlmTextDecoding decoding) => decoding.IsNoteworthy || decoding.Encoding != "utf-8";
 
     /// <summary>Gets a short description of where the input came from, for the verbose header.</summary>
     public required string Source { get; init; }
@@ -57,13 +71,13 @@ internal static class InputLoader
     {
         if (paths.Count == 1)
         {
-            string text = ReadTextFile(paths[0], MaxContextChars, out bool streamed, cancellationToken);
+            var (text, decoding) = ReadTextFile(paths[0], MaxContextChars, out bool streamed, cancellationToken);
             if (string.IsNullOrWhiteSpace(text))
             {
                 throw new CliUsageException($"the input is empty: {paths[0]}") { FromStream = streamed };
             }
 
-            return new CliInput { Context = text, Source = $"file {paths[0]}" };
+            return new CliInput { Context = text, Source = $"file {paths[0]}", Decodings = CliInput.Worth(decoding) ? [(paths[0], decoding)] : [] };
         }
 
         var documents = new List<RlmDocument>(paths.Count);
@@ -78,10 +92,10 @@ internal static class InputLoader
                 throw TooLarge($"the {paths.Count} files");
             }
 
-            string text = ReadTextFile(path, budget, out bool streamed, cancellationToken, totalOf: $"the {paths.Count} files");
+            var (text, decoding) = ReadTextFile(path, budget, out bool streamed, cancellationToken, totalOf: $"the {paths.Count} files");
             anyStreamed |= streamed;
             total += DirectoryLoader.HeaderChars(name) + text.Length;
-            documents.Add(new RlmDocument(name, text));
+            documents.Add(new RlmDocument(name, text, decoding));
         }
 
         if (documents.All(d => string.IsNullOrWhiteSpace(d.Text)))
@@ -141,23 +155,33 @@ internal static class InputLoader
         return name == "." ? string.Empty : name.EndsWith('/') ? name : name + "/";
     }
 
-    /// <summary>Reads all of standard input as text (UTF-8 unless a byte order mark says otherwise).</summary>
-    public static CliInput LoadStdin(CancellationToken cancellationToken)
+    /// <summary>Reads all of standard input as text (the encoding detected as for files; gzip decompressed).</summary>
+    public static CliInput LoadStdin(CancellationToken cancellationToken) =>
+        LoadStdin(IsTerminal(), Console.Error, cancellationToken);
+
+    /// <summary>The note written before standard input is read from a terminal, where nothing else would say that rlm waits for typing.</summary>
+    public static string TerminalNote => OperatingSystem.IsWindows()
+        ? "rlm: reading from the terminal; end with Ctrl+Z then Enter"
+        : "rlm: reading from the terminal; end with Ctrl+D";
+
+    /// <summary>Reads standard input; when <paramref name="stdinIsTerminal"/>, first says on <paramref name="notes"/> how to end the typing.</summary>
+    internal static CliInput LoadStdin(bool stdinIsTerminal, TextWriter notes, CancellationToken cancellationToken)
     {
-        string? text;
+        NoteIfTerminal(stdinIsTerminal, notes);
+        LoadedText loaded;
         try
         {
             using var stdin = OpenStandardInput();
-            text = ReadText(stdin, "standard input", MaxContextChars, cancellationToken);
+            loaded = ReadText(stdin, "standard input", MaxContextChars, cancellationToken);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or InvalidDataException)
         {
             throw new CliUsageException($"cannot read standard input: {TextLimits.OneLine(e.Message, int.MaxValue)}") { FromStream = true };
         }
 
-        if (text is null)
+        if (loaded.Text is not { } text)
         {
-            throw new CliUsageException("standard input is not text (it holds NUL bytes)") { FromStream = true };
+            throw new CliUsageException($"standard input is not text: {TextFileReader.NotTextDetail(loaded)}") { FromStream = true };
         }
 
         if (string.IsNullOrWhiteSpace(text))
@@ -165,7 +189,30 @@ internal static class InputLoader
             throw new CliUsageException("the input is empty: nothing on standard input") { FromStream = true };
         }
 
-        return new CliInput { Context = text, Source = "standard input" };
+        return new CliInput { Context = text, Source = "standard input", Decodings = CliInput.Worth(loaded.Decoding) ? [("standard input", loaded.Decoding)] : [] };
+    }
+
+    /// <summary>Says on <paramref name="notes"/> how to end the input when standard input is a terminal (otherwise rlm would seem to hang).</summary>
+    internal static void NoteIfTerminal(bool stdinIsTerminal, TextWriter notes)
+    {
+        if (stdinIsTerminal)
+        {
+            notes.WriteLine(TerminalNote);
+            notes.Flush();
+        }
+    }
+
+    /// <summary>Whether standard input is a terminal (not redirected from a file or a pipe).</summary>
+    private static bool IsTerminal()
+    {
+        try
+        {
+            return !Console.IsInputRedirected;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Reads a <c>--question-file</c> (<c>-</c>: standard input) as UTF-8 text.</summary>
@@ -177,9 +224,9 @@ internal static class InputLoader
         try
         {
             using var stream = path == "-" ? Console.OpenStandardInput() : OpenExistingFile(path, "--question-file");
-            text = ReadText(stream, path == "-" ? "standard input" : path, MaxQuestionChars, cancellationToken, what: "question");
+            text = ReadText(stream, path == "-" ? "standard input" : path, MaxQuestionChars, cancellationToken, what: "question").Text;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException or InvalidDataException)
         {
             throw new CliUsageException($"cannot read the question from {(path == "-" ? "standard input" : path)}: {TextLimits.OneLine(e.Message, int.MaxValue)}") { FromStream = path == "-" };
         }
@@ -192,13 +239,22 @@ internal static class InputLoader
         return text;
     }
 
-    private static string ReadTextFile(string path, long budget, out bool streamed, CancellationToken cancellationToken, string? totalOf = null)
+    private static (string Text, RlmTextDecoding Decoding) ReadTextFile(string path, long budget, out bool streamed, CancellationToken cancellationToken, string? totalOf = null)
     {
         try
         {
             using var stream = OpenExistingFile(path, "--file");
             streamed = !stream.CanSeek;
-            return ReadText(stream, path, budget, cancellationToken, totalOf) ?? throw new CliUsageException($"not a text file (binary content): {path}");
+            var loaded = ReadText(stream, path, budget, cancellationToken, totalOf);
+            return loaded.Text is { } text
+                ? (text, loaded.Decoding)
+                : throw new CliUsageException(loaded.IsBinary
+                    ? $"not a text file (binary content{(loaded.Decoding.Compression is null ? "" : $" once {loaded.Decoding.Compression}-decompressed")}): {path}"
+                    : $"{path} is {TextFileReader.NotTextDetail(loaded)}");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CliUsageException($"cannot read {path}: corrupt compressed data: {TextLimits.OneLine(e.Message, int.MaxValue)}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
@@ -256,10 +312,10 @@ internal static class InputLoader
     }
 
     /// <summary>
-    /// Reads a stream as text with the core's reader (<see cref="TextFileReader"/>), <see langword="null"/> when binary; a
-    /// <see cref="CliUsageException"/> as soon as it passes <paramref name="budget"/> characters.
+    /// Reads a stream as text with the core's reader (<see cref="TextFileReader"/>), no text when binary or compressed in a
+    /// format not read; a <see cref="CliUsageException"/> as soon as it passes <paramref name="budget"/> characters.
     /// </summary>
-    private static string? ReadText(Stream stream, string display, long budget, CancellationToken cancellationToken, string? totalOf = null, string what = "input")
+    private static LoadedText ReadText(Stream stream, string display, long budget, CancellationToken cancellationToken, string? totalOf = null, string what = "input")
     {
         try
         {

@@ -21,7 +21,7 @@ internal static class JsonReport
         var document = RlmJson.CreateResult(
             result,
             new ModelsJson(models.Provider, models.RootModel, models.WorkerModel, models.IsOffline),
-            InputJson.From(input.Source, input.Corpus, input.IsDirectory),
+            InputJson.From(input.Source, input.Corpus, input.IsDirectory, input.Decodings),
             error);
         JsonSerializer.Serialize(stream, document, RlmJson.Indented.RunJson);
         stream.WriteByte((byte)'\n');

@@ -104,7 +104,7 @@ internal sealed partial class RlmCorpusTools
             Title = "List the corpus documents",
             Description = $"List the documents of the served corpus ({Summary}): one line each with its name, lines and characters; " +
                           "then the paths left out when the directory was loaded, each with a reason code (symlink, hidden, ignored, " +
-                          "special_file, binary, empty, unreadable, cycle, too_large).",
+                          "special_file, binary, empty, unreadable, cycle, too_large, compressed).",
             ReadOnly = true,
             Destructive = false,
             Idempotent = true,

@@ -104,8 +104,12 @@ public sealed class RecursiveLanguageModel
     /// <see cref="AIFunctionArguments.Services"/> provide an <see cref="IProgress{T}"/> of <see cref="RlmEvent"/>, that call's
     /// events are reported to it as well as to <see cref="RlmOptions.Progress"/> (an MCP server turns them into progress
     /// notifications per request). An empty question or a filter no document name matches is an
-    /// <see cref="ArgumentException"/> whose message is meant for the caller; a root-model failure of the inner run is thrown as
-    /// <see cref="RlmModelException"/>, which <c>FunctionInvokingChatClient</c> reports to the calling model as the function's error.
+    /// <see cref="ArgumentException"/> whose message is meant for the caller (its <see cref="ArgumentException.ParamName"/> is
+    /// <c>question</c> or <c>documents</c>; the filter's names the documents there are); a root-model failure of the inner
+    /// run is thrown as <see cref="RlmModelException"/>. Inside a <see cref="FunctionInvokingChatClient"/> (which shows a
+    /// model only "Function failed" for an exception) these errors, a busy <see cref="RlmQueryLimiter"/> and an argument
+    /// M.E.AI could not bind are returned instead as the result text <c>Error: </c> and the message, so the calling model
+    /// reads what to change.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="corpus"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not 1 to 64 ASCII letters, digits, <c>_</c> and <c>-</c> (see <see cref="RlmCorpusToolOptions.Name"/>).</exception>
@@ -134,7 +138,7 @@ public sealed class RecursiveLanguageModel
         string description = options.Description ?? string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Answers a question over a corpus too large to read directly ({corpus.Length:N0} characters{(corpus.Documents.Count > 0 ? $" in {corpus.Documents.Count:N0} documents" : "")}) with a Recursive Language Model. Ask one self-contained question; the answer cites document:line where it can. {options.Describe(runOptions)}");
 
-        return AIFunctionFactory.Create(
+        return new CorpusToolFunction(AIFunctionFactory.Create(
             async (
                 [System.ComponentModel.Description("The question to answer over the corpus, self-contained.")] string question,
                 [System.ComponentModel.Description("Optional: only documents whose names contain this text (case-insensitive).")] string? documents = null,
@@ -143,20 +147,19 @@ public sealed class RecursiveLanguageModel
             {
                 if (string.IsNullOrWhiteSpace(question))
                 {
-                    throw new ArgumentException("The question is empty.");
+                    throw new ArgumentException("The question argument is empty: ask one self-contained question about the corpus.", nameof(question));
                 }
 
                 if (question.Length > maxQuestionChars)
                 {
                     throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"The question has {question.Length:N0} characters, more than the {maxQuestionChars:N0} this tool takes. Ask a shorter question; the corpus is already on the server."));
+                        $"The question argument has {question.Length:N0} characters, more than the {maxQuestionChars:N0} this tool takes. Ask a shorter question; the corpus is already on the server."), nameof(question));
                 }
 
                 var target = corpus;
                 if (!string.IsNullOrWhiteSpace(documents) && corpus.Documents.Count > 0)
                 {
-                    target = corpus.Filter(documents.Trim())
-                        ?? throw new ArgumentException($"No document name contains '{documents}'. The documents are: {string.Join(", ", corpus.DocumentNames.Take(50))}{(corpus.Documents.Count > 50 ? ", ..." : "")}.");
+                    target = corpus.Filter(documents.Trim()) ?? throw new ArgumentException(UnmatchedFilter(corpus, documents.Trim()), nameof(documents));
                 }
 
                 var progress = services?.GetService(typeof(IProgress<RlmEvent>)) as IProgress<RlmEvent>;
@@ -170,7 +173,18 @@ public sealed class RecursiveLanguageModel
                 return new RlmToolAnswer(result.Answer, result.IsFinal, RlmStopReasonText.GetName(result.StopReason), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
                     result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
             },
-            new AIFunctionFactoryOptions { Name = options.Name, Description = description });
+            new AIFunctionFactoryOptions { Name = options.Name, Description = description }));
+    }
+
+    /// <summary>What a calling model needs to fix a <c>documents</c> filter no name contains: the filter, and the names there are (at most 20).</summary>
+    private static string UnmatchedFilter(RlmCorpus corpus, string filter)
+    {
+        const int MaxNames = 20;
+        var names = corpus.DocumentNames;
+        string shown = string.Join(", ", names.Take(MaxNames));
+        string more = names.Count > MaxNames ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", … and {names.Count - MaxNames:N0} more") : string.Empty;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"The documents argument '{Context.TextLimits.OneLine(filter, 200)}' is in no document name (it selects the documents whose names contain it, ignoring case). The {names.Count:N0} documents are: {shown}{more}. Give part of one of these names, or leave documents out to search them all.");
     }
 
     /// <summary>

@@ -76,6 +76,24 @@ public sealed class RlmCorpus
     }
 
     /// <summary>
+    /// Prepares a corpus from one file: one document named by <paramref name="path"/> as given, read as
+    /// <see cref="RlmTextLoader.ReadDocument"/> reads it (the encoding detected or guessed, gzip decompressed); its
+    /// <see cref="RlmDocument.Decoding"/> says how.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or the text is longer than <see cref="MaxLength"/> characters with its header.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The file could not be read, or is compressed in a format other than gzip.</exception>
+    /// <exception cref="InvalidDataException">The file is gzip data that is corrupt.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    public static RlmCorpus FromFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var document = RlmTextLoader.ReadDocument(path);
+        return new RlmCorpus(ContextText.FromDocuments([document]), [document]);
+    }
+
+    /// <summary>
     /// Prepares a corpus from the text files under a directory with the default walk (<see cref="RlmDirectoryOptions"/>:
     /// no links followed, hidden and git-ignored paths left out), filtered by <paramref name="globs"/>.
     /// </summary>
@@ -102,9 +120,10 @@ public sealed class RlmCorpus
     /// Prepares a corpus from the text files under a directory, named by their paths relative to it (with <c>/</c>), in
     /// ordinal order: the loader of <c>rlm --dir</c>. By default, as ripgrep: symbolic links are not followed, hidden files
     /// and folders and what <c>.gitignore</c>/<c>.ignore</c> exclude are left out (<paramref name="options"/> changes that).
-    /// <c>.git</c> is never read; FIFOs, sockets and devices are never opened. A file that is binary (a NUL byte in its
-    /// first 8,192 bytes), empty, unreadable, or does not fit in what is left of <see cref="MaxLength"/> is skipped; one bad
-    /// file never fails the load. <see cref="Skipped"/> and <see cref="SkippedCounts"/> say what was left out and why.
+    /// <c>.git</c> is never read; FIFOs, sockets and devices are never opened. Each file is decoded as
+    /// <see cref="RlmTextDecoding"/> says (<see cref="RlmDocument.Decoding"/>), a gzip file decompressed under its own name.
+    /// A file that is binary (a NUL byte in its first 8,192 bytes), compressed in another format, empty, unreadable, or does
+    /// not fit in what is left of <see cref="MaxLength"/> is skipped; one bad file never fails the load. <see cref="Skipped"/> and <see cref="SkippedCounts"/> say what was left out and why.
     /// </summary>
     /// <param name="directory">The directory (followed when it is itself a link: it was named explicitly).</param>
     /// <param name="options">How to walk it, and the globs.</param>

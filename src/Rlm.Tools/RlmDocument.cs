@@ -16,6 +16,12 @@ public sealed class RlmDocument
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="text"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty, white space, or contains a line break.</exception>
     public RlmDocument(string name, string text)
+        : this(name, text, null)
+    {
+    }
+
+    /// <summary>Creates a document read from a file, with how its bytes were decoded.</summary>
+    internal RlmDocument(string name, string text, RlmTextDecoding? decoding)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(text);
@@ -26,6 +32,7 @@ public sealed class RlmDocument
 
         Name = name;
         Text = text;
+        Decoding = decoding;
     }
 
     /// <summary>Gets the document's name.</summary>
@@ -33,4 +40,11 @@ public sealed class RlmDocument
 
     /// <summary>Gets the document's text.</summary>
     public string Text { get; }
+
+    /// <summary>
+    /// Gets how the document's bytes were decoded (encoding, whether it was guessed, bytes replaced, compression) when a
+    /// loader read it from a file (<see cref="RlmTextLoader.ReadDocument"/>, <see cref="RlmCorpus.FromFile"/>,
+    /// <see cref="RlmCorpus.FromDirectory(string, RlmDirectoryOptions)"/>); <see langword="null"/> for a document made from a string.
+    /// </summary>
+    public RlmTextDecoding? Decoding { get; }
 }

@@ -18,7 +18,7 @@ public enum RlmSkipReason
     /// <summary>A named pipe (FIFO), socket or device: never opened.</summary>
     SpecialFile,
 
-    /// <summary>Binary content (a NUL byte in the first 8,192 bytes).</summary>
+    /// <summary>Binary content (a NUL byte in the first 8,192 bytes, decompressed when the file is gzip; UTF-16 text is not binary).</summary>
     Binary,
 
     /// <summary>Empty or only white space.</summary>
@@ -32,4 +32,7 @@ public enum RlmSkipReason
 
     /// <summary>The file did not fit in what was left of the corpus's <see cref="RlmCorpus.MaxLength"/> characters.</summary>
     TooLarge,
+
+    /// <summary>Compressed in a format that is not read (zstd, bzip2, xz, zip, 7z, lz4; gzip files are decompressed and read).</summary>
+    Compressed,
 }

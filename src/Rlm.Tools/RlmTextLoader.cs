@@ -1,12 +1,14 @@
+using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Rlm.Tools;
 
 /// <summary>
-/// Reads text (UTF-8 unless a byte order mark says UTF-16 or UTF-32) into one string of exactly its length, holding
-/// nothing but that string at the end: about 2 bytes per character, the least one .NET string can take. Invalid bytes
-/// become U+FFFD; a leading byte order mark is dropped.
+/// Reads text (UTF-8 unless a byte order mark says UTF-16 or UTF-32, or the bytes show UTF-16 without a mark or a legacy
+/// encoding: see <see cref="RlmTextDecoding"/>) into one string of exactly its length, holding nothing but that string at
+/// the end: about 2 bytes per character, the least one .NET string can take. Bytes the encoding cannot decode become
+/// U+FFFD; a leading byte order mark is dropped; gzip data is decompressed.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -32,21 +34,40 @@ public static partial class RlmTextLoader
     private const int ChunkChars = 1 << 22;
 
     /// <summary>
-    /// Reads a whole file as text.
+    /// Reads a whole file as text (see <see cref="RlmTextDecoding"/> for how the encoding is chosen; a gzip file is
+    /// decompressed).
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="cancellationToken">Checked between reads of 1 MB.</param>
     /// <returns>The text, without a byte order mark.</returns>
     /// <exception cref="ArgumentException">The text is longer than <see cref="RlmCorpus.MaxLength"/> characters (the message gives the limit); nothing large is allocated before this is known.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="IOException">The file could not be read, or it changed while it was read.</exception>
+    /// <exception cref="IOException">The file could not be read, changed while it was read, or is compressed in a format other than gzip (zstd, bzip2, xz, zip, 7z, lz4).</exception>
+    /// <exception cref="InvalidDataException">The file is gzip data that is corrupt.</exception>
     /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
-    public static string ReadFile(string path, CancellationToken cancellationToken = default)
+    public static string ReadFile(string path, CancellationToken cancellationToken = default) => ReadDocument(path, null, cancellationToken).Text;
+
+    /// <summary>
+    /// Reads a whole file as a document, with how its bytes were decoded in <see cref="RlmDocument.Decoding"/> (the encoding,
+    /// whether it was guessed, the bytes replaced, gzip). Otherwise as <see cref="ReadFile"/>.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="name">The document's name; <see langword="null"/> names it by <paramref name="path"/> as given.</param>
+    /// <param name="cancellationToken">Checked between reads of 1 MB.</param>
+    /// <returns>The document.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, <paramref name="name"/> is not a valid document name, or the text is longer than <see cref="RlmCorpus.MaxLength"/> characters.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The file could not be read, changed while it was read, or is compressed in a format other than gzip.</exception>
+    /// <exception cref="InvalidDataException">The file is gzip data that is corrupt.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public static RlmDocument ReadDocument(string path, string? name = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.SequentialScan);
-        return ReadSeekable(stream, RlmCorpus.MaxLength, cancellationToken);
+        var loaded = Load(stream, RlmCorpus.MaxLength, refuseBinary: false, cancellationToken);
+        return new RlmDocument(name ?? Context.DirectoryLoader.DocumentName(path), RequireText(loaded, path), loaded.Decoding);
     }
 
     /// <summary>
@@ -56,14 +77,17 @@ public static partial class RlmTextLoader
     /// <param name="cancellationToken">Checked between reads (a read that blocks, on a pipe or a terminal, is not interrupted).</param>
     /// <returns>The text, without a byte order mark.</returns>
     /// <exception cref="ArgumentException">The text is longer than <see cref="RlmCorpus.MaxLength"/> characters (the message gives the limit).</exception>
-    /// <exception cref="IOException">The stream could not be read.</exception>
+    /// <exception cref="IOException">The stream could not be read, or is compressed in a format other than gzip.</exception>
+    /// <exception cref="InvalidDataException">The stream is gzip data that is corrupt.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     public static Task<string> ReadStreamAsync(Stream stream, CancellationToken cancellationToken = default) =>
         ReadStreamAsync(stream, RlmCorpus.MaxLength, cancellationToken);
 
     /// <summary>
     /// Reads a stream to its end as text, refusing more than <paramref name="maxLength"/> characters (for example what is
-    /// left of a context when several documents share it). A seekable stream is read from its current position.
+    /// left of a context when several documents share it). A seekable stream is read from its current position. The
+    /// encoding is chosen as <see cref="RlmTextDecoding"/> says; gzip data is decompressed, and the limit applies to the
+    /// decompressed text.
     /// </summary>
     /// <param name="stream">The stream; not disposed.</param>
     /// <param name="maxLength">The most characters accepted, from 0 to <see cref="RlmCorpus.MaxLength"/>.</param>
@@ -71,41 +95,98 @@ public static partial class RlmTextLoader
     /// <returns>The text, without a byte order mark.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is negative or above <see cref="RlmCorpus.MaxLength"/>.</exception>
     /// <exception cref="ArgumentException">The text is longer than <paramref name="maxLength"/> characters (found before the whole text is held in memory).</exception>
-    /// <exception cref="IOException">The stream could not be read.</exception>
+    /// <exception cref="IOException">The stream could not be read, or is compressed in a format other than gzip.</exception>
+    /// <exception cref="InvalidDataException">The stream is gzip data that is corrupt.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     public static async Task<string> ReadStreamAsync(Stream stream, int maxLength, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxLength, RlmCorpus.MaxLength);
+        return RequireText(await LoadAsync(stream, maxLength, refuseBinary: false, compression: null, cancellationToken).ConfigureAwait(false), "the stream");
+    }
+
+    private static string RequireText(Context.LoadedText loaded, string what) => loaded.Text
+        ?? throw new IOException($"{what} is {loaded.CompressedFormat}-compressed; only gzip is read: decompress it first ({Context.CompressedFormat.Hint(loaded.CompressedFormat!)}).");
+
+    /// <summary>Reads a stream as <see cref="LoadAsync"/> does, synchronously (the loaders run on a worker thread; a blocked pipe read ignores the token anyway).</summary>
+    internal static Context.LoadedText Load(Stream stream, long maxLength, bool refuseBinary, CancellationToken cancellationToken) =>
+        LoadAsync(stream, (int)Math.Clamp(maxLength, 0, RlmCorpus.MaxLength), refuseBinary, compression: null, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Reads a stream to its end: sniffs its first 8,192 bytes (compression, byte order mark, UTF-16 without one, and with
+    /// <paramref name="refuseBinary"/> a NUL byte), then decodes it into one string, choosing the encoding as it goes
+    /// (<see cref="Context.TextDecodingPlan"/>). A regular file is read in two passes (count, decode); a pipe forward only, its
+    /// sniffed head handed back in front of the rest; gzip data once more through <see cref="GZipStream"/>.
+    /// </summary>
+    private static async Task<Context.LoadedText> LoadAsync(Stream stream, int maxLength, bool refuseBinary, string? compression, CancellationToken cancellationToken)
+    {
+        long start = stream.CanSeek ? stream.Position : 0;
+        var head = new byte[Context.TextFileReader.BinarySniffBytes];
+        int read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        var sniffed = head.AsMemory(0, read);
+        Stream source = stream;
         if (stream.CanSeek)
         {
-            return ReadSeekable(stream, maxLength, cancellationToken);
+            stream.Position = start;
+        }
+        else if (read < head.Length)
+        {
+            // All of it is in the head. Never read again after the end: at a terminal, Ctrl+D ends one read, not the input.
+            source = new MemoryStream(head, 0, read, writable: false);
+            start = 0;
+        }
+        else
+        {
+            source = new Context.HeadThenRestStream(sniffed, stream);
         }
 
+        string? format = Context.CompressedFormat.Detect(sniffed.Span);
+        if (format == "gzip" && compression is null)
+        {
+            // Decompressed forward only: the character limit then bounds the memory a small file of huge output could take.
+            using var gzip = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
+            return await LoadAsync(gzip, maxLength, refuseBinary, "gzip", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (format is not null)
+        {
+            return new Context.LoadedText(null, RlmTextDecoding.Utf8 with { Compression = compression }, format);
+        }
+
+        var (plan, bom) = Context.TextDecodingPlan.FromHead(sniffed.Span);
+        if (refuseBinary && plan.Encoding is not (UnicodeEncoding or UTF32Encoding) && sniffed.Span.Contains((byte)0))
+        {
+            return new Context.LoadedText(null, plan.ToDecoding(compression), null);
+        }
+
+        string text = source.CanSeek
+            ? ReadSeekable(source, start + bom, plan, maxLength, cancellationToken)
+            : await ReadForwardAsync(source, bom, plan, maxLength, cancellationToken).ConfigureAwait(false);
+        return new Context.LoadedText(text, plan.ToDecoding(compression), null);
+    }
+
+    /// <summary>One pass over a stream that cannot seek, into native chunks copied into the string at the end.</summary>
+    private static async Task<string> ReadForwardAsync(Stream stream, int bom, Context.TextDecodingPlan plan, int maxLength, CancellationToken cancellationToken)
+    {
         var buffer = new byte[BufferBytes];
         using var chunks = new NativeCharChunks(maxLength);
-        Decoder? decoder = null;
+        var decoder = plan.CreateDecoder();
+        int skip = bom;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            var bytes = new ReadOnlyMemory<byte>(buffer, 0, read);
-            if (decoder is null)
+            var bytes = buffer.AsSpan(0, read);
+            int skipped = Math.Min(skip, bytes.Length);
+            bytes = bytes[skipped..];
+            skip -= skipped;
+            if (plan.Consider(bytes, final: read == 0))
             {
-                if (read > 0 && read < 4)
-                {
-                    // A byte order mark may need up to 4 bytes: read on until there are 4 or the stream ends.
-                    read += await stream.ReadAtLeastAsync(buffer.AsMemory(read), 4 - read, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-                    bytes = new ReadOnlyMemory<byte>(buffer, 0, read);
-                }
-
-                var (encoding, bom) = DetectEncoding(bytes.Span);
-                decoder = encoding.GetDecoder();
-                bytes = bytes[bom..];
+                decoder = plan.CreateDecoder();
             }
 
-            chunks.Decode(decoder, bytes.Span, flush: read == 0);
+            chunks.Decode(decoder, bytes, flush: read == 0);
             if (read == 0)
             {
                 return chunks.ToStringAndFree();
@@ -113,18 +194,14 @@ public static partial class RlmTextLoader
         }
     }
 
-    /// <summary>Two passes over a seekable stream: count, then decode into the string. Only the 1 MB buffer besides the string.</summary>
-    private static string ReadSeekable(Stream stream, int maxLength, CancellationToken cancellationToken)
+    /// <summary>Two passes over a seekable stream from <paramref name="textStart"/>: count (deciding the encoding), then decode into the string. Only the 1 MB buffer besides the string.</summary>
+    private static string ReadSeekable(Stream stream, long textStart, Context.TextDecodingPlan plan, int maxLength, CancellationToken cancellationToken)
     {
-        long start = stream.Position;
         var buffer = new byte[BufferBytes];
-        int headLength = stream.ReadAtLeast(buffer.AsSpan(0, 4), 4, throwOnEndOfStream: false);
-        var (encoding, bom) = DetectEncoding(buffer.AsSpan(0, headLength));
-        long textStart = start + bom;
 
         // Pass 1: count the characters, decoding into a small scratch buffer that stays in the cache.
         stream.Position = textStart;
-        var decoder = encoding.GetDecoder();
+        var decoder = plan.CreateDecoder();
         var scratch = new char[64 * 1024];
         long length = 0;
         while (true)
@@ -133,6 +210,11 @@ public static partial class RlmTextLoader
             int read = stream.Read(buffer);
             var bytes = buffer.AsSpan(0, read);
             bool flush = read == 0;
+            if (plan.Consider(bytes, flush))
+            {
+                decoder = plan.CreateDecoder();
+            }
+
             bool completed;
             do
             {
@@ -153,9 +235,9 @@ public static partial class RlmTextLoader
             }
         }
 
-        // Pass 2: decode into the string itself.
+        // Pass 2: decode into the string itself, with the encoding pass 1 settled on (what came before it was ASCII).
         stream.Position = textStart;
-        decoder = encoding.GetDecoder();
+        decoder = plan.CreateUncountedDecoder();
         var state = new SeekableState(stream, buffer, decoder, cancellationToken);
         string text = string.Create((int)length, state, static (destination, s) =>
         {
@@ -250,116 +332,5 @@ public static partial class RlmTextLoader
     private sealed record SeekableState(Stream Stream, byte[] Buffer, Decoder Decoder, CancellationToken CancellationToken)
     {
         public char[] Scratch { get; } = new char[4096];
-    }
-
-    /// <summary>Decoded text in native memory chunks of <see cref="ChunkChars"/>, each freed as soon as it is copied out.</summary>
-    private sealed class NativeCharChunks(int maxLength) : IDisposable
-    {
-        private readonly List<(IntPtr Pointer, int Count)> _chunks = [];
-        private long _length;
-
-        public void Decode(Decoder decoder, ReadOnlySpan<byte> bytes, bool flush)
-        {
-            bool completed;
-            do
-            {
-                // A surrogate pair needs two characters; start a new chunk rather than leave the decoder no room.
-                if (_chunks.Count == 0 || _chunks[^1].Count > ChunkChars - 2)
-                {
-                    _chunks.Add((AllocateChunk(), 0));
-                }
-
-                var (pointer, count) = _chunks[^1];
-                var destination = Chars(pointer, ChunkChars)[count..];
-                decoder.Convert(bytes, destination, flush, out int used, out int chars, out completed);
-                bytes = bytes[used..];
-                _chunks[^1] = (pointer, count + chars);
-                _length += chars;
-                if (_length > maxLength)
-                {
-                    throw TooLarge(_length, maxLength);
-                }
-            }
-            while (bytes.Length > 0 || (flush && !completed));
-        }
-
-        public string ToStringAndFree()
-        {
-            string text = string.Create((int)_length, _chunks, static (destination, chunks) =>
-            {
-                HugePages.Advise(destination);
-                int written = 0;
-                for (int i = 0; i < chunks.Count; i++)
-                {
-                    var (pointer, count) = chunks[i];
-                    Chars(pointer, count).CopyTo(destination[written..]);
-                    written += count;
-                    FreeChunk(pointer);
-                    chunks[i] = (IntPtr.Zero, 0);
-                }
-            });
-            _chunks.Clear();
-            return text;
-        }
-
-        public void Dispose()
-        {
-            foreach (var (pointer, _) in _chunks)
-            {
-                if (pointer != IntPtr.Zero)
-                {
-                    FreeChunk(pointer);
-                }
-            }
-
-            _chunks.Clear();
-        }
-
-        private static unsafe Span<char> Chars(IntPtr pointer, int count) => new((void*)pointer, count);
-
-        /// <summary>
-        /// One chunk, aligned to a huge page and advised as such before it is written: a pipe's text then costs a few page
-        /// faults per chunk instead of 4,096 (on this project's Linux VMs page faults were most of the load time).
-        /// </summary>
-        private static unsafe IntPtr AllocateChunk()
-        {
-            void* memory = NativeMemory.AlignedAlloc(ChunkChars * sizeof(char), (nuint)HugePages.HugePageBytes);
-            HugePages.Advise(new Span<char>(memory, ChunkChars));
-            return (IntPtr)memory;
-        }
-
-        private static unsafe void FreeChunk(IntPtr pointer) => NativeMemory.AlignedFree((void*)pointer);
-    }
-
-    /// <summary>
-    /// On Linux, asks for transparent huge pages (2 MB) for the string's memory before it is first written: a 2 GB
-    /// string then takes 1,000 page faults instead of 500,000, which on a virtual machine are most of the load time.
-    /// A hint only: where it is not honored (other systems, THP off) nothing changes.
-    /// </summary>
-    private static partial class HugePages
-    {
-        private const int MadviseHugePage = 14; // MADV_HUGEPAGE
-        internal const long HugePageBytes = 2 << 20;
-
-        public static unsafe void Advise(Span<char> memory)
-        {
-            if (!OperatingSystem.IsLinux() || memory.Length * 2L < 4 * HugePageBytes)
-            {
-                return;
-            }
-
-            fixed (char* start = memory)
-            {
-                long first = ((long)start + HugePageBytes - 1) & ~(HugePageBytes - 1);
-                long end = ((long)start + (memory.Length * 2L)) & ~(HugePageBytes - 1);
-                if (end > first)
-                {
-                    _ = Madvise((nint)first, (nuint)(end - first), MadviseHugePage);
-                }
-            }
-        }
-
-        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise")]
-        private static partial int Madvise(nint address, nuint length, int advice);
     }
 }

@@ -56,7 +56,7 @@ internal static class DirectoryLoader
                 continue;
             }
 
-            string? text;
+            LoadedText loaded;
             try
             {
                 using var stream = FileProbe.OpenRegular(file.FullPath, options.FollowLinks);
@@ -66,11 +66,16 @@ internal static class DirectoryLoader
                     continue;
                 }
 
-                text = TextFileReader.ReadText(stream, budget, cancellationToken);
+                loaded = TextFileReader.ReadText(stream, budget, cancellationToken);
             }
             catch (ArgumentException)
             {
                 skipped.Add(file.RelativePath, RlmSkipReason.TooLarge, TooLargeDetail(maxLength));
+                continue;
+            }
+            catch (InvalidDataException e)
+            {
+                skipped.Add(file.RelativePath, RlmSkipReason.Unreadable, $"corrupt compressed data: {TextLimits.OneLine(e.Message, 200)}");
                 continue;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException or System.Text.DecoderFallbackException)
@@ -79,9 +84,9 @@ internal static class DirectoryLoader
                 continue;
             }
 
-            if (text is null)
+            if (loaded.Text is not { } text)
             {
-                skipped.Add(file.RelativePath, RlmSkipReason.Binary, "binary (a NUL byte in the first 8 KB)");
+                skipped.Add(file.RelativePath, loaded.IsBinary ? RlmSkipReason.Binary : RlmSkipReason.Compressed, TextFileReader.NotTextDetail(loaded));
                 continue;
             }
 
@@ -92,7 +97,7 @@ internal static class DirectoryLoader
             }
 
             total += HeaderChars(name) + text.Length;
-            documents.Add(new RlmDocument(name, text));
+            documents.Add(new RlmDocument(name, text, loaded.Decoding));
         }
 
         if (documents.Count == 0)

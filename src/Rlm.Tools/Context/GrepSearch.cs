@@ -8,6 +8,9 @@ internal static class GrepSearch
     /// <summary>Longest line text kept in a hit (characters); the rest is counted.</summary>
     public const int MaxLineChars = 500;
 
+    /// <summary>The longest text a hit can have: <see cref="MaxLineChars"/> plus the two counts of what was cut.</summary>
+    public const int MaxExcerptChars = MaxLineChars + 50;
+
     /// <summary>Builds the regex for a pattern. .NET syntax, <see cref="RegexOptions.Multiline"/> so <c>^</c>/<c>$</c> anchor at lines.</summary>
     /// <exception cref="ArgumentException">The pattern is empty or invalid; the message says why.</exception>
     public static Regex Create(string pattern, bool ignoreCase, TimeSpan timeout) => Create(pattern, ignoreCase, timeout, compiled: false);
@@ -138,11 +141,11 @@ internal static class GrepSearch
             total += result.Total;
             for (int i = 0; i < result.Matches.Count && hits.Count < maxResults; i++)
             {
-                int index = result.Matches[i];
+                var (index, length) = result.Matches[i];
                 int line = view.LineOfOffset(index);
                 var (start, end) = view.LineBounds(line);
                 var location = view.Locate(start);
-                hits.Add(new GrepHit(line, Excerpt(span[start..end], index - start, MaxLineChars), start, location?.Document, location?.Line));
+                hits.Add(new GrepHit(line, Excerpt(span[start..end], index - start, length, MaxLineChars), start, location?.Document, location?.Line));
             }
         }
 
@@ -150,7 +153,7 @@ internal static class GrepSearch
     }
 
     /// <summary>One block's matching lines: their count, and the offsets of the first matches (at most the hits kept).</summary>
-    private readonly record struct BlockResult(int Total, List<int> Matches);
+    private readonly record struct BlockResult(int Total, List<(int Index, int Length)> Matches);
 
     /// <summary>The shared state of one search; <see cref="Run"/> scans a range of segments and may run on several threads at once.</summary>
     private sealed class Scan(ContextView view, Regex regex, string pattern, bool ignoreCase, TimeSpan budget, int maxResults, int segmentChars, CancellationToken cancellationToken)
@@ -199,13 +202,20 @@ internal static class GrepSearch
 
         private BlockResult RunCore(int firstSegment, int endSegment)
         {
-            var matches = new List<int>();
+            var matches = new List<(int Index, int Length)>();
             int total = 0;
             var local = regex;
             var span = view.Span;
             int segmentStart = Boundary(firstSegment);
             for (int k = firstSegment; k < endSegment; k++)
             {
+                if ((long)(k + 1) * segmentChars <= segmentStart)
+                {
+                    // Inside a line longer than a segment, already scanned: skip it without looking for its end again
+                    // (on a one-line file of 50 M characters that look would cost a scan of the rest per segment).
+                    continue;
+                }
+
                 int segmentEnd = Boundary(k + 1);
                 if (segmentEnd <= segmentStart && !(view.Length == 0 && k == 0))
                 {
@@ -249,7 +259,7 @@ internal static class GrepSearch
                         total++;
                         if (matches.Count < maxResults)
                         {
-                            matches.Add(index);
+                            matches.Add((index, enumerator.Current.Length));
                         }
 
                         // Go on from the next line: one hit per line.
@@ -296,20 +306,27 @@ internal static class GrepSearch
 
     /// <summary>
     /// A line as a hit shows it: the whole line when it fits in <paramref name="maxChars"/>, otherwise a window of that size
-    /// around the match (a fifth before it), with the characters cut on either side counted. A match far into a long line
-    /// (a one-line document, minified code) is then still visible.
+    /// centred on the match (clamped to the line), with the characters cut on either side counted:
+    /// <c>…[9,530 chars] word MARKER zzz …[207 chars]</c>. A match anywhere in a long line (a one-line document, minified
+    /// code) is then visible; only the window is copied, so a line of any length costs the same.
     /// </summary>
-    internal static string Excerpt(ReadOnlySpan<char> line, int matchIndex, int maxChars)
+    /// <param name="line">The whole line (a slice of the context, not a copy).</param>
+    /// <param name="matchIndex">Where the match starts in <paramref name="line"/>.</param>
+    /// <param name="matchLength">The match's length; a match longer than the window shows its start.</param>
+    /// <param name="maxChars">The most characters of the line shown.</param>
+    internal static string Excerpt(ReadOnlySpan<char> line, int matchIndex, int matchLength, int maxChars)
     {
         if (line.Length <= maxChars)
         {
             return line.ToString();
         }
 
-        int start = Math.Clamp(matchIndex - maxChars / 5, 0, line.Length - maxChars);
+        int centre = matchIndex + Math.Min(matchLength, maxChars) / 2;
+        int start = Math.Clamp(centre - maxChars / 2, 0, line.Length - maxChars);
         int end = start + maxChars;
-        string before = start > 0 ? $"…[{start:N0} chars] " : string.Empty;
-        string after = end < line.Length ? $" …[+{line.Length - end:N0} chars]" : string.Empty;
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        string before = start > 0 ? string.Create(invariant, $"…[{start:N0} chars] ") : string.Empty;
+        string after = end < line.Length ? string.Create(invariant, $" …[{line.Length - end:N0} chars]") : string.Empty;
         return string.Concat(before, line[start..end], after);
     }
 }

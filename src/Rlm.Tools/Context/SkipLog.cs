@@ -49,6 +49,7 @@ internal sealed class SkipLog
         RlmSkipReason.Unreadable => "unreadable",
         RlmSkipReason.Cycle => "cycle",
         RlmSkipReason.TooLarge => "too_large",
+        RlmSkipReason.Compressed => "compressed",
         _ => reason.ToString().ToLowerInvariant(),
     };
 

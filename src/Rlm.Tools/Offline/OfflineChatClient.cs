@@ -253,7 +253,9 @@ public sealed class OfflineChatClient : IChatClient
             // Line numbers for people are 1-based, as grep -n and editors count: document:line as the grep tool gives it,
             // else the context line grep gave (0-based, the tools' convention) plus one.
             text.Append(CultureInfo.InvariantCulture, $"- {(hit.Document is not null ? Cite(hit) : $"({Cite(hit)})")}: ");
-            text.Append(TextLimits.OneLine(hit.Text, 300)).Append('\n');
+
+            // The whole excerpt: grep centred it on the match, and any shorter cut could lose the match again.
+            text.Append(TextLimits.OneLine(hit.Text, GrepSearch.MaxExcerptChars)).Append('\n');
         }
 
         // A worker's line already cited above is not repeated: it is named as confirmed.
@@ -304,7 +306,20 @@ public sealed class OfflineChatClient : IChatClient
             return $"{AnswerPrefix} not found in this slice.";
         }
 
-        return $"{AnswerPrefix} " + string.Join(" | ", scored.Select(l => TextLimits.OneLine(l.Line, 300)));
+        return $"{AnswerPrefix} " + string.Join(" | ", scored.Select(l => TextLimits.OneLine(AroundKeyword(l.Line, keywords), 400)));
+    }
+
+    /// <summary>A long line cut to a window centred on its first keyword (as grep shows a hit), so the keyword stays in the answer.</summary>
+    private static string AroundKeyword(string line, List<string> keywords)
+    {
+        const int Window = 300;
+        if (line.Length <= Window)
+        {
+            return line;
+        }
+
+        var found = keywords.Select(k => (Index: line.IndexOf(k, StringComparison.OrdinalIgnoreCase), k.Length)).Where(f => f.Index >= 0).DefaultIfEmpty((Index: 0, Length: 0)).MinBy(f => f.Index);
+        return GrepSearch.Excerpt(line, found.Index, found.Length, Window);
     }
 
     /// <summary>The slice's lines; a line longer than 400 characters is split into sentences, so one-line text still yields short answers.</summary>

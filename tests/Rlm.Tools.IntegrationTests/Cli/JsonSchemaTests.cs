@@ -57,6 +57,18 @@ public sealed class JsonSchemaTests
         dir.WriteText("docs/a.txt", "The error code is E10 in module alpha.\n");
         dir.WriteText("docs/b.txt", "The error code is E20 in module beta.\n");
         dir.WriteText("docs/.env", "hidden: listed in input.skipped\n");
+        dir.WriteBytes("docs/c.txt", System.Text.Encoding.Latin1.GetBytes("Le code d'erreur à Zürich est E30.\n")); // input.decoded
+        using (var gzipped = new MemoryStream())
+        {
+            using (var gzip = new System.IO.Compression.GZipStream(gzipped, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                gzip.Write("The error code is E40 in module delta.\n"u8);
+            }
+
+            dir.WriteBytes("docs/d.txt.gz", gzipped.ToArray());
+        }
+
+        dir.WriteBytes("docs/e.zst", [0x28, 0xB5, 0x2F, 0xFD, 0x04, 0x00, 0x00, 0x00]); // skipped as compressed
         string path = Path.Combine(dir.Path, "t.jsonl");
 
         var run = await RlmProcess.RunAsync([Question, "--dir", Path.Combine(dir.Path, "docs"), "--offline", "--json", "--trajectory", path]);
@@ -69,6 +81,8 @@ public sealed class JsonSchemaTests
         // What both documents hold is written alike.
         using var result = JsonDocument.Parse(run.StdOut);
         Assert.Equal(1, result.RootElement.GetProperty("input").GetProperty("skipped_counts").GetProperty("hidden").GetInt32());
+        Assert.Equal(1, result.RootElement.GetProperty("input").GetProperty("skipped_counts").GetProperty("compressed").GetInt32());
+        Assert.Equal(2, result.RootElement.GetProperty("input").GetProperty("decoded").GetArrayLength());
         var runLine = RlmTrajectoryReader.Read(new StringReader(trajectory)).Run;
         foreach (string key in new[] { "stop_reason", "is_final", "usage", "usage_by_model", "cost_usd" })
         {

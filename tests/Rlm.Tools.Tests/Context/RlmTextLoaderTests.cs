@@ -66,6 +66,14 @@ public sealed class RlmTextLoaderTests : IDisposable
         }
 
         bytes[0] = (byte)'a';
+
+        // Valid UTF-8 first (300,000 'ü'), so that the text is read as UTF-8 with bad bytes, not guessed to be a legacy encoding.
+        for (int i = 1; i + 1 < 600_000; i += 2)
+        {
+            bytes[i] = 0xC3;
+            bytes[i + 1] = 0xBC;
+        }
+
         string expected = new UTF8Encoding(false).GetString(bytes);
 
         string fromFile = RlmTextLoader.ReadFile(Write(bytes));

@@ -40,7 +40,8 @@ public sealed class AgentToolTests
 
         var e = await Assert.ThrowsAsync<ArgumentException>(async () => await tool.InvokeAsync(new AIFunctionArguments { ["question"] = "  " }));
 
-        Assert.Equal("The question is empty.", e.Message);
+        Assert.Equal("question", e.ParamName);
+        Assert.StartsWith("The question argument is empty", e.Message);
     }
 
     private sealed class SyncProgress(Action<RlmEvent> report) : IProgress<RlmEvent>
@@ -114,6 +115,7 @@ public sealed class AgentToolTests
 
         var e = await Assert.ThrowsAsync<ArgumentException>(async () => await tool.InvokeAsync(new AIFunctionArguments { ["question"] = "q?", ["documents"] = "nope" }));
 
+        Assert.Equal("documents", e.ParamName);
         Assert.Contains("logs/app.log", e.Message);
     }
 

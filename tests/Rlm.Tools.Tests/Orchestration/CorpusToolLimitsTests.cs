@@ -62,7 +62,8 @@ public sealed class CorpusToolLimitsTests
 
         var e = await Assert.ThrowsAsync<ArgumentException>(async () => await tool.InvokeAsync(new AIFunctionArguments { ["question"] = "eleven char" }));
 
-        Assert.Equal("The question has 11 characters, more than the 10 this tool takes. Ask a shorter question; the corpus is already on the server.", e.Message);
+        Assert.Equal("question", e.ParamName);
+        Assert.StartsWith("The question argument has 11 characters, more than the 10 this tool takes. Ask a shorter question; the corpus is already on the server.", e.Message);
         Assert.Empty(root.Requests);
         Assert.Contains("questions up to 10 characters", tool.Description, StringComparison.Ordinal);
     }

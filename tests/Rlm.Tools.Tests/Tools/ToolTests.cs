@@ -112,7 +112,7 @@ public class ToolTests
         var result = await new ToolHarness(line).RunAsync("grep", new { pattern = "magic number" });
         Assert.Contains("The magic number is 90210.", result.Text);
         Assert.Contains("…[39,", result.Text); // the cut head is counted
-        Assert.Matches(@"…\[\+[\d,]+ chars\]", result.Text);
+        Assert.Matches(@" …\[[\d,]+ chars\]\n", result.Text); // and so is the cut tail
     }
 
     [Theory]
@@ -122,7 +122,7 @@ public class ToolTests
     public void GrepExcerpt_KeepsTheMatchInsideTheWindow(int matchAt)
     {
         string line = new string('x', matchAt) + "NEEDLE" + new string('y', 6_000 - matchAt);
-        string excerpt = GrepSearch.Excerpt(line, matchAt, 500);
+        string excerpt = GrepSearch.Excerpt(line, matchAt, "NEEDLE".Length, 500);
         Assert.Contains("NEEDLE", excerpt);
         Assert.True(excerpt.Length < 540);
     }
