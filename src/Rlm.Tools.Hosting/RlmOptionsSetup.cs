@@ -66,7 +66,10 @@ internal sealed class RlmRootClientValidation(IServiceProvider services) : IVali
     }
 }
 
-/// <summary>Takes what the container offers (its <see cref="TimeProvider"/> and <c>ILoggerFactory</c>) unless the options already have their own.</summary>
+/// <summary>
+/// Takes what the container offers (its <see cref="TimeProvider"/>, <c>ILoggerFactory</c>, and itself as the custom tools'
+/// <see cref="RlmOptions.Services"/>) unless the options already have their own.
+/// </summary>
 internal sealed class RlmServicesConfigureOptions(IServiceProvider services) : IConfigureOptions<RlmOptions>
 {
     public void Configure(RlmOptions options)
@@ -77,6 +80,7 @@ internal sealed class RlmServicesConfigureOptions(IServiceProvider services) : I
         }
 
         options.LoggerFactory ??= services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
+        options.Services ??= services;
     }
 }
 

@@ -14,7 +14,8 @@ namespace Rlm.Tools.Orchestration;
 /// </summary>
 internal sealed class ToolInvoker
 {
-    private static readonly JsonSerializerOptions s_compactJson = new() { WriteIndented = false };
+    // Compact, and no needless escapes ('+', '<', '&', non-ASCII as themselves): the model pays for every character.
+    private static readonly JsonSerializerOptions s_compactJson = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly Dictionary<string, RlmTool> s_tools = RlmToolSet.All.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     private readonly QueryRun _run;
@@ -151,18 +152,21 @@ internal sealed class ToolInvoker
         return result;
     }
 
-    /// <summary>Runs a custom tool (<see cref="RlmOptions.Tools"/>): its value as text, capped; an exception as an error result.</summary>
+    /// <summary>
+    /// Runs a custom tool (<see cref="RlmOptions.Tools"/>) with the host's services (<see cref="RlmOptions.Services"/>): its
+    /// value as text (JSON without needless escapes), capped; an exception as an error result.
+    /// </summary>
     private async Task<ToolResult> RunCustomAsync(AIFunction function, FunctionCallContent call, CancellationToken cancellationToken)
     {
         try
         {
-            object? value = await function.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken).ConfigureAwait(false);
+            object? value = await function.InvokeAsync(new AIFunctionArguments(call.Arguments) { Services = _run.Options.Services }, cancellationToken).ConfigureAwait(false);
             string text = value switch
             {
                 null => "null",
                 string s => s,
                 JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? "",
-                JsonElement e => JsonSerializer.Serialize(e, s_compactJson), // compact: the model pays for every character
+                JsonElement e => JsonSerializer.Serialize(e, s_compactJson),
                 _ => JsonSerializer.Serialize(JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())), s_compactJson),
             };
             return new ToolResult(TextLimits.Cap(text, _run.Options.MaxToolOutputChars));
