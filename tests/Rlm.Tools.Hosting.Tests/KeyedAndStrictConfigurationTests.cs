@@ -190,3 +190,36 @@ public sealed class KeyedAndStrictConfigurationTests
         }
     }
 }
+
+/// <summary>The configuration keys the docs list are the ones bound: adding an option without documenting its key fails here.</summary>
+public sealed class ConfigurationKeyDocumentationTests
+{
+    [Fact]
+    public void Every_setting_is_listed_in_the_AddRecursiveLanguageModel_remarks_and_the_README_options()
+    {
+        string root = Root();
+        string remarks = File.ReadAllText(Path.Combine(root, "src", "Rlm.Tools.Hosting", "RlmServiceCollectionExtensions.cs"));
+        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        string options = readme[readme.IndexOf("\n### Options (defaults)\n", StringComparison.Ordinal)..];
+        options = options[..options.IndexOf("\n### ", 5, StringComparison.Ordinal)];
+
+        Assert.All(RlmConfigurationBinding.SettingNames, name =>
+        {
+            Assert.True(remarks.Contains($"<c>{name}</c>", StringComparison.Ordinal), $"{name} is not in AddRecursiveLanguageModel's list of keys");
+            Assert.True(options.Contains($"`{name}`", StringComparison.Ordinal), $"{name} is not in README's \"Options (defaults)\"");
+        });
+    }
+
+    private static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Rlm.Tools.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The repository root (Rlm.Tools.sln) was not found.");
+    }
+}
