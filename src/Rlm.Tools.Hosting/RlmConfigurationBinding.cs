@@ -11,6 +11,9 @@ namespace Rlm.Tools.Hosting;
 /// error or the setter's <see cref="ArgumentOutOfRangeException"/>, and one bad value neither stops nor hides the others.
 /// The settings are the options' number, switch, time-span, string and string-list properties; the setters of
 /// <see cref="RlmOptions"/> stay the one source of truth for the ranges, which the requirement texts here only describe.
+/// Unknown keys are checked here against that one list, not with the binder's <c>ErrorOnUnknownConfiguration</c>: each key
+/// is bound alone (so that one bad value hides no other), which leaves the binder no whole section to check, and its
+/// message would not name the nearest setting.
 /// </summary>
 internal static class RlmConfigurationBinding
 {
