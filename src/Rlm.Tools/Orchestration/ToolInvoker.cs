@@ -12,7 +12,7 @@ namespace Rlm.Tools.Orchestration;
 /// reply run concurrently (or start as they stream in, through <see cref="PipelinedCalls"/>); results come back in call
 /// order; the calls past <see cref="RlmOptions.MaxFunctionCallsPerReply"/> are not run. A tool failure is an error result the model reads, never an exception (caller cancellation excepted).
 /// </summary>
-internal sealed class ToolInvoker
+internal sealed partial class ToolInvoker
 {
     // Compact, and no needless escapes ('+', '<', '&', non-ASCII as themselves): the model pays for every character.
     private static readonly JsonSerializerOptions s_compactJson = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -153,6 +153,19 @@ internal sealed class ToolInvoker
     }
 
     /// <summary>
+    /// Writes the escaped surrogate pairs (emoji and other characters past U+FFFF, which every built-in
+    /// <see cref="System.Text.Encodings.Web.JavaScriptEncoder"/> escapes) as the characters themselves: still valid JSON,
+    /// 12 characters fewer each. A <c>\\u</c> after an escaped backslash is literal text and stays.
+    /// </summary>
+    private static string Unescape(string json) =>
+        json.Contains("\\uD", StringComparison.OrdinalIgnoreCase)
+            ? EscapedSurrogatePair().Replace(json, m => m.Groups[1].Value + (char)Convert.ToInt32(m.Groups[2].Value, 16) + (char)Convert.ToInt32(m.Groups[3].Value, 16))
+            : json;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<!\\)((?:\\\\)*)\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex EscapedSurrogatePair();
+
+    /// <summary>
     /// Runs a custom tool (<see cref="RlmOptions.Tools"/>) with the host's services (<see cref="RlmOptions.Services"/>): its
     /// value as text (JSON without needless escapes), capped; an exception as an error result.
     /// </summary>
@@ -166,8 +179,8 @@ internal sealed class ToolInvoker
                 null => "null",
                 string s => s,
                 JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? "",
-                JsonElement e => JsonSerializer.Serialize(e, s_compactJson),
-                _ => JsonSerializer.Serialize(JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())), s_compactJson),
+                JsonElement e => Unescape(JsonSerializer.Serialize(e, s_compactJson)),
+                _ => Unescape(JsonSerializer.Serialize(JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())), s_compactJson)),
             };
             return new ToolResult(TextLimits.Cap(text, _run.Options.MaxToolOutputChars));
         }

@@ -11,7 +11,7 @@ public sealed class CustomToolTests
     public async Task CustomTool_ResultJson_KeepsPlusNonAsciiAndMarkupAsThemselves_AndStaysValidJson()
     {
         var package = AIFunctionFactory.Create(
-            () => new Package("curl", "7.88.1-10+deb12u14", "Zürich café — naïve", "<a href='x'>&</a>", "say \"hi\"\\ok"),
+            () => new Package("curl", "7.88.1-10+deb12u14", "Zürich café — naïve 🎉", "<a href='x'>&</a>", "say \"hi\"\\ok, literal \\uD83D\\uDE00 text"),
             "package_info");
         var plain = AIFunctionFactory.Create(() => "7.88.1-10+deb12u14 é <>&'", "plain_text");
         var root = new ScriptedChatClient(
@@ -23,12 +23,13 @@ public sealed class CustomToolTests
         var results = TestChatClient.LastToolResults(root.Requests[1]);
         string json = results[0];
         Assert.Contains("\"7.88.1-10+deb12u14\"", json, StringComparison.Ordinal);
-        Assert.Contains("Zürich café — naïve", json, StringComparison.Ordinal);
+        Assert.Contains("Zürich café — naïve 🎉", json, StringComparison.Ordinal);
         Assert.Contains("<a href='x'>&</a>", json, StringComparison.Ordinal);
         Assert.DoesNotContain("\\u00", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("uD83C", json, StringComparison.OrdinalIgnoreCase); // the emoji as itself, not as an escaped surrogate pair
         using var parsed = JsonDocument.Parse(json); // still JSON: quotes and backslashes escaped
-        Assert.Equal("say \"hi\"\\ok", parsed.RootElement.GetProperty("note").GetString());
-        Assert.Equal("Zürich café — naïve", parsed.RootElement.GetProperty("city").GetString());
+        Assert.Equal("say \"hi\"\\ok, literal \\uD83D\\uDE00 text", parsed.RootElement.GetProperty("note").GetString()); // an escaped backslash before "u" stays
+        Assert.Equal("Zürich café — naïve 🎉", parsed.RootElement.GetProperty("city").GetString());
         Assert.Equal("7.88.1-10+deb12u14 é <>&'", results[1]);
     }
 
