@@ -10,12 +10,22 @@ namespace Rlm.Tools.Hosting;
 /// </summary>
 public sealed class RlmBuilder
 {
-    internal RlmBuilder(IServiceCollection services) => Services = services;
+    private readonly string _optionsName;
+
+    internal RlmBuilder(IServiceCollection services, object? serviceKey, string optionsName)
+    {
+        Services = services;
+        ServiceKey = serviceKey;
+        _optionsName = optionsName;
+    }
 
     /// <summary>Gets the service collection the model is registered in.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>Registers <paramref name="client"/> as the root model (keyed <see cref="RlmServiceKeys.Root"/>).</summary>
+    /// <summary>Gets the key of the model (<see cref="RlmServiceCollectionExtensions.AddKeyedRecursiveLanguageModel(IServiceCollection, object)"/>), or <see langword="null"/> for the unkeyed one.</summary>
+    public object? ServiceKey { get; }
+
+    /// <summary>Registers <paramref name="client"/> as the root model (keyed <see cref="RlmServiceKeys.Root"/>, or <see cref="RlmServiceKeys.RootOf"/> for a keyed model).</summary>
     /// <param name="client">The root model. The container owns it and disposes it with itself.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="client"/> is <see langword="null"/>.</exception>
@@ -32,7 +42,7 @@ public sealed class RlmBuilder
     /// <exception cref="ArgumentNullException"><paramref name="clientFactory"/> is <see langword="null"/>.</exception>
     public RlmBuilder UseRootChatClient(Func<IServiceProvider, IChatClient> clientFactory, Action<ChatClientBuilder>? configurePipeline = null)
     {
-        return UseChatClient(RlmServiceKeys.Root, clientFactory, configurePipeline);
+        return UseChatClient(ServiceKey is null ? RlmServiceKeys.Root : RlmServiceKeys.RootOf(ServiceKey), clientFactory, configurePipeline);
     }
 
     /// <summary>Registers <paramref name="client"/> as the worker model (keyed <see cref="RlmServiceKeys.Worker"/>).</summary>
@@ -52,7 +62,7 @@ public sealed class RlmBuilder
     /// <exception cref="ArgumentNullException"><paramref name="clientFactory"/> is <see langword="null"/>.</exception>
     public RlmBuilder UseWorkerChatClient(Func<IServiceProvider, IChatClient> clientFactory, Action<ChatClientBuilder>? configurePipeline = null)
     {
-        return UseChatClient(RlmServiceKeys.Worker, clientFactory, configurePipeline);
+        return UseChatClient(ServiceKey is null ? RlmServiceKeys.Worker : RlmServiceKeys.WorkerOf(ServiceKey), clientFactory, configurePipeline);
     }
 
     /// <summary>Configures the options in code. Runs after the configuration section is bound, so it overrides it.</summary>
@@ -62,7 +72,7 @@ public sealed class RlmBuilder
     public RlmBuilder Configure(Action<RlmOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        Services.Configure(configure);
+        Services.Configure(_optionsName, configure);
         return this;
     }
 

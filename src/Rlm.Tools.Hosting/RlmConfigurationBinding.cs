@@ -11,6 +11,9 @@ namespace Rlm.Tools.Hosting;
 /// error or the setter's <see cref="ArgumentOutOfRangeException"/>, and one bad value neither stops nor hides the others.
 /// The settings are the options' number, switch, time-span, string and string-list properties; the setters of
 /// <see cref="RlmOptions"/> stay the one source of truth for the ranges, which the requirement texts here only describe.
+/// Unknown keys are checked here against that one list, not with the binder's <c>ErrorOnUnknownConfiguration</c>: each key
+/// is bound alone (so that one bad value hides no other), which leaves the binder no whole section to check, and its
+/// message would not name the nearest setting.
 /// </summary>
 internal static class RlmConfigurationBinding
 {
@@ -27,15 +30,26 @@ internal static class RlmConfigurationBinding
     internal static IEnumerable<string> SettingNames => s_settings.Values.Select(p => p.Name);
 
     /// <summary>
-    /// Binds the settings of <paramref name="section"/> into <paramref name="options"/>. Keys that are not settings are
-    /// ignored (the section may hold the application's own keys); empty values leave the default. A value that cannot be
-    /// converted, or that its setter refuses, is skipped and, when <paramref name="errors"/> is given, described there.
+    /// Binds the settings of <paramref name="section"/> into <paramref name="options"/>; empty values leave the default. A
+    /// key that is no setting (a typo such as <c>MaxDepht</c>), and a value that cannot be converted or that its setter
+    /// refuses, are skipped and, when <paramref name="errors"/> is given, described there (the unknown key with the nearest
+    /// setting's name). <paramref name="subsections"/> are keys that hold other models' settings, not errors.
     /// </summary>
-    internal static void Apply(IConfiguration section, RlmOptions options, List<string>? errors)
+    internal static void Apply(IConfiguration section, RlmOptions options, List<string>? errors, IReadOnlyCollection<string>? subsections = null)
     {
         foreach (var child in section.GetChildren())
         {
-            if (!s_settings.TryGetValue(child.Key, out var setting) || (child.Value is { } value && string.IsNullOrWhiteSpace(value)))
+            if (!s_settings.TryGetValue(child.Key, out var setting))
+            {
+                if (subsections?.Contains(child.Key, StringComparer.OrdinalIgnoreCase) != true)
+                {
+                    errors?.Add(Unknown(child));
+                }
+
+                continue;
+            }
+
+            if (child.Value is { } value && string.IsNullOrWhiteSpace(value))
             {
                 continue;
             }
@@ -45,6 +59,44 @@ internal static class RlmConfigurationBinding
                 errors?.Add($"{child.Path} must be {Requirement(setting)} (got {(child.Value is { } text ? $"'{text}'" : "a section instead of a value")}).");
             }
         }
+    }
+
+    private static string Unknown(IConfigurationSection child)
+    {
+        string parent = child.Path[..^child.Key.Length];
+        string? nearest = s_settings.Keys
+            .Select(name => (name, distance: Distance(child.Key.ToUpperInvariant(), name.ToUpperInvariant())))
+            .Where(c => c.distance <= Math.Max(2, child.Key.Length / 3))
+            .OrderBy(c => c.distance)
+            .Select(c => s_settings[c.name].Name)
+            .FirstOrDefault();
+        return nearest is not null
+            ? $"{child.Path} is not a setting of the Recursive Language Model; did you mean {parent}{nearest}?"
+            : $"{child.Path} is not a setting of the Recursive Language Model. The settings are: {string.Join(", ", SettingNames.Order(StringComparer.Ordinal))}.";
+    }
+
+    // Levenshtein distance, for the "did you mean" of a mistyped key: a few lines, not worth a package.
+    private static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
     }
 
     private static bool TryBind(IConfigurationSection child, Type type, RlmOptions options)

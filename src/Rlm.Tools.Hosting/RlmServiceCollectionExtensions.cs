@@ -27,7 +27,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <c>MaxConversationChars</c>, <c>CompactConversations</c>, <c>CompactionTargetPercent</c>, <c>MemoizeSubCalls</c>, <c>MaxFunctionCallsPerReply</c>, <c>MaxTraceNodes</c>, <c>RegexTimeout</c>, <c>JavaScriptTimeout</c>, <c>JavaScriptMaxStatements</c>,
 /// <c>JavaScriptMaxRecursionDepth</c>, <c>JavaScriptMemoryLimitBytes</c>, <c>ModelRequestTimeout</c>, <c>StreamRootResponses</c>, <c>MaxModelRetries</c>,
 /// <c>ModelRetryBaseDelay</c>, <c>ModelRetryMaxDelay</c>, <c>RootModelId</c>, <c>WorkerModelId</c>, <c>RootSystemPrompt</c>,
-/// <c>WorkerSystemPrompt</c>, <c>LeafSystemPrompt</c>, <c>RedactedValues</c>. Other keys of the section are ignored; an empty
+/// <c>WorkerSystemPrompt</c>, <c>LeafSystemPrompt</c>, <c>RedactedValues</c>, <c>MaxTotalTokens</c>, <c>MaxCostUsd</c>,
+/// <c>MaxWallTime</c>, <c>MaxConsecutiveErrors</c>. Any other key of the section (a typo such as <c>Rlm:MaxDepht</c>) fails
+/// start-up naming it and the nearest setting, except the sub-sections of models registered with
+/// <see cref="AddKeyedRecursiveLanguageModel(IServiceCollection, object)"/> (<c>Rlm:&lt;key&gt;</c>); an empty
 /// value keeps the default. Objects (<see cref="RlmOptions.Progress"/>, <see cref="RlmOptions.ConcurrencyLimiter"/>, …) are
 /// set in code with <see cref="RlmBuilder.Configure(Action{RlmOptions})"/>.</para>
 /// <para>The options are validated when the host starts (<c>ValidateOnStart</c>): a value out of range or of the wrong
@@ -70,6 +73,88 @@ public static class RlmServiceCollectionExtensions
         return AddCore(services, _ => configuration);
     }
 
+    /// <summary>
+    /// Registers one more <see cref="RecursiveLanguageModel"/>, a keyed singleton under <paramref name="serviceKey"/>
+    /// (resolve it with <c>GetRequiredKeyedService&lt;RecursiveLanguageModel&gt;(key)</c> or <c>[FromKeyedServices(key)]</c>), so
+    /// that several models with their own clients and options live in one container. Its options are named
+    /// <c>serviceKey.ToString()</c> and bound from the section <c>Rlm:&lt;key&gt;</c> of the container's configuration; its
+    /// root model is the client set with the returned builder's <see cref="RlmBuilder.UseRootChatClient(IChatClient)"/>, else an
+    /// <see cref="IChatClient"/> keyed <paramref name="serviceKey"/> itself, else the unkeyed model's root; its worker is the
+    /// builder's <see cref="RlmBuilder.UseWorkerChatClient(IChatClient)"/>, else its root.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="serviceKey">The key of the model; its text names the options and the configuration section.</param>
+    /// <returns>A builder for this model's clients and options.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="serviceKey"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="serviceKey"/>'s text is empty, or a model is already registered under it.</exception>
+    public static RlmBuilder AddKeyedRecursiveLanguageModel(this IServiceCollection services, object serviceKey)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(serviceKey);
+        string name = KeyName(serviceKey);
+        return AddKeyedCore(services, serviceKey, name, sp => sp.GetService<IConfiguration>()?.GetSection(RlmServiceKeys.ConfigurationSection).GetSection(name));
+    }
+
+    /// <summary>As <see cref="AddKeyedRecursiveLanguageModel(IServiceCollection, object)"/>, then sets this model's options with <paramref name="configure"/> (after its configuration is bound).</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="serviceKey">The key of the model; its text names the options and the configuration section.</param>
+    /// <param name="configure">Sets this model's options in code.</param>
+    /// <returns>A builder for this model's clients and options.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/>, <paramref name="serviceKey"/> or <paramref name="configure"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="serviceKey"/>'s text is empty, or a model is already registered under it.</exception>
+    public static RlmBuilder AddKeyedRecursiveLanguageModel(this IServiceCollection services, object serviceKey, Action<RlmOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddKeyedRecursiveLanguageModel(serviceKey).Configure(configure);
+    }
+
+    /// <summary>As <see cref="AddKeyedRecursiveLanguageModel(IServiceCollection, object)"/>, with its options bound from <paramref name="configuration"/> instead of <c>Rlm:&lt;key&gt;</c>.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="serviceKey">The key of the model; its text names the options.</param>
+    /// <param name="configuration">The section holding this model's settings (bound itself, not a child of it).</param>
+    /// <returns>A builder for this model's clients and options.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/>, <paramref name="serviceKey"/> or <paramref name="configuration"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="serviceKey"/>'s text is empty, or a model is already registered under it.</exception>
+    public static RlmBuilder AddKeyedRecursiveLanguageModel(this IServiceCollection services, object serviceKey, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(serviceKey);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return AddKeyedCore(services, serviceKey, KeyName(serviceKey), _ => configuration);
+    }
+
+    private static string KeyName(object serviceKey)
+    {
+        string? name = serviceKey.ToString();
+        ArgumentException.ThrowIfNullOrWhiteSpace(name, nameof(serviceKey));
+        return name;
+    }
+
+    private static RlmBuilder AddKeyedCore(IServiceCollection services, object serviceKey, string name, Func<IServiceProvider, IConfiguration?> section)
+    {
+        if (services.Any(d => d.ServiceType == typeof(RlmKeyedMarker) && d.ImplementationInstance is RlmKeyedMarker m && Equals(m.ServiceKey, serviceKey)))
+        {
+            throw new ArgumentException($"A Recursive Language Model is already registered under the key '{name}'.", nameof(serviceKey));
+        }
+
+        services.AddSingleton(new RlmKeyedMarker(serviceKey, name));
+        services.AddOptions<RlmOptions>(name).ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<RlmOptions>>(sp => new RlmConfigureOptions(name, section(sp)));
+        services.AddSingleton<IValidateOptions<RlmOptions>>(sp => new RlmValidateOptions(name, section(sp), subsections: null));
+        services.AddSingleton<IValidateOptions<RlmOptions>>(sp => new RlmRootClientValidation(sp, serviceKey, name));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<RlmOptions>, RlmServicesConfigureOptions>());
+        services.AddKeyedSingleton(serviceKey, (sp, _) =>
+        {
+            var options = sp.GetRequiredService<IOptionsMonitor<RlmOptions>>().Get(name);
+            var root = sp.GetKeyedService<IChatClient>(RlmServiceKeys.RootOf(serviceKey))
+                ?? sp.GetKeyedService<IChatClient>(serviceKey)
+                ?? DefaultRoot(sp);
+            var worker = sp.GetKeyedService<IChatClient>(RlmServiceKeys.WorkerOf(serviceKey));
+            return new RecursiveLanguageModel(root, worker, options);
+        });
+        return new RlmBuilder(services, serviceKey, name);
+    }
+
     private static RlmBuilder AddCore(IServiceCollection services, Func<IServiceProvider, IConfiguration?>? section)
     {
         services.AddOptions<RlmOptions>().ValidateOnStart();
@@ -85,14 +170,15 @@ public static class RlmServiceCollectionExtensions
 
         if (section is not null)
         {
-            services.AddSingleton<IConfigureOptions<RlmOptions>>(sp => new RlmConfigureOptions(section(sp)));
-            services.AddSingleton<IValidateOptions<RlmOptions>>(sp => new RlmValidateOptions(section(sp)));
+            services.AddSingleton<IConfigureOptions<RlmOptions>>(sp => new RlmConfigureOptions(Microsoft.Extensions.Options.Options.DefaultName, section(sp)));
+            services.AddSingleton<IValidateOptions<RlmOptions>>(sp => new RlmValidateOptions(Microsoft.Extensions.Options.Options.DefaultName, section(sp),
+                [.. sp.GetServices<RlmKeyedMarker>().Select(m => m.Name)]));
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<RlmOptions>, RlmServicesConfigureOptions>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RlmOptions>, RlmRootClientValidation>());
         services.TryAddSingleton(Create);
-        return new RlmBuilder(services);
+        return new RlmBuilder(services, serviceKey: null, Microsoft.Extensions.Options.Options.DefaultName);
     }
 
     private static IConfiguration? DefaultSection(IServiceProvider services) =>
@@ -101,10 +187,13 @@ public static class RlmServiceCollectionExtensions
     private static RecursiveLanguageModel Create(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<RlmOptions>>().Value;
-        var root = services.GetKeyedService<IChatClient>(RlmServiceKeys.Root)
-            ?? services.GetService<IChatClient>()
-            ?? throw new InvalidOperationException(RlmRootClientValidation.Message);
+        var root = DefaultRoot(services);
         var worker = services.GetKeyedService<IChatClient>(RlmServiceKeys.Worker);
         return new RecursiveLanguageModel(root, worker, options);
     }
+
+    private static IChatClient DefaultRoot(IServiceProvider services) =>
+        services.GetKeyedService<IChatClient>(RlmServiceKeys.Root)
+            ?? services.GetService<IChatClient>()
+            ?? throw new InvalidOperationException(RlmRootClientValidation.Message);
 }

@@ -20,4 +20,28 @@ public static class RlmServiceKeys
 
     /// <summary>The configuration section bound to <see cref="RlmOptions"/> when no other is given: <c>"Rlm"</c> (for example <c>Rlm:MaxDepth</c>, or <c>Rlm__MaxDepth</c> as an environment variable).</summary>
     public const string ConfigurationSection = "Rlm";
+
+    /// <summary>
+    /// Gets the service key of the root model of the model registered with
+    /// <see cref="Microsoft.Extensions.DependencyInjection.RlmServiceCollectionExtensions.AddKeyedRecursiveLanguageModel(Microsoft.Extensions.DependencyInjection.IServiceCollection, object)"/>
+    /// under <paramref name="serviceKey"/>: <c>"rlm-root:&lt;key&gt;"</c>.
+    /// </summary>
+    /// <param name="serviceKey">The keyed model's key.</param>
+    /// <returns>The key, for <c>AddKeyedChatClient</c>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="serviceKey"/> is <see langword="null"/>.</exception>
+    public static string RootOf(object serviceKey)
+    {
+        ArgumentNullException.ThrowIfNull(serviceKey);
+        return Root + ":" + serviceKey;
+    }
+
+    /// <summary>Gets the service key of the worker model of the keyed model <paramref name="serviceKey"/>: <c>"rlm-worker:&lt;key&gt;"</c>.</summary>
+    /// <param name="serviceKey">The keyed model's key.</param>
+    /// <returns>The key, for <c>AddKeyedChatClient</c>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="serviceKey"/> is <see langword="null"/>.</exception>
+    public static string WorkerOf(object serviceKey)
+    {
+        ArgumentNullException.ThrowIfNull(serviceKey);
+        return Worker + ":" + serviceKey;
+    }
 }

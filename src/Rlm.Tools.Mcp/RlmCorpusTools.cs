@@ -140,6 +140,12 @@ internal sealed partial class RlmCorpusTools
         var stopwatch = Stopwatch.StartNew();
         LogQueryStarted(_logger, id, question.Length);
         LogQueryText(_logger, id, question);
+        if (ToolArgumentCheck.Problem(query.JsonSchema, arguments) is { } problem)
+        {
+            LogQueryFailed(_logger, id, stopwatch.Elapsed.TotalSeconds, problem);
+            return Error(problem);
+        }
+
         try
         {
             var answer = await query.InvokeAsync(arguments, cancellationToken).ConfigureAwait(false) switch
@@ -163,6 +169,7 @@ internal sealed partial class RlmCorpusTools
             {
                 RlmModelException => $"the model endpoint failed: {e.Message}",
                 ArgumentException => e.Message, // the caller's arguments: an empty or overlong question, a filter no document matches
+                JsonException => "The arguments could not be read: send question (and documents) as JSON strings.",
                 RlmServerBusyException => e.Message,
                 _ => _options.DescribeError?.Invoke(e) ?? $"{e.GetType().Name}: {e.Message}",
             }, int.MaxValue));
@@ -242,7 +249,8 @@ internal sealed partial class RlmCorpusTools
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "query {Id} started ({Chars} characters)")]
+    // One line per query at Information (answered, canceled) or Warning (failed); the rest at Debug (--verbose).
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "query {Id} started ({Chars} characters)")]
     private static partial void LogQueryStarted(ILogger logger, int id, int chars);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Trace, Message = "query {Id}: {Question}")]

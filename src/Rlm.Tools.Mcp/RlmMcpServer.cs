@@ -77,6 +77,11 @@ public static class RlmMcpServer
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
 
+        // One line per query at Information, the server's own: the engine's run start and end lines (also Information)
+        // show with Debug and below only. The more specific "Rlm.Tools.Mcp" rule keeps the server's lines.
+        builder.Logging.AddFilter(RlmLog.Category, options.MinimumLogLevel <= LogLevel.Debug ? options.MinimumLogLevel : LogLevel.Warning);
+        builder.Logging.AddFilter("Rlm.Tools.Mcp", options.MinimumLogLevel);
+
         ArgumentNullException.ThrowIfNull(rlm);
         ArgumentNullException.ThrowIfNull(corpus);
         builder.Services

@@ -322,6 +322,17 @@ public sealed class RlmOptions
     /// <value>The default value is <see langword="null"/>: no logging.</value>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// Gets or sets the services handed to custom tools (<see cref="Tools"/>) as
+    /// <see cref="Microsoft.Extensions.AI.AIFunctionArguments.Services"/>, so a function made by
+    /// <see cref="Microsoft.Extensions.AI.AIFunctionFactory"/> with an <see cref="IServiceProvider"/> parameter (or one that
+    /// reads <c>arguments.Services</c>) gets the host's services, as <c>FunctionInvokingChatClient</c>'s
+    /// <c>functionInvocationServices</c> does. <c>AddRecursiveLanguageModel</c> sets it to the container's provider and
+    /// <c>UseRecursiveLanguageModel</c> to the pipeline's, unless it is already set.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: custom tools get no services.</value>
+    public IServiceProvider? Services { get; set; }
+
     /// <summary>Gets or sets the model id sent with root-model requests (<see cref="Microsoft.Extensions.AI.ChatOptions.ModelId"/>).</summary>
     /// <value>The default value is <see langword="null"/>: the client's own default model.</value>
     public string? RootModelId { get; set; }
@@ -346,7 +357,8 @@ public sealed class RlmOptions
     /// Gets or sets a receiver of the run's typed events (<see cref="RlmEvent"/>: iterations, model responses, retries,
     /// tool calls, sub-calls, budget warnings, and last <see cref="RlmRunCompleted"/>), the same events
     /// <see cref="RecursiveLanguageModel.QueryStreamingAsync(string, RlmCorpus, CancellationToken)"/> yields. It is called
-    /// synchronously, from many threads at once when sub-calls run in parallel, so it must be thread-safe and quick;
+    /// synchronously on the thread where the event happened, one event at a time (never concurrently) and in order of
+    /// <see cref="RlmEvent.Elapsed"/>, so it must be quick (it holds up the run's other events);
     /// <see cref="Progress{T}"/> posts each event to a synchronization context or the thread pool and may reorder them.
     /// An exception it throws fails the run.
     /// </summary>

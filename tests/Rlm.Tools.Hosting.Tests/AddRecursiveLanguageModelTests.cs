@@ -114,7 +114,6 @@ public sealed class AddRecursiveLanguageModelTests
             ["Rlm:RedactedValues:0"] = "secret-one",
             ["Rlm:RedactedValues:1"] = "secret-two",
             ["Rlm:maxconcurrency"] = "3",
-            ["Rlm:Endpoint"] = "the application's own key, ignored",
             ["Rlm:MaxLeafChars"] = "",
             ["Rlm:MaxCostUsd"] = "0.75",
             ["Rlm:MaxWallTime"] = "00:02:00",

@@ -28,11 +28,17 @@ namespace Rlm.Tools;
 /// the request, not a history a service keeps under <see cref="ChatOptions.ConversationId"/>.</para>
 /// <para><b>What comes back.</b> A <see cref="ChatResponse"/> with one assistant message holding the answer, the
 /// <see cref="UsageDetails"/> summed over every model call of the run at every depth, the <see cref="RlmResult"/> as
-/// <see cref="ChatResponse.RawRepresentation"/>, <see cref="ChatFinishReason.Stop"/> (or <see cref="ChatFinishReason.Length"/>
-/// when the run hit <see cref="RlmOptions.MaxIterations"/>) and <see cref="RlmOptions.RootModelId"/> as model id when set.
+/// <see cref="ChatResponse.RawRepresentation"/> and under <see cref="ResultPropertyKey"/> in the answer message's
+/// <see cref="ChatMessage.AdditionalProperties"/>, <see cref="ChatFinishReason.Stop"/> (or <see cref="ChatFinishReason.Length"/>
+/// when the run hit <see cref="RlmOptions.MaxIterations"/>) and as model id <see cref="RlmOptions.RootModelId"/>, else the
+/// id the root model's responses reported, else the inner client's <see cref="ChatClientMetadata.DefaultModelId"/>.
 /// Streaming is built on <see cref="RecursiveLanguageModel.QueryStreamingAsync(string, IReadOnlyList{RlmDocument}, CancellationToken)"/>:
 /// it yields one update per <see cref="RlmEvent"/> of the run first (see <see cref="RlmChatClientOptions.StreamProgress"/>),
-/// then, from <see cref="RlmRunCompleted"/>, one update with the answer and a <see cref="UsageContent"/>. A root model failure surfaces as <see cref="RlmModelException"/>.</para>
+/// each without contents (the event is its <see cref="ChatResponseUpdate.RawRepresentation"/> and is under
+/// <see cref="EventPropertyKey"/>), so progress never becomes message text when updates are combined with
+/// <c>ToChatResponseAsync()</c>; then, from <see cref="RlmRunCompleted"/>, one update with the answer, a
+/// <see cref="UsageContent"/> and the <see cref="RlmResult"/> under <see cref="ResultPropertyKey"/>, which the combined
+/// response keeps in its message's <see cref="ChatMessage.AdditionalProperties"/>. A root model failure surfaces as <see cref="RlmModelException"/>.</para>
 /// <para><see cref="GetService"/> returns the <see cref="Rlm.Tools.RecursiveLanguageModel"/> for
 /// <c>typeof(RecursiveLanguageModel)</c> and this client's options for <c>typeof(RlmChatClientOptions)</c>.</para>
 /// </remarks>
@@ -49,6 +55,12 @@ public sealed class RlmChatClient : DelegatingChatClient
     /// <see cref="RlmEvent"/> it was built from (the answer's update: the <see cref="RlmRunCompleted"/>).
     /// </summary>
     public const string EventPropertyKey = "rlm.event";
+
+    /// <summary>
+    /// The key in the answer message's <see cref="ChatMessage.AdditionalProperties"/> (and in the answer's streamed update,
+    /// which <c>ToChatResponseAsync()</c> merges into the message's) whose value is the run's <see cref="RlmResult"/>.
+    /// </summary>
+    public const string ResultPropertyKey = "rlm.result";
 
     /// <summary>The run's query when the last user message has no text of its own.</summary>
     public const string DefaultQuery = "Do what the user asks in the documents, and answer.";
@@ -125,12 +137,17 @@ public sealed class RlmChatClient : DelegatingChatClient
         var (query, documents) = reader.Plan(list, options);
         var result = await RecursiveLanguageModel.QueryAsync(query, documents, cancellationToken).ConfigureAwait(false);
         string responseId = NewId();
-        var message = new ChatMessage(ChatRole.Assistant, Text(result)) { MessageId = responseId, CreatedAt = DateTimeOffset.UtcNow };
+        var message = new ChatMessage(ChatRole.Assistant, Text(result))
+        {
+            MessageId = responseId,
+            CreatedAt = DateTimeOffset.UtcNow,
+            AdditionalProperties = new() { [ResultPropertyKey] = result },
+        };
         return new ChatResponse(message)
         {
             ResponseId = responseId,
             CreatedAt = message.CreatedAt,
-            ModelId = _rlmOptions.RootModelId,
+            ModelId = ModelIdOf(result),
             FinishReason = FinishReason(result),
             Usage = result.Usage,
             RawRepresentation = result,
@@ -164,14 +181,17 @@ public sealed class RlmChatClient : DelegatingChatClient
             {
                 var result = completed.Result;
                 var answer = NewUpdate(responseId, new TextContent(Text(result)), new UsageContent(result.Usage));
+                answer.ModelId = ModelIdOf(result);
                 answer.FinishReason = FinishReason(result);
                 answer.RawRepresentation = result;
-                answer.AdditionalProperties = new() { [EventPropertyKey] = completed };
+                answer.AdditionalProperties = new() { [EventPropertyKey] = completed, [ResultPropertyKey] = result };
                 yield return answer;
             }
             else if (_options.StreamProgress)
             {
-                var update = NewUpdate(responseId, new TextReasoningContent(e.Describe() + "\n"));
+                // No contents: a caller that combines the updates (ToChatResponseAsync) and keeps the message in its
+                // history must not get the progress lines as assistant text or reasoning.
+                var update = NewUpdate(responseId);
                 update.RawRepresentation = e;
                 update.AdditionalProperties = new() { [EventPropertyKey] = e };
                 yield return update;
@@ -209,6 +229,26 @@ public sealed class RlmChatClient : DelegatingChatClient
         CreatedAt = DateTimeOffset.UtcNow,
         ModelId = _rlmOptions.RootModelId,
     };
+
+    /// <summary>The model id to report: the one set, else the last one the root model's responses reported, else the inner client's default.</summary>
+    private string? ModelIdOf(RlmResult result) =>
+        _rlmOptions.RootModelId
+        ?? LastRootModelId(result.Trajectory)
+        ?? InnerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+
+    private static string? LastRootModelId(RlmTraceNode node)
+    {
+        string? found = node is { Kind: RlmTraceKind.ModelCall, Depth: 0, ModelId: { } id } && id != "root" ? id : null; // "root": none reported
+        foreach (var child in node.Children)
+        {
+            if (child.Depth == 0)
+            {
+                found = LastRootModelId(child) ?? found;
+            }
+        }
+
+        return found;
+    }
 
     private static ChatFinishReason FinishReason(RlmResult result) =>
         result.StopReason == RlmStopReason.IterationLimit ? ChatFinishReason.Length : ChatFinishReason.Stop;

@@ -109,10 +109,10 @@ public sealed class RlmChatClientOptions
 
     /// <summary>
     /// Gets or sets whether a streamed run reports its events (iterations, model responses, tool calls, sub-calls, retries,
-    /// budget warnings) as updates before the answer: each carries a <see cref="TextReasoningContent"/> with the event's
-    /// one-line text (<see cref="RlmEvent.Describe"/>) and the <see cref="RlmEvent"/> itself as
+    /// budget warnings) as updates before the answer: each has no contents (so <c>ToChatResponseAsync()</c> never turns
+    /// progress into message text) and carries the <see cref="RlmEvent"/> itself as
     /// <see cref="ChatResponseUpdate.RawRepresentation"/> and under <see cref="RlmChatClient.EventPropertyKey"/> in
-    /// <see cref="ChatResponseUpdate.AdditionalProperties"/>.
+    /// <see cref="ChatResponseUpdate.AdditionalProperties"/>; <see cref="RlmEvent.Describe"/> gives its one line of text.
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool StreamProgress { get; set; } = true;

@@ -12,9 +12,10 @@ namespace Rlm.Tools.Orchestration;
 /// reply run concurrently (or start as they stream in, through <see cref="PipelinedCalls"/>); results come back in call
 /// order; the calls past <see cref="RlmOptions.MaxFunctionCallsPerReply"/> are not run. A tool failure is an error result the model reads, never an exception (caller cancellation excepted).
 /// </summary>
-internal sealed class ToolInvoker
+internal sealed partial class ToolInvoker
 {
-    private static readonly JsonSerializerOptions s_compactJson = new() { WriteIndented = false };
+    // Compact, and no needless escapes ('+', '<', '&', non-ASCII as themselves): the model pays for every character.
+    private static readonly JsonSerializerOptions s_compactJson = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly Dictionary<string, RlmTool> s_tools = RlmToolSet.All.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     private readonly QueryRun _run;
@@ -151,19 +152,35 @@ internal sealed class ToolInvoker
         return result;
     }
 
-    /// <summary>Runs a custom tool (<see cref="RlmOptions.Tools"/>): its value as text, capped; an exception as an error result.</summary>
+    /// <summary>
+    /// Writes the escaped surrogate pairs (emoji and other characters past U+FFFF, which every built-in
+    /// <see cref="System.Text.Encodings.Web.JavaScriptEncoder"/> escapes) as the characters themselves: still valid JSON,
+    /// 12 characters fewer each. A <c>\\u</c> after an escaped backslash is literal text and stays.
+    /// </summary>
+    private static string Unescape(string json) =>
+        json.Contains("\\uD", StringComparison.OrdinalIgnoreCase)
+            ? EscapedSurrogatePair().Replace(json, m => m.Groups[1].Value + (char)Convert.ToInt32(m.Groups[2].Value, 16) + (char)Convert.ToInt32(m.Groups[3].Value, 16))
+            : json;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<!\\)((?:\\\\)*)\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex EscapedSurrogatePair();
+
+    /// <summary>
+    /// Runs a custom tool (<see cref="RlmOptions.Tools"/>) with the host's services (<see cref="RlmOptions.Services"/>): its
+    /// value as text (JSON without needless escapes), capped; an exception as an error result.
+    /// </summary>
     private async Task<ToolResult> RunCustomAsync(AIFunction function, FunctionCallContent call, CancellationToken cancellationToken)
     {
         try
         {
-            object? value = await function.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken).ConfigureAwait(false);
+            object? value = await function.InvokeAsync(new AIFunctionArguments(call.Arguments) { Services = _run.Options.Services }, cancellationToken).ConfigureAwait(false);
             string text = value switch
             {
                 null => "null",
                 string s => s,
                 JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? "",
-                JsonElement e => JsonSerializer.Serialize(e, s_compactJson), // compact: the model pays for every character
-                _ => JsonSerializer.Serialize(JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())), s_compactJson),
+                JsonElement e => Unescape(JsonSerializer.Serialize(e, s_compactJson)),
+                _ => Unescape(JsonSerializer.Serialize(JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())), s_compactJson)),
             };
             return new ToolResult(TextLimits.Cap(text, _run.Options.MaxToolOutputChars));
         }

@@ -11,7 +11,7 @@ namespace Rlm.Tools;
 /// through <see cref="SecretRedactor"/> (with <see cref="RlmOptions.RedactedValues"/>); <see cref="RlmRunCompleted.Result"/>
 /// is the result unchanged, as <see cref="RecursiveLanguageModel.QueryAsync(string, RlmCorpus, CancellationToken)"/> returns it.
 /// </summary>
-/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="Elapsed">Time since the run started, taken when the event is sent: never smaller than the previous event's, in the order the events arrive.</param>
 /// <param name="Depth">The depth of the session it happened in (root = 0; a sub-call's events carry the sub-call's depth).</param>
 public abstract record RlmEvent(TimeSpan Elapsed, int Depth)
 {

@@ -20,6 +20,8 @@ internal sealed class RunObserver
     private readonly Action<RlmEvent>? _events;
     private readonly IProgress<RlmEvent>? _progress;
     private readonly int _maxTraceNodes;
+    private readonly Lock _emitLock = new();
+    private TimeSpan _lastEmitted;
     private int _traceNodes = 1; // the query's root node
 
     public RunObserver(RlmOptions options, Action<RlmEvent>? events)
@@ -49,8 +51,9 @@ internal sealed class RunObserver
     public bool HasEventListener => _events is not null || _progress is not null;
 
     /// <summary>
-    /// Sends a typed event to the stream and to <see cref="RlmOptions.Progress"/>, its outside text redacted first. Called
-    /// synchronously from many threads (parallel sub-calls): the receivers must be thread-safe.
+    /// Sends a typed event to the stream and to <see cref="RlmOptions.Progress"/>, its outside text redacted first, stamped
+    /// with the time it is sent. Called from many threads (parallel sub-calls); the receivers get one event at a time, in
+    /// order of <see cref="RlmEvent.Elapsed"/>.
     /// </summary>
     public void Emit(RlmEvent e)
     {
@@ -60,8 +63,17 @@ internal sealed class RunObserver
         }
 
         e = e.Redact(Redactor);
-        _events?.Invoke(e);
-        _progress?.Report(e);
+
+        // Stamped and delivered under one lock: a time taken when the event was built (before a parallel call's own
+        // event got through) would reach the receivers out of order. Never earlier than the last one, whatever the clock.
+        lock (_emitLock)
+        {
+            var now = Elapsed;
+            _lastEmitted = now > _lastEmitted ? now : _lastEmitted;
+            e = e with { Elapsed = _lastEmitted };
+            _events?.Invoke(e);
+            _progress?.Report(e);
+        }
     }
 
     /// <summary>Opens the whole query: the <c>rlm.query</c> span, the log line and the trajectory's root node.</summary>
