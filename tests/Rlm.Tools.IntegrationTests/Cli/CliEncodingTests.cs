@@ -53,7 +53,8 @@ public sealed class CliEncodingTests(ITestOutputHelper output) : IDisposable
         _temp.WriteBytes("d/data.zst", [0x28, 0xB5, 0x2F, 0xFD, 0x04, 0x00, 0x00, 0x00]);
         _temp.WriteText("d/plain.txt", "plain ascii\n");
 
-        var result = await RlmProcess.RunAsync("Zürich?", "--dir", Path.Combine(_temp.Path, "d"), "--json");
+        // Run from the folder itself: `--dir .` names documents without a prefix, as `grep -r .` would.
+        var result = await RlmProcess.RunAsync(["Zürich?", "--dir", ".", "--json"], workingDirectory: Path.Combine(_temp.Path, "d"));
 
         output.WriteLine(result.ToString());
         Assert.Equal(0, result.ExitCode);
