@@ -30,6 +30,10 @@ internal sealed class ContextText
 
     public static ContextText FromString(string text) => new(text, []);
 
+    /// <summary>Whether <paramref name="line"/> (without its line break) looks like a document's header line, which belongs to no document.</summary>
+    public static bool IsHeaderLine(string line) =>
+        line.StartsWith(HeaderPrefix, StringComparison.Ordinal) && line.EndsWith(HeaderSuffix.TrimEnd('\n'), StringComparison.Ordinal);
+
     /// <summary>Joins documents, each preceded by a header line <c>==&gt; name &lt;==</c>.</summary>
     public static ContextText FromDocuments(IReadOnlyList<RlmDocument> documents)
     {

@@ -215,6 +215,11 @@ public sealed class OfflineChatClient : IChatClient
             foreach (string line in StripPrefix(result.Answer).Split(" | ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var hit = hits.FirstOrDefault(h => h.Offset >= result.Start && h.Offset < result.End && SameLine(h.Text, line));
+                if (hit is { Document: null } && ContextText.IsHeaderLine(line))
+                {
+                    continue; // a document's header line names a file, it is not evidence from one
+                }
+
                 string cite = hit is null ? NotLocated
                     : hit.Document is not null ? string.Create(CultureInfo.InvariantCulture, $"{hit.Document}:{hit.DocumentLine}")
                     : string.Create(CultureInfo.InvariantCulture, $"line {hit.Line + 1}");

@@ -25,6 +25,24 @@ public sealed partial class CliCitationTests : IDisposable
     public void Dispose() => _project.Dispose();
 
     [Fact]
+    public async Task WorkerFindings_NeverCiteADocumentHeaderLine()
+    {
+        // A file named after the keyword: its header line (==> src/Engine/ModelDispatcher.txt <==) matches too, but it is
+        // a name, not a line of any file.
+        string filler = string.Concat(Enumerable.Range(1, 300).Select(i => $"// more filler {i} about other things entirely\n"));
+        _project.WriteText("src/Engine/ModelDispatcher.txt", filler);
+
+        var run = await RlmProcess.RunAsync([Question, "--dir", "src", "--json"], workingDirectory: _project.Path);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(run.StdOut);
+        string answer = json.RootElement.GetProperty("answer").GetString()!;
+        Assert.DoesNotContain("==>", answer, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\n- line \d+:", answer);
+        AssertCitationsOpen(answer, _project.Path);
+    }
+
+    [Fact]
     public async Task Dir_Relative_AnswerCitesPathsAndLinesThatOpenFromTheWorkingDirectory()
     {
         var run = await RlmProcess.RunAsync([Question, "--dir", "src"], workingDirectory: _project.Path);
