@@ -215,9 +215,9 @@ public sealed class OfflineChatClient : IChatClient
             foreach (string line in StripPrefix(result.Answer).Split(" | ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var hit = hits.FirstOrDefault(h => h.Offset >= result.Start && h.Offset < result.End && SameLine(h.Text, line));
-                if (hit is { Document: null } && ContextText.IsHeaderLine(line))
+                if (hit is not null && IsDocumentHeader(hit.Document, hit.Text, hits.Any(h => h.Document is not null)))
                 {
-                    continue; // a document's header line names a file, it is not evidence from one
+                    continue;
                 }
 
                 string cite = hit is null ? NotLocated
@@ -345,6 +345,12 @@ public sealed class OfflineChatClient : IChatClient
             }
         }
 
+        bool hasDocuments = hits.Values.Any(h => h.Document is not null);
+        foreach (var header in hits.Values.Where(h => IsDocumentHeader(h.Document, h.Text, hasDocuments)).ToList())
+        {
+            hits.Remove(header.Line);
+        }
+
         foreach (var key in keywords.Where(k => !counts.ContainsKey(k)))
         {
             counts[key] = 0;
@@ -360,6 +366,13 @@ public sealed class OfflineChatClient : IChatClient
         double best = ranked.Count > 0 ? ranked[0].Score : 0;
         return [.. ranked.Where(h => h.Score >= best / 2)];
     }
+
+    /// <summary>
+    /// Whether a hit is the header line of a document (<c>==&gt; name &lt;==</c>): it names a file and is no line of one, so
+    /// it is neither evidence nor a citation. Only in a context of documents, where no other line is outside a document.
+    /// </summary>
+    private static bool IsDocumentHeader(string? document, string text, bool contextHasDocuments) =>
+        contextHasDocuments && document is null && ContextText.IsHeaderLine(text);
 
     private static double Score(string line, List<string> keywords, Dictionary<string, int> counts, int lines)
     {
