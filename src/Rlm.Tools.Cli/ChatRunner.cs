@@ -42,13 +42,8 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
     private CancellationTokenSource? _question;
     private ModelSetup? _models;
 
-    // The whole session's usage, across /reset (the conversation's own totals start again at each reset).
-    private readonly UsageDetails _sessionUsage = new();
-    private decimal? _sessionCost = 0;
-    private int _sessionTurns;
-    private int _resets;
+    private ChatUsage _usage = new(isOffline: false, unpricedModel: null);
     private int _answersWritten;
-    private string? _unpricedModel;
     private volatile bool _ready;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -67,8 +62,8 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
             options.RootModelId = _models.RootModel;
             options.WorkerModelId = _models.WorkerModel;
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
-            _unpricedModel = _models.IsOffline ? null
-                : new[] { _models.RootModel, _models.WorkerModel }.FirstOrDefault(id => id is not null && options.Prices.Find(id) is null);
+            _usage = new ChatUsage(_models.IsOffline, _models.IsOffline ? null
+                : new[] { _models.RootModel, _models.WorkerModel }.FirstOrDefault(id => id is not null && options.Prices.Find(id) is null));
             var input = await command.Options.LoadInputAsync(parseResult, cancellationToken).ConfigureAwait(false);
             var printer = new ProgressPrinter(_stderr) { Enabled = false };
             if (_models.IsOffline)
@@ -161,12 +156,12 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
                             await _stderr.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                             break;
                         case "/usage":
-                            Note(UsageLine(conversation));
+                            Note(_usage.UsageLine(conversation));
                             break;
                         case "/reset":
                             conversation.Dispose();
                             conversation = new RlmConversation(rlm, corpus);
-                            _resets++;
+                            _usage.Reset();
                             Note("new conversation over the same corpus: earlier questions, answers, variables and JavaScript globals are dropped.");
                             break;
                         default:
@@ -278,14 +273,8 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
             }
 
             WriteAnswer(result.Answer);
-            lock (_sessionUsage)
-            {
-                _sessionTurns++;
-                _sessionUsage.Add(result.Usage);
-                _sessionCost = _sessionCost is { } sum && result.CostUsd is { } cost ? sum + cost : null;
-            }
-
-            Note(StatusLine(conversation.Turns.Count, result));
+            _usage.AddTurn(result);
+            Note(_usage.StatusLine(conversation.Turns.Count, result));
             if (CliLimits.DescribeUnpricedModels(result, options) is { } unpriced)
             {
                 Note(unpriced);
@@ -316,12 +305,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
         {
             if (e.PartialResult is { } partial)
             {
-                // Not a turn, but its tokens were spent: the session's totals count them, as RlmConversation.Usage does.
-                lock (_sessionUsage)
-                {
-                    _sessionUsage.Add(partial.Usage);
-                    _sessionCost = _sessionCost is { } sum && partial.CostUsd is { } cost ? sum + cost : null;
-                }
+                _usage.AddFailed(partial);
             }
 
             // Already one line, redacted, with the attempts made and the classified cause.
@@ -425,41 +409,6 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
 
         return command.Options.ReadRunOptions(parseResult);
     }
-
-    private string StatusLine(int turn, RlmResult result)
-    {
-        var s = result.Statistics;
-        string subCalls = s.SubCalls > 0 ? Invariant($", {Count(s.SubCalls, "sub-call")}") : string.Empty;
-        return Invariant($"turn {turn}: {Count(s.Iterations, "iteration")}{subCalls}, {TokensText(result.Usage)}{CostText(result.CostUsd)}, {s.WallTime.TotalSeconds:0.0} s");
-    }
-
-    private string UsageLine(RlmConversation conversation)
-    {
-        // No turn yet (a new chat, or just after /reset) costs nothing only when the models have a price.
-        decimal? cost = conversation.Turns.Count == 0 && _unpricedModel is not null ? null : conversation.CostUsd;
-        string current = Invariant($"{Count(conversation.Turns.Count, "turn")}, {TokensText(conversation.Usage)}{CostText(cost)}");
-        if (_resets == 0)
-        {
-            return $"usage: {current}";
-        }
-
-        lock (_sessionUsage)
-        {
-            return Invariant($"usage: this conversation {current}; since start ({Count(_resets, "reset")}) {Count(_sessionTurns, "turn")}, {TokensText(_sessionUsage)}{CostText(_sessionTurns == 0 && _unpricedModel is not null ? null : _sessionCost)}");
-        }
-    }
-
-    private static string TokensText(UsageDetails usage)
-    {
-        long input = usage.InputTokenCount ?? 0;
-        long output = usage.OutputTokenCount ?? 0;
-        return Invariant($"{Count(input + output, "token")} ({input:N0} in / {output:N0} out)");
-    }
-
-    private string CostText(decimal? cost) => cost is { } usd
-        ? Invariant($", cost ${usd:0.0000}")
-        : _models?.IsOffline == true ? ", no cost (offline model)"
-        : _unpricedModel is { } model ? $", cost unknown (model '{model}' has no price)" : ", cost unknown (a model has no price)";
 
     private string EndpointSuffix() => _models?.Endpoint is { } url ? $" ({url})" : string.Empty;
 
