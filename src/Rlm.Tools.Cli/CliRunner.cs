@@ -70,7 +70,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
             if (verbose)
             {
-                WriteHeader(printer, input, models, settings);
+                RunHeader.Write(printer, input, models, settings.MaxIterations, settings.MaxDepth, settings.MaxConcurrency, settings.Budgets);
             }
 
             var rlm = new RecursiveLanguageModel(models.RootClient, models.WorkerClient, options);
@@ -365,49 +365,6 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
     }
 
     private static string LowerFirst(string text) => text.Length > 0 ? char.ToLowerInvariant(text[0]) + text[1..] : text;
-
-    private static void WriteHeader(ProgressPrinter printer, CliInput input, ModelSetup models, Settings settings)
-    {
-        string documents = input.Documents is { } docs ? $", {Count(docs.Count, "document")} (header lines included)" : string.Empty;
-        printer.WriteLine(Invariant($"Input: {input.Source}"));
-        foreach (var line in SkipReport.Lines(input.Corpus, maxPaths: 20))
-        {
-            printer.WriteLine(line.StartsWith(' ') ? line : $"Skipped: {line}");
-        }
-
-        foreach (var line in DecodingReport.Lines(input, maxFiles: 20))
-        {
-            printer.WriteLine(line);
-        }
-
-        printer.WriteLine($"Context: {Count(input.Chars, "char")}, {Count(input.Lines, "line")}{documents}");
-        string where = models.Endpoint is { } url ? $" @ {url}" : " (keyword retrieval, not an LLM)";
-        printer.WriteLine($"Root model: {models.Provider}/{models.RootModel}{where}");
-        printer.WriteLine($"Worker model: {models.Provider}/{models.WorkerModel}");
-        printer.WriteLine(Invariant($"Limits: {settings.MaxIterations} iterations, depth {settings.MaxDepth}, {settings.MaxConcurrency} concurrent requests"));
-        if (settings.Budgets is not { MaxTokens: null, MaxCostUsd: null, MaxWallTime: null })
-        {
-            var budgets = new List<string>();
-            if (settings.Budgets.MaxTokens is { } tokens)
-            {
-                budgets.Add(Invariant($"{tokens:N0} tokens"));
-            }
-
-            if (settings.Budgets.MaxCostUsd is { } usd)
-            {
-                budgets.Add(Invariant($"${usd:0.00##}"));
-            }
-
-            if (settings.Budgets.MaxWallTime is { } time)
-            {
-                budgets.Add(Invariant($"{time.TotalSeconds:0.###} s"));
-            }
-
-            printer.WriteLine($"Budgets: {string.Join(", ", budgets)}");
-        }
-
-        printer.WriteLine(new string('-', 50));
-    }
 
     private void NoteCanceled()
     {
