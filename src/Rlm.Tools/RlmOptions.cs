@@ -39,6 +39,8 @@ public sealed class RlmOptions
     private int _maxConsecutiveErrors = 10;
     private int _maxFunctionCallsPerReply = 32;
     private int _maxTraceNodes = 10_000;
+    private Dictionary<string, int> _modelContextWindows = RlmModelContextWindows.CreateDefaults();
+    private int _subCallOutputReserveTokens = 4_096;
 
     /// <summary>Gets or sets the most model turns one session (root or recursive worker) may take before it must answer.</summary>
     /// <value>The default value is 30. After the last iteration, one more call without tools asks for the answer.</value>
@@ -369,12 +371,48 @@ public sealed class RlmOptions
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Gets or sets the context window in tokens of each model, by model id (looked up as
+    /// <see cref="RlmModelContextWindows.Find"/> does: exactly, then by prefix, then after a <c>/</c>). Before a leaf sub-call
+    /// (<c>sub_llm</c> at the maximum depth, JavaScript's <c>llm_query</c>) is sent to the worker, its prompt is counted with
+    /// the <c>o200k_base</c> tokenizer; a prompt over the worker's window less <see cref="SubCallOutputReserveTokens"/> is
+    /// never sent, and the calling model gets a tool error with the token count, the window and the largest slice that fits.
+    /// The worker's id is <see cref="WorkerModelId"/>, else the worker client's <c>ChatClientMetadata.DefaultModelId</c>;
+    /// a model not in the dictionary (or no id at all) is not checked.
+    /// </summary>
+    /// <value>The default value is a new case-insensitive dictionary of <see cref="RlmModelContextWindows.CreateDefaults"/>
+    /// (dated figures for common OpenAI, Anthropic and Google models). Windows must be at least 1 token (checked when a
+    /// <see cref="RecursiveLanguageModel"/> is created).</value>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    public IDictionary<string, int> ModelContextWindows
+    {
+        get => _modelContextWindows;
+        set => _modelContextWindows = new Dictionary<string, int>(value ?? throw new ArgumentNullException(nameof(ModelContextWindows)), StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Gets or sets the tokens of a worker's context window kept free for its answer: a sub-call prompt may use at most the
+    /// window (<see cref="ModelContextWindows"/>) less this many tokens.
+    /// </summary>
+    /// <value>The default value is 4,096 tokens.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 0.</exception>
+    public int SubCallOutputReserveTokens
+    {
+        get => _subCallOutputReserveTokens;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(SubCallOutputReserveTokens));
+            _subCallOutputReserveTokens = value;
+        }
+    }
+
     /// <summary>Copies these options.</summary>
     public RlmOptions Clone()
     {
         var copy = (RlmOptions)MemberwiseClone();
         copy._redactedValues = [.. _redactedValues];
         copy._tools = [.. _tools];
+        copy._modelContextWindows = new Dictionary<string, int>(_modelContextWindows, StringComparer.OrdinalIgnoreCase);
         return copy;
     }
 

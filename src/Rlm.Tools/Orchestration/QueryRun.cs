@@ -14,7 +14,7 @@ internal sealed class QueryRun : IAsyncDisposable
         Observer = new RunObserver(options, events);
         Budget = new RunBudget(options, Observer);
         Models = new ModelRequestQueue(rootClient, workerClient, options, Observer, Budget);
-        SubCalls = new SubCallRunner(this);
+        SubCalls = new SubCallRunner(this, SubCallFit.For(options, workerClient));
     }
 
     public RlmOptions Options { get; }

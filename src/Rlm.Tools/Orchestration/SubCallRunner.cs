@@ -15,9 +15,16 @@ namespace Rlm.Tools.Orchestration;
 internal sealed class SubCallRunner : ISubCallRunner
 {
     private readonly QueryRun _run;
+    private readonly SubCallFit? _fit;
     private readonly ConcurrentDictionary<SubCallKey, Lazy<Task<SubCallResult>>> _memo = new();
 
-    public SubCallRunner(QueryRun run) => _run = run;
+    /// <param name="run">The query.</param>
+    /// <param name="fit">The worker's context-window check, or <see langword="null"/> when its window is unknown.</param>
+    public SubCallRunner(QueryRun run, SubCallFit? fit)
+    {
+        _run = run;
+        _fit = fit;
+    }
 
     public Task<SubCallResult> RunAsync(SubCallRequest request, CancellationToken cancellationToken)
     {
@@ -102,6 +109,13 @@ internal sealed class SubCallRunner : ISubCallRunner
             return SubCallResult.Failure($"the prompt has {query.Length:N0} characters, more than a sub-call may receive ({options.MaxLeafChars:N0}). Split it into smaller prompts.");
         }
 
+        // A leaf prompt over the worker's window is never sent (nor counted against the budget): the model reads the sizes.
+        var leafMessages = leaf ? LeafMessages(query, slice, depth) : null;
+        if (leafMessages is not null && _fit?.Check(leafMessages, query, slice) is { } tooLarge)
+        {
+            return SubCallResult.Failure(tooLarge);
+        }
+
         if (!_run.Budget.TryReserveSubCall())
         {
             return BudgetSpent();
@@ -111,7 +125,7 @@ internal sealed class SubCallRunner : ISubCallRunner
         try
         {
             var outcome = leaf ? null : await new RlmSession(_run, depth, slice!, query, step.Node).RunAsync(cancellationToken).ConfigureAwait(false);
-            string answer = outcome?.Answer ?? await LeafAsync(query, slice, depth, step, cancellationToken).ConfigureAwait(false);
+            string answer = outcome?.Answer ?? await LeafAsync(leafMessages!, step, cancellationToken).ConfigureAwait(false);
             if (answer.Length == 0)
             {
                 // A sub-call that ended with an empty answer delivered nothing: a failed sub-call, counted as such.
@@ -139,15 +153,21 @@ internal sealed class SubCallRunner : ISubCallRunner
     private SubCallResult BudgetSpent() =>
         SubCallResult.Failure($"the sub-call budget of {_run.Options.MaxSubCalls} is spent (identical, memoized calls count too). Answer with what you have (final).");
 
-    /// <summary>One plain completion of the worker model over the slice (or the prompt alone).</summary>
-    private async Task<string> LeafAsync(string query, ContextView? slice, int depth, RunStep step, CancellationToken cancellationToken)
+    /// <summary>The prompt of a leaf completion over the slice (or the prompt alone).</summary>
+    private List<ChatMessage> LeafMessages(string query, ContextView? slice, int depth)
     {
         var options = _run.Options;
-        var messages = new List<ChatMessage>
-        {
+        return
+        [
             new(ChatRole.System, SessionPrompts.System(options, options.LeafSystemPrompt ?? RlmPrompts.Leaf, slice, depth)),
             new(ChatRole.User, slice is null ? query : SessionPrompts.LeafMessage(query, slice)),
-        };
+        ];
+    }
+
+    /// <summary>One plain completion of the worker model.</summary>
+    private async Task<string> LeafAsync(List<ChatMessage> messages, RunStep step, CancellationToken cancellationToken)
+    {
+        var options = _run.Options;
         var response = await _run.Models.SendAsync(worker: true, messages, new ChatOptions { ModelId = options.WorkerModelId }, _run.Observer.ModelCallAt(step.Node), requireText: true, cancellationToken).ConfigureAwait(false);
         return response.Text.Trim();
     }
