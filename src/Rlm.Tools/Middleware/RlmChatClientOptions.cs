@@ -29,7 +29,7 @@ public sealed class RlmChatClientOptions
     /// Gets the default tokenizer: OpenAI's <c>o200k_base</c> encoding (GPT-4o, GPT-4.1, o-series), from
     /// <c>Microsoft.ML.Tokenizers.Data.O200kBase</c>. It is created once, on first use, and is safe to share between threads.
     /// </summary>
-    public static Tokenizer DefaultTokenizer => Orchestration.PromptTokens.Tokenizer;
+    public static Tokenizer DefaultTokenizer => Context.TextTokens.Tokenizer;
 
     /// <summary>
     /// Gets or sets the most tokens a request may have and still pass through to the inner client. A larger request is

@@ -6,7 +6,7 @@ namespace Rlm.Tools.Orchestration;
 
 /// <summary>
 /// Whether a leaf sub-call's prompt fits the worker's context window (<see cref="RlmOptions.ModelContextWindows"/>) less
-/// the output reserve (<see cref="RlmOptions.SubCallOutputReserveTokens"/>), counted with <see cref="PromptTokens"/>.
+/// the output reserve (<see cref="RlmOptions.SubCallOutputReserveTokens"/>), counted with <see cref="TextTokens"/>.
 /// A prompt that does not fit is never sent: the caller's model reads why and how large a slice may be.
 /// </summary>
 internal sealed class SubCallFit
@@ -45,13 +45,13 @@ internal sealed class SubCallFit
             : null;
     }
 
-    /// <summary>Counts a prompt's tokens: every message's text plus <see cref="PromptTokens.PerMessage"/> each.</summary>
+    /// <summary>Counts a prompt's tokens: every message's text plus <see cref="TextTokens.PerMessage"/> each.</summary>
     public static int CountPrompt(IReadOnlyList<ChatMessage> messages)
     {
         long total = 0;
         foreach (var message in messages)
         {
-            total += PromptTokens.Count(message.Text) + PromptTokens.PerMessage;
+            total += TextTokens.Count(message.Text) + TextTokens.PerMessage;
         }
 
         return (int)Math.Min(total, int.MaxValue);
@@ -70,7 +70,7 @@ internal sealed class SubCallFit
         }
 
         // The part the caller can shrink is the slice (or, without one, the prompt); the rest is fixed overhead.
-        int part = slice is null ? PromptTokens.Count(query) : PromptTokens.Count(slice.Span);
+        int part = slice is null ? TextTokens.Count(query) : TextTokens.Count(slice.Span);
         long room = Limit - (long)(total - part);
         string what = slice is null ? "prompt" : "slice";
         string head = string.Create(CultureInfo.InvariantCulture,
@@ -83,9 +83,10 @@ internal sealed class SubCallFit
         // Measured, not estimated from the ratio (digits and symbols make the density uneven): the longest start of the
         // slice that fits, less a little for the prompt's own figures (its character count) that change with the size.
         var text = slice is null ? query.AsSpan() : slice.Span;
-        int fitChars = PromptTokens.Tokenizer.GetIndexByTokenCount(text, (int)Math.Max(1, room - SafetyTokens), out _, out _);
+        int fitTokens = (int)Math.Max(1, room - SafetyTokens);
+        int fitChars = TextTokens.Tokenizer.GetIndexByTokenCount(text, fitTokens, out _, out _);
         return head + (slice is null
-            ? string.Create(CultureInfo.InvariantCulture, $"The largest prompt that fits has about {fitChars:N0} characters ({room:N0} tokens); split it into smaller prompts.")
-            : string.Create(CultureInfo.InvariantCulture, $"The largest slice that fits has about {fitChars:N0} characters ({room:N0} tokens): call chunk with chunk_size={fitChars} and send one sub_llm per chunk (they run in parallel)."));
+            ? string.Create(CultureInfo.InvariantCulture, $"The largest prompt that fits has about {fitChars:N0} characters ({fitTokens:N0} tokens); split it into smaller prompts.")
+            : string.Create(CultureInfo.InvariantCulture, $"The largest slice that fits has about {fitChars:N0} characters ({fitTokens:N0} tokens): call chunk with max_tokens={fitTokens} and send one sub_llm per chunk (they run in parallel)."));
     }
 }

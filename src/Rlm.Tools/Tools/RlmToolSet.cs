@@ -41,7 +41,7 @@ internal static class RlmToolSet
         ToolDeclarations.Create(Peek, (Func<ToolCallContext, long, long, ToolOutput>)ReadCharacters),
         ToolDeclarations.Create(PeekLines, (Func<ToolCallContext, long, long, ToolOutput>)ReadLines),
         ToolDeclarations.Create(Grep, (Func<ToolCallContext, string, long, bool, long, CancellationToken, ToolOutput>)Search),
-        ToolDeclarations.Create(Chunk, (Func<ToolCallContext, long, long, ToolOutput>)Split),
+        ToolDeclarations.Create(Chunk, (Func<ToolCallContext, long, long, long, ToolOutput>)Split),
         ToolDeclarations.Create(SubLlm, (Func<ToolCallContext, string, long, long, CancellationToken, Task<ToolOutput>>)AskWorkerAsync),
         ToolDeclarations.Create(ExecJs, (Func<ToolCallContext, string, CancellationToken, Task<ToolOutput>>)RunJavaScriptAsync),
         ToolDeclarations.Create(SetVariable, (Func<ToolCallContext, string, string, ToolOutput>)StoreVariable),
@@ -175,18 +175,21 @@ internal static class RlmToolSet
         return lines;
     }
 
-    [Description("Split the context into consecutive character ranges of at most chunk_size characters, each end moved back to a line break when one is in the window. Returns [{index,start,end}] to use with sub_llm or peek.")]
+    [Description("Split the context into consecutive character ranges of at most chunk_size characters and/or max_tokens tokens (give either or both), each end moved back to a line break when one is in the window. Returns [{index,start,end}] to use with sub_llm or peek. Use max_tokens so that each chunk fits a worker's context window.")]
     private static ToolOutput Split(
         ToolCallContext context,
-        [Description("Most characters per chunk.")] long chunk_size,
-        [Description("Characters each chunk shares with the previous one (default 0).")] long overlap = 0)
+        [Description("Most characters per chunk (0 or absent: no character limit, give max_tokens).")] long chunk_size = 0,
+        [Description("Characters each chunk shares with the previous one (default 0).")] long overlap = 0,
+        [Description("Most tokens per chunk, counted with the o200k_base tokenizer (0 or absent: no token limit, give chunk_size).")] long max_tokens = 0)
     {
-        long size = chunk_size;
-        if (size < 1)
+        if (chunk_size < 0 || max_tokens < 0 || chunk_size == 0 && max_tokens == 0)
         {
-            return new ToolError($"chunk: chunk_size must be at least 1, got {size}.");
+            return new ToolError(string.Create(CultureInfo.InvariantCulture, $"chunk: give chunk_size (characters) or max_tokens (tokens), at least 1; got chunk_size {chunk_size}, max_tokens {max_tokens}."));
         }
 
+        // The window a token-sized chunk is looked for in: a token is rarely over 32 characters, and never scanning the
+        // whole rest of a large context per chunk keeps chunk linear in the context's length.
+        long size = chunk_size > 0 ? chunk_size : Math.Min(int.MaxValue, max_tokens * 32);
         if (overlap < 0 || overlap >= size)
         {
             return new ToolError($"chunk: overlap must be at least 0 and less than chunk_size ({size}), got {overlap}.");
@@ -194,23 +197,41 @@ internal static class RlmToolSet
 
         int length = context.View.Length;
         long estimate = length <= overlap ? 1 : (length - overlap + (size - overlap) - 1) / (size - overlap);
-        if (estimate > MaxChunks)
+        if (max_tokens == 0 && estimate > MaxChunks)
         {
             return new ToolError(string.Create(CultureInfo.InvariantCulture, $"chunk: chunk_size {size:N0} with overlap {overlap:N0} would make about {estimate:N0} chunks of a {length:N0}-character context; at most {MaxChunks:N0} are allowed. Use a larger chunk_size."));
         }
 
-        var chunks = ComputeChunks(context.View.Span, (int)Math.Min(size, int.MaxValue), (int)overlap);
-        return new ChunkResult(size, overlap, length, [.. chunks.Select((c, i) => new ChunkBounds(i, c.Start, c.End))]);
+        int tokens = (int)Math.Min(max_tokens, int.MaxValue);
+        var chunks = ComputeChunks(context.View.Span, (int)Math.Min(size, int.MaxValue), (int)overlap, tokens, MaxChunks + 1);
+        if (chunks.Count > MaxChunks)
+        {
+            return new ToolError(string.Create(CultureInfo.InvariantCulture, $"chunk: max_tokens {max_tokens:N0} would make more than {MaxChunks:N0} chunks of a {length:N0}-character context. Use a larger max_tokens."));
+        }
+
+        return new ChunkResult(chunk_size, overlap, length, [.. chunks.Select((c, i) => new ChunkBounds(i, c.Start, c.End))], max_tokens > 0 ? max_tokens : null);
     }
 
     /// <summary>Splits into ranges of at most <paramref name="size"/> characters; an end moves back to just after the last line break in its window when that still makes progress.</summary>
-    internal static List<(int Start, int End)> ComputeChunks(ReadOnlySpan<char> text, int size, int overlap)
+    /// <param name="text">The text.</param>
+    /// <param name="size">Most characters per chunk.</param>
+    /// <param name="overlap">Characters each chunk shares with the previous one.</param>
+    /// <param name="maxTokens">Most tokens per chunk (<see cref="TextTokens"/>), or 0 for no token limit.</param>
+    /// <param name="maxChunks">Stops after this many chunks.</param>
+    internal static List<(int Start, int End)> ComputeChunks(ReadOnlySpan<char> text, int size, int overlap, int maxTokens = 0, int maxChunks = int.MaxValue)
     {
         var chunks = new List<(int, int)>();
         int start = 0;
-        while (true)
+        while (chunks.Count < maxChunks)
         {
             int end = (int)Math.Min((long)start + size, text.Length);
+            if (maxTokens > 0)
+            {
+                // The longest start of the window within maxTokens; at least one character past the overlap, so it moves on.
+                int fits = TextTokens.Tokenizer.GetIndexByTokenCount(text[start..end], maxTokens, out _, out _);
+                end = Math.Max(start + fits, Math.Min(start + overlap + 1, text.Length));
+            }
+
             if (end < text.Length)
             {
                 int searchFrom = start + overlap + 1;
@@ -232,6 +253,8 @@ internal static class RlmToolSet
 
             start = end - overlap;
         }
+
+        return chunks;
     }
 
     [Description("Ask a worker model a question about characters [start, end) of the context. The worker sees only that slice and answers in text. Several sub_llm calls in one reply run in parallel. Each call spends one sub-call of the budget.")]

@@ -124,7 +124,12 @@ internal static class ToolResultFormatter
     {
         var chunks = result.Chunks;
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{chunks.Count:N0} chunk{(chunks.Count == 1 ? "" : "s")} of at most {result.ChunkSize:N0} characters (overlap {result.Overlap:N0}) over {result.TotalCharacters:N0} characters:\n[");
+        string most = result.MaxTokens is not { } tokens
+            ? string.Create(CultureInfo.InvariantCulture, $"{result.ChunkSize:N0} characters")
+            : result.ChunkSize > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{tokens:N0} tokens and {result.ChunkSize:N0} characters")
+                : string.Create(CultureInfo.InvariantCulture, $"{tokens:N0} tokens");
+        text.Append(CultureInfo.InvariantCulture, $"{chunks.Count:N0} chunk{(chunks.Count == 1 ? "" : "s")} of at most {most} (overlap {result.Overlap:N0}) over {result.TotalCharacters:N0} characters:\n[");
         for (int i = 0; i < chunks.Count; i++)
         {
             text.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"{{\"index\":{chunks[i].Index},\"start\":{chunks[i].Start},\"end\":{chunks[i].End}}}");

@@ -1,12 +1,12 @@
 using Microsoft.ML.Tokenizers;
 
-namespace Rlm.Tools.Orchestration;
+namespace Rlm.Tools.Context;
 
 /// <summary>
 /// The one tokenizer the engine counts with: OpenAI's <c>o200k_base</c> (GPT-4o, GPT-4.1, GPT-5, o-series), from
-/// <c>Microsoft.ML.Tokenizers.Data.O200kBase</c>; the middleware's default and the sub-call fit check share it.
+/// <c>Microsoft.ML.Tokenizers.Data.O200kBase</c>; the middleware's default, the sub-call fit check and <c>chunk</c>'s <c>max_tokens</c> share it.
 /// </summary>
-internal static class PromptTokens
+internal static class TextTokens
 {
     /// <summary>Tokens a message costs for the chat format, on top of its contents (OpenAI's counting guide uses 3 to 4).</summary>
     public const int PerMessage = 4;
