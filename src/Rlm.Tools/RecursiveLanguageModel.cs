@@ -8,7 +8,7 @@ namespace Rlm.Tools;
 /// A Recursive Language Model (Zhang, Kraska, Khattab, arXiv 2512.24601): answers a question over a context far larger
 /// than any model's window by keeping the context out of the prompt and letting a root model explore it with tools.
 /// </summary>
-public sealed class RecursiveLanguageModel
+public sealed partial class RecursiveLanguageModel
 {
     // Copied in, never handed out (Options gives copies): the constructor's check of the custom tools holds for every run.
     private readonly RlmOptions _options;
@@ -280,12 +280,12 @@ public sealed class RecursiveLanguageModel
             : ContextText.FromDocuments(documents);
     }
 
-    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null, RlmOptions? options = null)
+    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null, RlmOptions? options = null, AnswerFormat? answerFormat = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         options ??= _options;
         var view = new ContextView(text);
-        await using var run = new QueryRun(RootClient, WorkerClient, options, events);
+        await using var run = new QueryRun(RootClient, WorkerClient, options, events, answerFormat);
         using var step = run.Observer.Query(view, text.Documents.Count, options.MaxDepth);
         var session = new RlmSession(run, depth: 0, view, query, step.Node, conversation);
         try
