@@ -67,6 +67,19 @@ public sealed partial class RecursiveLanguageModel
         return RunTypedAsync<T>(query, corpus.Text, cancellationToken);
     }
 
+    /// <summary>A query whose answer must match <paramref name="format"/> (the middleware's JSON-schema response format).</summary>
+    /// <exception cref="RlmAnswerFormatException">The answer does not match after the retries.</exception>
+    internal async Task<RlmResult> QueryAsync(string query, IReadOnlyList<RlmDocument> documents, AnswerFormat format, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(query, Documents(documents), cancellationToken, answerFormat: format).ConfigureAwait(false);
+        format.EnsureValid(result);
+        return result;
+    }
+
+    /// <summary>The events of a query whose answer must match <paramref name="format"/>; the caller checks the completed run's answer.</summary>
+    internal IAsyncEnumerable<RlmEvent> QueryStreamingAsync(string query, IReadOnlyList<RlmDocument> documents, AnswerFormat format, CancellationToken cancellationToken) =>
+        StreamAsync(query, Documents(documents), cancellationToken, format);
+
     private async Task<RlmResult<T>> RunTypedAsync<T>(string query, ContextText text, CancellationToken cancellationToken)
     {
         var format = AnswerFormat.For<T>(_options.MaxAnswerFormatRetries);

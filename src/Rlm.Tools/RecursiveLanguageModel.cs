@@ -235,7 +235,7 @@ public sealed partial class RecursiveLanguageModel
         return StreamAsync(query, Documents(documents), cancellationToken);
     }
 
-    private async IAsyncEnumerable<RlmEvent> StreamAsync(string query, ContextText text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<RlmEvent> StreamAsync(string query, ContextText text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, AnswerFormat? answerFormat = null)
     {
         var events = System.Threading.Channels.Channel.CreateUnbounded<RlmEvent>(new() { SingleReader = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -243,7 +243,7 @@ public sealed partial class RecursiveLanguageModel
         {
             try
             {
-                await RunAsync(query, text, stop.Token, e => events.Writer.TryWrite(e)).ConfigureAwait(false); // RlmRunCompleted is its last event
+                await RunAsync(query, text, stop.Token, e => events.Writer.TryWrite(e), answerFormat: answerFormat).ConfigureAwait(false); // RlmRunCompleted is its last event
                 events.Writer.TryComplete();
             }
             catch (Exception e)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Json.Schema;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.Tools;
 
@@ -46,6 +47,64 @@ internal sealed class AnswerFormat
         var format = ChatResponseFormat.ForJsonSchema<T>(SerializerOptions);
         var typeInfo = (JsonTypeInfo<T>)SerializerOptions.GetTypeInfo(typeof(T));
         return new AnswerFormat(format.Schema!.Value, json => TryDeserialize(json, typeInfo, out _), maxRetries);
+    }
+
+    /// <summary>
+    /// The format of answers that must match <paramref name="schema"/> (a request's <see cref="ChatResponseFormatJson.Schema"/>),
+    /// checked by JsonSchema.Net: the answer must be JSON and valid against the schema.
+    /// </summary>
+    /// <exception cref="ArgumentException">JsonSchema.Net cannot read <paramref name="schema"/>.</exception>
+    public static AnswerFormat ForSchema(JsonElement schema, int maxRetries)
+    {
+        JsonSchema validator;
+        try
+        {
+            validator = JsonSchema.FromText(schema.GetRawText());
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or NotSupportedException or FormatException)
+        {
+            throw new ArgumentException($"The response format's JSON schema could not be read: {e.Message}", nameof(schema), e);
+        }
+
+        return new AnswerFormat(schema, json => Validate(validator, json), maxRetries);
+    }
+
+    /// <summary>Throws <see cref="RlmAnswerFormatException"/> when the run's answer does not fit this format (its retries spent, or no final answer).</summary>
+    /// <exception cref="RlmAnswerFormatException">The answer does not fit.</exception>
+    public void EnsureValid(RlmResult result)
+    {
+        string? error = result.Answer.Length == 0 ? "the run ended without an answer." : _check(result.Answer);
+        if (error is not null)
+        {
+            string how = result.IsFinal ? $"after {result.Statistics.AnswerFormatRetries} retries" : "and the run stopped without a final answer";
+            throw new RlmAnswerFormatException($"The answer does not match the response format's JSON schema {how}: {Context.TextLimits.OneLine(error, 300)}", result.Answer, typeof(JsonElement), result);
+        }
+    }
+
+    /// <summary>The reasons <paramref name="json"/> is not valid against <paramref name="schema"/> (at most five), or <see langword="null"/> when it is.</summary>
+    private static string? Validate(JsonSchema schema, string json)
+    {
+        JsonElement element;
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            element = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            return $"the answer is not JSON: {e.Message}";
+        }
+
+        var results = schema.Evaluate(element, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        if (results.IsValid)
+        {
+            return null;
+        }
+
+        var reasons = (results.Details ?? []).Where(d => d.Errors is { Count: > 0 })
+            .SelectMany(d => d.Errors!.Select(e => $"{(d.InstanceLocation.ToString() is { Length: > 0 } at ? at : "/")}: {e.Value}"))
+            .Distinct().Take(5).ToList();
+        return reasons.Count == 0 ? "the answer is not valid against the schema." : string.Join("; ", reasons) + ".";
     }
 
     /// <summary>Reads <paramref name="json"/> as <typeparamref name="T"/>; the error message when it does not fit, else <see langword="null"/>.</summary>
