@@ -133,12 +133,18 @@ public sealed partial class RecursiveLanguageModel
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(options);
         var runOptions = options.ApplyDefaults(_options);
+        var outputSchema = options.OutputSchema;
+        if (outputSchema is { } checkedSchema)
+        {
+            _ = AnswerFormat.ForSchema(checkedSchema, 0); // a schema JsonSchema.Net cannot read fails here, not at the first call
+        }
+
         var limiter = options.QueryLimiter;
         int maxQuestionChars = options.MaxQuestionChars;
         string description = options.Description ?? string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Answers a question over a corpus too large to read directly ({corpus.Length:N0} characters{(corpus.Documents.Count > 0 ? $" in {corpus.Documents.Count:N0} documents" : "")}) with a Recursive Language Model. Ask one self-contained question; the answer cites document:line where it can. {options.Describe(runOptions)}");
 
-        return new CorpusToolFunction(AIFunctionFactory.Create(
+        var function = AIFunctionFactory.Create(
             async (
                 [System.ComponentModel.Description("The question to answer over the corpus, self-contained.")] string question,
                 [System.ComponentModel.Description("Optional: only documents whose names contain this text (case-insensitive).")] string? documents = null,
@@ -169,11 +175,14 @@ public sealed partial class RecursiveLanguageModel
                     runOptions.Progress?.Report(e);
                 };
                 using var turn = await limiter.EnterAsync(report, cancellationToken).ConfigureAwait(false);
-                var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report, options: runOptions).ConfigureAwait(false);
+                var format = outputSchema is { } schema ? AnswerFormat.ForSchema(schema, runOptions.MaxAnswerFormatRetries) : null;
+                var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report, options: runOptions, answerFormat: format).ConfigureAwait(false);
+                format?.EnsureValid(result);
                 return new RlmToolAnswer(result.Answer, result.IsFinal, RlmStopReasonText.GetName(result.StopReason), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
                     result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
             },
-            new AIFunctionFactoryOptions { Name = options.Name, Description = description }));
+            new AIFunctionFactoryOptions { Name = options.Name, Description = description });
+        return new CorpusToolFunction(function, outputSchema is { } declared ? CorpusToolFunction.WithAnswerSchema(function.ReturnJsonSchema, declared) : null);
     }
 
     /// <summary>What a calling model needs to fix a <c>documents</c> filter no name contains: the filter, and the names there are (at most 20).</summary>
