@@ -8,7 +8,7 @@ namespace Rlm.Tools;
 /// A Recursive Language Model (Zhang, Kraska, Khattab, arXiv 2512.24601): answers a question over a context far larger
 /// than any model's window by keeping the context out of the prompt and letting a root model explore it with tools.
 /// </summary>
-public sealed class RecursiveLanguageModel
+public sealed partial class RecursiveLanguageModel
 {
     // Copied in, never handed out (Options gives copies): the constructor's check of the custom tools holds for every run.
     private readonly RlmOptions _options;
@@ -135,12 +135,18 @@ public sealed class RecursiveLanguageModel
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(options);
         var runOptions = options.ApplyDefaults(_options);
+        var outputSchema = options.OutputSchema;
+        if (outputSchema is { } checkedSchema)
+        {
+            _ = AnswerFormat.ForSchema(checkedSchema, 0); // a schema JsonSchema.Net cannot read fails here, not at the first call
+        }
+
         var limiter = options.QueryLimiter;
         int maxQuestionChars = options.MaxQuestionChars;
         string description = options.Description ?? string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Answers a question over a corpus too large to read directly ({corpus.Length:N0} characters{(corpus.Documents.Count > 0 ? $" in {corpus.Documents.Count:N0} documents" : "")}) with a Recursive Language Model. Ask one self-contained question; the answer cites document:line where it can. {options.Describe(runOptions)}");
 
-        return new CorpusToolFunction(AIFunctionFactory.Create(
+        var function = AIFunctionFactory.Create(
             async (
                 [System.ComponentModel.Description("The question to answer over the corpus, self-contained.")] string question,
                 [System.ComponentModel.Description("Optional: only documents whose names contain this text (case-insensitive).")] string? documents = null,
@@ -171,11 +177,14 @@ public sealed class RecursiveLanguageModel
                     runOptions.Progress?.Report(e);
                 };
                 using var turn = await limiter.EnterAsync(report, cancellationToken).ConfigureAwait(false);
-                var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report, options: runOptions).ConfigureAwait(false);
+                var format = outputSchema is { } schema ? AnswerFormat.ForSchema(schema, runOptions.MaxAnswerFormatRetries) : null;
+                var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report, options: runOptions, answerFormat: format).ConfigureAwait(false);
+                format?.EnsureValid(result);
                 return new RlmToolAnswer(result.Answer, result.IsFinal, RlmStopReasonText.GetName(result.StopReason), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
                     result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
             },
-            new AIFunctionFactoryOptions { Name = options.Name, Description = description }));
+            new AIFunctionFactoryOptions { Name = options.Name, Description = description });
+        return new CorpusToolFunction(function, outputSchema is { } declared ? CorpusToolFunction.WithAnswerSchema(function.ReturnJsonSchema, declared) : null);
     }
 
     /// <summary>What a calling model needs to fix a <c>documents</c> filter no name contains: the filter, and the names there are (at most 20).</summary>
@@ -237,7 +246,7 @@ public sealed class RecursiveLanguageModel
         return StreamAsync(query, Documents(documents), cancellationToken);
     }
 
-    private async IAsyncEnumerable<RlmEvent> StreamAsync(string query, ContextText text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<RlmEvent> StreamAsync(string query, ContextText text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, AnswerFormat? answerFormat = null)
     {
         var events = System.Threading.Channels.Channel.CreateUnbounded<RlmEvent>(new() { SingleReader = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -245,7 +254,7 @@ public sealed class RecursiveLanguageModel
         {
             try
             {
-                await RunAsync(query, text, stop.Token, e => events.Writer.TryWrite(e)).ConfigureAwait(false); // RlmRunCompleted is its last event
+                await RunAsync(query, text, stop.Token, e => events.Writer.TryWrite(e), answerFormat: answerFormat).ConfigureAwait(false); // RlmRunCompleted is its last event
                 events.Writer.TryComplete();
             }
             catch (Exception e)
@@ -282,12 +291,12 @@ public sealed class RecursiveLanguageModel
             : ContextText.FromDocuments(documents);
     }
 
-    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null, RlmOptions? options = null)
+    private async Task<RlmResult> RunAsync(string query, ContextText text, CancellationToken cancellationToken, Action<RlmEvent>? events = null, ConversationState? conversation = null, RlmOptions? options = null, AnswerFormat? answerFormat = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         options ??= _options;
         var view = new ContextView(text);
-        await using var run = new QueryRun(RootClient, WorkerClient, options, events);
+        await using var run = new QueryRun(RootClient, WorkerClient, options, events, answerFormat);
         using var step = run.Observer.Query(view, text.Documents.Count, options.MaxDepth);
         var session = new RlmSession(run, depth: 0, view, query, step.Node, conversation);
         try

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.AI;
+
 namespace Rlm.Tools;
 
 /// <summary>
@@ -75,6 +77,18 @@ public sealed class RlmCorpusToolOptions
     /// <value>The default value is <see cref="RlmQueryLimiter.Shared"/>: one limit for the whole process (4 queries at once, 2 minutes' wait).</value>
     /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
     public RlmQueryLimiter QueryLimiter { get; set => field = value ?? throw new ArgumentNullException(nameof(QueryLimiter)); } = RlmQueryLimiter.Shared;
+
+    /// <summary>
+    /// Gets or sets the JSON schema of the answer. When set, each call is a typed query (see
+    /// <see cref="RecursiveLanguageModel.QueryAsync{T}(string, string, CancellationToken)"/>): the inner root's <c>final</c>
+    /// declares the schema, an answer that is not valid against it (checked with JsonSchema.Net) goes back to the inner
+    /// root at most <see cref="RlmOptions.MaxAnswerFormatRetries"/> times, then the call fails with
+    /// <see cref="RlmAnswerFormatException"/>. <see cref="RlmToolAnswer.Answer"/> is then the answer's JSON text, and the
+    /// function's <see cref="AIFunctionDeclaration.ReturnJsonSchema"/> declares it (<c>contentMediaType</c>
+    /// <c>application/json</c>, <c>contentSchema</c> this schema).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: a text answer.</value>
+    public System.Text.Json.JsonElement? OutputSchema { get; set; }
 
     /// <summary>Gets the options a query runs with: <paramref name="options"/> with these default budgets where it sets none.</summary>
     internal RlmOptions ApplyDefaults(RlmOptions options)

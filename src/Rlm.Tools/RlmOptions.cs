@@ -406,6 +406,18 @@ public sealed class RlmOptions
         }
     }
 
+    /// <summary>
+    /// Gets or sets how many times per run a final answer of a typed query
+    /// (<see cref="RecursiveLanguageModel.QueryAsync{T}(string, string, CancellationToken)"/>) that does not match its
+    /// schema goes back to the root model as a tool error with the reason; the next such answer ends the run and the
+    /// query throws <see cref="RlmAnswerFormatException"/>. Counted in <see cref="RlmStatistics.AnswerFormatRetries"/>.
+    /// </summary>
+    /// <value>The default value is 2; 0 to 10.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 0 or greater than 10.</exception>
+    public int MaxAnswerFormatRetries { get => _maxAnswerFormatRetries; set => _maxAnswerFormatRetries = InRange(value, 0, 10); }
+
+    private int _maxAnswerFormatRetries = 2;
+
     /// <summary>Copies these options.</summary>
     public RlmOptions Clone()
     {

@@ -45,6 +45,12 @@ public sealed class RlmStatistics
     /// <summary>Gets the trace nodes left out of <see cref="RlmResult.Trajectory"/> because the run had more than <see cref="RlmOptions.MaxTraceNodes"/>.</summary>
     public int DroppedTraceNodes { get; init; }
 
+    /// <summary>
+    /// Gets how many final answers of a typed query (<see cref="RecursiveLanguageModel.QueryAsync{T}(string, string, CancellationToken)"/>)
+    /// went back to the root model because they did not match the answer's schema; at most <see cref="RlmOptions.MaxAnswerFormatRetries"/>.
+    /// </summary>
+    public int AnswerFormatRetries { get; init; }
+
     /// <summary>Gets the wall time of the run.</summary>
     public TimeSpan WallTime { get; init; }
 }

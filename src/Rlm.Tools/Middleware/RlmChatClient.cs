@@ -135,7 +135,10 @@ public sealed class RlmChatClient : DelegatingChatClient
         }
 
         var (query, documents) = reader.Plan(list, options);
-        var result = await RecursiveLanguageModel.QueryAsync(query, documents, cancellationToken).ConfigureAwait(false);
+        var format = AnswerFormatOf(options);
+        var result = format is null
+            ? await RecursiveLanguageModel.QueryAsync(query, documents, cancellationToken).ConfigureAwait(false)
+            : await RecursiveLanguageModel.QueryAsync(query, documents, format, cancellationToken).ConfigureAwait(false);
         string responseId = NewId();
         var message = new ChatMessage(ChatRole.Assistant, Text(result))
         {
@@ -175,11 +178,16 @@ public sealed class RlmChatClient : DelegatingChatClient
 
         // Built on the run's event stream: each event becomes an update (when StreamProgress), RlmRunCompleted the answer.
         // Stopping the enumeration early cancels the run; RlmModelException and cancellation come out unwrapped.
-        await foreach (var e in RecursiveLanguageModel.QueryStreamingAsync(query, documents, cancellationToken).ConfigureAwait(false))
+        var format = AnswerFormatOf(options);
+        var events = format is null
+            ? RecursiveLanguageModel.QueryStreamingAsync(query, documents, cancellationToken)
+            : RecursiveLanguageModel.QueryStreamingAsync(query, documents, format, cancellationToken);
+        await foreach (var e in events.ConfigureAwait(false))
         {
             if (e is RlmRunCompleted completed)
             {
                 var result = completed.Result;
+                format?.EnsureValid(result);
                 var answer = NewUpdate(responseId, new TextContent(Text(result)), new UsageContent(result.Usage));
                 answer.ModelId = ModelIdOf(result);
                 answer.FinishReason = FinishReason(result);
@@ -255,6 +263,13 @@ public sealed class RlmChatClient : DelegatingChatClient
 
     /// <summary>The message text: the answer; for a run that had none (a budget stop), why it stopped, so the user is told something.</summary>
     private static string Text(RlmResult result) => result.Answer.Length > 0 ? result.Answer : result.StopMessage ?? "";
+
+    /// <summary>
+    /// The request's JSON-schema response format (<see cref="ChatResponseFormatJson.Schema"/>, as <c>GetResponseAsync&lt;T&gt;</c>
+    /// sends it) as the answer's format: the root's <c>final</c> declares it and answers are validated against it.
+    /// </summary>
+    private Orchestration.AnswerFormat? AnswerFormatOf(ChatOptions? options) =>
+        options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema } ? Orchestration.AnswerFormat.ForSchema(schema, _rlmOptions.MaxAnswerFormatRetries) : null;
 
     private static string NewId() => "rlm-" + Guid.NewGuid().ToString("N");
 

@@ -8,9 +8,10 @@ namespace Rlm.Tools.Orchestration;
 /// </summary>
 internal sealed class QueryRun : IAsyncDisposable
 {
-    public QueryRun(IChatClient rootClient, IChatClient workerClient, RlmOptions options, Action<RlmEvent>? events = null)
+    public QueryRun(IChatClient rootClient, IChatClient workerClient, RlmOptions options, Action<RlmEvent>? events = null, AnswerFormat? answerFormat = null)
     {
         Options = options;
+        AnswerFormat = answerFormat;
         Observer = new RunObserver(options, events);
         Budget = new RunBudget(options, Observer);
         Models = new ModelRequestQueue(rootClient, workerClient, options, Observer, Budget);
@@ -18,6 +19,9 @@ internal sealed class QueryRun : IAsyncDisposable
     }
 
     public RlmOptions Options { get; }
+
+    /// <summary>Gets the shape the root's final answer must have (a typed query), or <see langword="null"/> for a text answer.</summary>
+    public AnswerFormat? AnswerFormat { get; }
 
     public RunObserver Observer { get; }
 

@@ -297,6 +297,7 @@ internal sealed class RlmSession
             {
                 string s => s,
                 System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } json => json.GetString(),
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Object or System.Text.Json.JsonValueKind.Array } json => json.GetRawText(), // a typed answer
                 _ => null,
             } : null;
     }

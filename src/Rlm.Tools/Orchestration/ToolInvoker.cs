@@ -24,6 +24,7 @@ internal sealed partial class ToolInvoker
     private readonly VariableStore _variables;
     private readonly JsSandbox _sandbox;
     private readonly Dictionary<string, AIFunction> _customTools;
+    private readonly AnswerFormat? _answerFormat;
 
     public ToolInvoker(QueryRun run, int depth, ContextView view, VariableStore variables, JsSandbox sandbox)
     {
@@ -37,9 +38,11 @@ internal sealed partial class ToolInvoker
         _customTools = depth == 0
             ? run.Options.Tools.OfType<AIFunction>().ToDictionary(t => t.Name, StringComparer.Ordinal)
             : new Dictionary<string, AIFunction>(StringComparer.Ordinal);
+        // A typed query's root declares final with the answer's schema.
+        _answerFormat = depth == 0 ? run.AnswerFormat : null;
         Declarations =
         [
-            .. RlmToolSet.All.Select(static t => (AITool)t.AsDeclarationOnly()),
+            .. RlmToolSet.All.Select(t => t.Name == RlmToolSet.Final && _answerFormat is { } format ? (AITool)format.FinalDeclaration : t.AsDeclarationOnly()),
             .. (depth == 0 ? run.Options.Tools.Select(static t => t is AIFunction f ? f.AsDeclarationOnly() : t) : []),
         ];
     }
@@ -136,7 +139,13 @@ internal sealed partial class ToolInvoker
             };
             try
             {
-                result = await tool.RunAsync(call.Arguments, context, cancellationToken).ConfigureAwait(false);
+                result = _answerFormat is not null && name == RlmToolSet.Final
+                    ? _answerFormat.Final(call.Arguments, _run.Options.MaxToolOutputChars)
+                    : await tool.RunAsync(call.Arguments, context, cancellationToken).ConfigureAwait(false);
+                if (_answerFormat is not null)
+                {
+                    result = _answerFormat.Check(result, name, _run.Observer.Statistics);
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -20,6 +20,7 @@ internal sealed class RunStatistics
     private int _maxDepthReached;
     private int _refusedFunctionCalls;
     private int _droppedTraceNodes;
+    private int _answerFormatRetries;
 
     public void RecordIteration() => Interlocked.Increment(ref _iterations);
 
@@ -48,6 +49,9 @@ internal sealed class RunStatistics
 
     public void RecordDroppedTraceNode() => Interlocked.Increment(ref _droppedTraceNodes);
 
+    /// <summary>Counts a typed final answer sent back to the root model because it did not match the schema.</summary>
+    public void RecordAnswerFormatRetry() => Interlocked.Increment(ref _answerFormatRetries);
+
     /// <summary>Counts a call of a tool (or of a JavaScript helper such as <c>llm_query</c>) by name.</summary>
     public void RecordToolCall(string name)
     {
@@ -72,6 +76,7 @@ internal sealed class RunStatistics
         PeakConcurrency = peakConcurrency,
         RefusedFunctionCalls = Volatile.Read(ref _refusedFunctionCalls),
         DroppedTraceNodes = Volatile.Read(ref _droppedTraceNodes),
+        AnswerFormatRetries = Volatile.Read(ref _answerFormatRetries),
         WallTime = wallTime,
     };
 }
