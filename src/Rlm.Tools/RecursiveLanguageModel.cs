@@ -18,6 +18,7 @@ public sealed class RecursiveLanguageModel
     /// <param name="workerClient">The worker model for sub-calls (depth 1 and below); <see langword="null"/> uses <paramref name="rootClient"/>.</param>
     /// <param name="options">Options; <see langword="null"/> uses the defaults of <see cref="RlmOptions"/>. They are copied.</param>
     /// <exception cref="ArgumentNullException"><paramref name="rootClient"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A custom tool of <see cref="RlmOptions.Tools"/> is unnamed or named twice, or a worker of <see cref="RlmOptions.Workers"/> is null or named twice.</exception>
     public RecursiveLanguageModel(IChatClient rootClient, IChatClient? workerClient = null, RlmOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(rootClient);
@@ -25,6 +26,7 @@ public sealed class RecursiveLanguageModel
         WorkerClient = workerClient ?? rootClient;
         _options = options?.Clone() ?? new RlmOptions();
         Tools.RlmToolSet.ValidateCustomTools(_options.Tools);
+        Tools.WorkerChoice.Validate(_options.Workers);
     }
 
     /// <summary>Gets the root model.</summary>

@@ -27,7 +27,7 @@ internal sealed class SubCallRunner : ISubCallRunner
             return RunOnceAsync(request, cancellationToken);
         }
 
-        var key = new SubCallKey(options.WorkerModelId, request.CallerDepth + 1, request.Query, request.Slice?.Start ?? -1, request.Slice?.End ?? -1);
+        var key = new SubCallKey(request.Worker?.Name, request.Worker is null ? options.WorkerModelId : request.Worker.ModelId, request.CallerDepth + 1, request.Query, request.Slice?.Start ?? -1, request.Slice?.End ?? -1);
         return MemoizedAsync(key, request, cancellationToken);
     }
 
@@ -107,11 +107,12 @@ internal sealed class SubCallRunner : ISubCallRunner
             return BudgetSpent();
         }
 
-        using var step = _run.Observer.SubCall(request.Parent, depth, slice?.Length ?? query.Length, leaf, options.WorkerModelId);
+        var worker = request.Worker;
+        using var step = _run.Observer.SubCall(request.Parent, depth, slice?.Length ?? query.Length, leaf, worker is null ? options.WorkerModelId : worker.ModelId, worker?.Name);
         try
         {
-            var outcome = leaf ? null : await new RlmSession(_run, depth, slice!, query, step.Node).RunAsync(cancellationToken).ConfigureAwait(false);
-            string answer = outcome?.Answer ?? await LeafAsync(query, slice, depth, step, cancellationToken).ConfigureAwait(false);
+            var outcome = leaf ? null : await new RlmSession(_run, depth, slice!, query, step.Node, worker: worker).RunAsync(cancellationToken).ConfigureAwait(false);
+            string answer = outcome?.Answer ?? await LeafAsync(query, slice, depth, worker, step, cancellationToken).ConfigureAwait(false);
             if (answer.Length == 0)
             {
                 // A sub-call that ended with an empty answer delivered nothing: a failed sub-call, counted as such.
@@ -139,8 +140,8 @@ internal sealed class SubCallRunner : ISubCallRunner
     private SubCallResult BudgetSpent() =>
         SubCallResult.Failure($"the sub-call budget of {_run.Options.MaxSubCalls} is spent (identical, memoized calls count too). Answer with what you have (final).");
 
-    /// <summary>One plain completion of the worker model over the slice (or the prompt alone).</summary>
-    private async Task<string> LeafAsync(string query, ContextView? slice, int depth, RunStep step, CancellationToken cancellationToken)
+    /// <summary>One plain completion of the worker model (the named one, else the default) over the slice (or the prompt alone).</summary>
+    private async Task<string> LeafAsync(string query, ContextView? slice, int depth, RlmWorker? worker, RunStep step, CancellationToken cancellationToken)
     {
         var options = _run.Options;
         var messages = new List<ChatMessage>
@@ -148,11 +149,11 @@ internal sealed class SubCallRunner : ISubCallRunner
             new(ChatRole.System, SessionPrompts.System(options, options.LeafSystemPrompt ?? RlmPrompts.Leaf, slice, depth)),
             new(ChatRole.User, slice is null ? query : SessionPrompts.LeafMessage(query, slice)),
         };
-        var response = await _run.Models.SendAsync(worker: true, messages, new ChatOptions { ModelId = options.WorkerModelId }, _run.Observer.ModelCallAt(step.Node), requireText: true, cancellationToken).ConfigureAwait(false);
+        var response = await _run.Models.SendAsync(worker: true, named: worker, messages, new ChatOptions { ModelId = worker is null ? options.WorkerModelId : worker.ModelId }, _run.Observer.ModelCallAt(step.Node), requireText: true, cancellationToken).ConfigureAwait(false);
         return response.Text.Trim();
     }
 }
 
-/// <summary>What makes two sub-calls of a run identical: worker model, depth, query text and slice ([Start, End) of the context; -1 for a prompt without a slice).</summary>
+/// <summary>What makes two sub-calls of a run identical: worker (named or default) and model, depth, query text and slice ([Start, End) of the context; -1 for a prompt without a slice).</summary>
 /// <remarks>The depth is part of the key so a session can never wait on the sub-call that is running it.</remarks>
-internal readonly record struct SubCallKey(string? Model, int Depth, string Query, int Start, int End);
+internal readonly record struct SubCallKey(string? Worker, string? Model, int Depth, string Query, int Start, int End);

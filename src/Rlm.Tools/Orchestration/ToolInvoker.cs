@@ -39,7 +39,7 @@ internal sealed partial class ToolInvoker
             : new Dictionary<string, AIFunction>(StringComparer.Ordinal);
         Declarations =
         [
-            .. RlmToolSet.All.Select(static t => (AITool)t.AsDeclarationOnly()),
+            .. ToolDeclarations.WithWorkers(RlmToolSet.All, run.Options.Workers),
             .. (depth == 0 ? run.Options.Tools.Select(static t => t is AIFunction f ? f.AsDeclarationOnly() : t) : []),
         ];
     }
