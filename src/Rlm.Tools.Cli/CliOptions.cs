@@ -130,6 +130,14 @@ internal sealed class CliOptions
             HelpName = "ID",
         };
 
+        Workers = new Option<string[]>("--worker")
+        {
+            Description = "A named worker model for sub-calls, NAME=MODEL (repeatable; same endpoint and key as the root). " +
+                          "The root may route a sub_llm or llm_query to it by NAME; without a name the --worker-model answers.",
+            HelpName = "NAME=MODEL",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+
         BaseUrl = new Option<string>("--base-url")
         {
             Description = "Base URL of an OpenAI-compatible endpoint, e.g. https://openrouter.ai/api/v1 or " +
@@ -238,6 +246,9 @@ internal sealed class CliOptions
     /// <summary>Gets <c>--worker-model ID</c>.</summary>
     public Option<string> WorkerModel { get; }
 
+    /// <summary>Gets <c>--worker NAME=MODEL</c> (repeatable): the named workers (<see cref="RlmOptions.Workers"/>).</summary>
+    public Option<string[]> Workers { get; }
+
     /// <summary>Gets <c>--base-url URL</c>.</summary>
     public Option<string> BaseUrl { get; }
 
@@ -315,15 +326,16 @@ internal sealed class CliOptions
         };
     }
 
-    /// <summary>Gets the model options (<c>--model</c>, <c>--worker-model</c>, <c>--base-url</c>, <c>--allow-insecure-http</c>, <c>--offline</c>).</summary>
-    public IEnumerable<Option> ModelOptions => [Model, WorkerModel, BaseUrl, AllowInsecureHttp, Offline];
+    /// <summary>Gets the model options (<c>--model</c>, <c>--worker-model</c>, <c>--worker</c>, <c>--base-url</c>, <c>--allow-insecure-http</c>, <c>--offline</c>).</summary>
+    public IEnumerable<Option> ModelOptions => [Model, WorkerModel, Workers, BaseUrl, AllowInsecureHttp, Offline];
 
     /// <summary>Gets the per-run limits and budgets.</summary>
     public IEnumerable<Option> LimitOptions => [MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime];
 
-    /// <summary>Chooses the models from <c>--offline</c>, <c>--base-url</c>, <c>--model</c> and <c>--worker-model</c> (see <see cref="ModelSetup.Create"/>).</summary>
+    /// <summary>Chooses the models from <c>--offline</c>, <c>--base-url</c>, <c>--model</c>, <c>--worker-model</c> and <c>--worker</c> (see <see cref="ModelSetup.Create"/>).</summary>
     public ModelSetup CreateModels(ParseResult parseResult) =>
-        ModelSetup.Create(parseResult.GetValue(Offline), parseResult.GetValue(BaseUrl), parseResult.GetValue(Model), parseResult.GetValue(WorkerModel), parseResult.GetValue(AllowInsecureHttp));
+        ModelSetup.Create(parseResult.GetValue(Offline), parseResult.GetValue(BaseUrl), parseResult.GetValue(Model), parseResult.GetValue(WorkerModel), parseResult.GetValue(AllowInsecureHttp),
+            parseResult.GetValue(Workers));
 
     /// <summary>Reads and checks the limits and budgets into new <see cref="RlmOptions"/> (see <see cref="CliLimits.ReadRunOptions"/>).</summary>
     public (RlmOptions Options, CliBudgets Budgets) ReadRunOptions(ParseResult parseResult) =>

@@ -44,6 +44,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 MaxConcurrency = settings.MaxConcurrency,
                 RootModelId = models.RootModel,
                 WorkerModelId = models.WorkerModel,
+                Workers = [.. models.Workers],
                 Progress = verbose ? printer : null,
             };
 

@@ -26,6 +26,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
             models = command.Options.CreateModels(parseResult);
             options.RootModelId = models.RootModel;
             options.WorkerModelId = models.WorkerModel;
+            options.Workers = [.. models.Workers];
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
             queryLimits = command.Options.ReadServerLimits(parseResult);
             var (corpus, source) = await LoadCorpusAsync(cancellationToken).ConfigureAwait(false);

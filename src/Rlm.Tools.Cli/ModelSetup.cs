@@ -69,7 +69,46 @@ internal sealed class ModelSetup : IDisposable
     /// The URL is not an absolute http(s) URL, or an API key would be sent over plain <c>http://</c> to a host other than
     /// loopback without <paramref name="allowInsecureHttp"/>.
     /// </exception>
-    public static ModelSetup Create(bool offline, string? baseUrl, string? model, string? workerModel, bool allowInsecureHttp = false)
+    public static ModelSetup Create(bool offline, string? baseUrl, string? model, string? workerModel, bool allowInsecureHttp = false, IReadOnlyList<string>? workers = null)
+    {
+        var named = ParseWorkers(workers ?? []);
+        var setup = CreateCore(offline, baseUrl, model, workerModel, allowInsecureHttp);
+        setup.Workers = [.. named.Select(w => new RlmWorker(w.Name, setup.IsOffline ? setup.WorkerClient : setup.BuildLike(w.Model), w.Model))];
+        return setup;
+    }
+
+    /// <summary>
+    /// Reads <c>--worker NAME=MODEL</c> values: a valid worker name (letters, digits, <c>_</c>, <c>-</c>), a non-empty model id,
+    /// each name once.
+    /// </summary>
+    /// <exception cref="CliUsageException">A value is not of that form, or a name is given twice.</exception>
+    internal static List<(string Name, string Model)> ParseWorkers(IReadOnlyList<string> values)
+    {
+        var workers = new List<(string Name, string Model)>();
+        foreach (string value in values)
+        {
+            int equals = value.IndexOf('=', StringComparison.Ordinal);
+            string name = equals < 0 ? value.Trim() : value[..equals].Trim();
+            string modelId = equals < 0 ? "" : value[(equals + 1)..].Trim();
+            if (equals < 0 || modelId.Length == 0 || !IsWorkerName(name))
+            {
+                throw new CliUsageException($"--worker takes NAME=MODEL (NAME of letters, digits, '_' or '-', at most 64), e.g. --worker fast=gpt-4.1-nano; got '{TerminalText.Inert(value)}'");
+            }
+
+            if (workers.Any(w => w.Name == name))
+            {
+                throw new CliUsageException($"--worker: the name '{name}' is given twice; each worker needs its own name");
+            }
+
+            workers.Add((name, modelId));
+        }
+
+        return workers;
+    }
+
+    private static bool IsWorkerName(string name) => name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+
+    private static ModelSetup CreateCore(bool offline, string? baseUrl, string? model, string? workerModel, bool allowInsecureHttp)
     {
         string? apiKey = NonEmpty(Environment.GetEnvironmentVariable(ApiKeyVariable));
         if (offline)
@@ -112,8 +151,17 @@ internal sealed class ModelSetup : IDisposable
         IChatClient rootClient = Build(root, apiKey, endpoint, transport);
         IChatClient workerClient = Build(worker, apiKey, endpoint, transport);
         string display = OpenAIChatClientFactory.DescribeEndpoint(endpoint ?? OpenAIChatClientFactory.DefaultEndpoint);
-        return new ModelSetup(rootClient, workerClient, offline: false, root, worker, display, apiKey, offlineReason: null, endpoint is null ? null : UrlSecrets(endpoint));
+        return new ModelSetup(rootClient, workerClient, offline: false, root, worker, display, apiKey, offlineReason: null, endpoint is null ? null : UrlSecrets(endpoint))
+        {
+            BuildLike = id => Build(id, apiKey, endpoint, transport),
+        };
     }
+
+    /// <summary>Gets the named workers of <c>--worker</c> (same endpoint and key as the root; the offline model offline).</summary>
+    public IReadOnlyList<RlmWorker> Workers { get; private set; } = [];
+
+    /// <summary>Builds a client for another model id on the same endpoint, key and transport as the root.</summary>
+    private Func<string, IChatClient> BuildLike { get; init; } = _ => throw new InvalidOperationException("The offline model builds no clients.");
 
     /// <summary>Removes the API key from a message that is about to be printed.</summary>
     public string Redact(string message) => new SecretRedactor(Secrets).Redact(message);
@@ -125,6 +173,11 @@ internal sealed class ModelSetup : IDisposable
         if (!ReferenceEquals(WorkerClient, RootClient))
         {
             WorkerClient.Dispose();
+        }
+
+        foreach (var worker in Workers.Where(w => !ReferenceEquals(w.Client, RootClient) && !ReferenceEquals(w.Client, WorkerClient)))
+        {
+            worker.Client.Dispose();
         }
     }
 

@@ -76,11 +76,53 @@ public sealed class RlmBuilder
         return this;
     }
 
+    /// <summary>
+    /// Adds a named worker (<see cref="RlmOptions.Workers"/>) whose model is the keyed <see cref="IChatClient"/> registered
+    /// under <paramref name="serviceKey"/> (for example with M.E.AI's <c>services.AddKeyedChatClient("fast", …)</c>),
+    /// resolved when the options are built.
+    /// </summary>
+    /// <param name="name">The name the model uses (letters, digits, <c>_</c> and <c>-</c>; 1 to 64 characters; unique).</param>
+    /// <param name="serviceKey">The key of the worker's chat client in the container.</param>
+    /// <param name="modelId">The model id sent with its requests; <see langword="null"/> for the client's own default.</param>
+    /// <param name="contextWindow">The model's context window in tokens; <see langword="null"/> when not known.</param>
+    /// <param name="description">What the worker is good for, shown to the model; optional.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="serviceKey"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid worker name (checked here, before the container is built).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="contextWindow"/> is less than 1.</exception>
+    /// <remarks>A missing keyed client throws <see cref="InvalidOperationException"/> when the model is resolved.</remarks>
+    public RlmBuilder AddWorker(string name, object serviceKey, string? modelId = null, int? contextWindow = null, string? description = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceKey);
+        _ = new RlmWorker(name, NoClient.Instance, modelId, contextWindow, description); // the same checks as at resolution, now
+        Services.AddOptions<RlmOptions>(_optionsName).Configure<IServiceProvider>((options, services) =>
+            options.Workers.Add(new RlmWorker(name, services.GetRequiredKeyedService<IChatClient>(serviceKey), modelId, contextWindow, description)));
+        return this;
+    }
+
     private RlmBuilder UseChatClient(string key, Func<IServiceProvider, IChatClient> clientFactory, Action<ChatClientBuilder>? configurePipeline)
     {
         ArgumentNullException.ThrowIfNull(clientFactory);
         var pipeline = Services.AddKeyedChatClient(key, clientFactory);
         configurePipeline?.Invoke(pipeline);
         return this;
+    }
+
+    /// <summary>A placeholder client, only to check a worker's arguments before the container exists; never asked.</summary>
+    private sealed class NoClient : IChatClient
+    {
+        public static readonly NoClient Instance = new();
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
     }
 }

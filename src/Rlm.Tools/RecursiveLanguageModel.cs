@@ -19,6 +19,7 @@ public sealed partial class RecursiveLanguageModel
     /// <param name="options">Options; <see langword="null"/> uses the defaults of <see cref="RlmOptions"/>. They are copied.</param>
     /// <exception cref="ArgumentNullException"><paramref name="rootClient"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A window in <see cref="RlmOptions.ModelContextWindows"/> is less than 1 token.</exception>
+    /// <exception cref="ArgumentException">A custom tool of <see cref="RlmOptions.Tools"/> is unnamed or named twice, or a worker of <see cref="RlmOptions.Workers"/> is null or named twice.</exception>
     public RecursiveLanguageModel(IChatClient rootClient, IChatClient? workerClient = null, RlmOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(rootClient);
@@ -27,6 +28,7 @@ public sealed partial class RecursiveLanguageModel
         _options = options?.Clone() ?? new RlmOptions();
         Tools.RlmToolSet.ValidateCustomTools(_options.Tools);
         RlmModelContextWindows.Validate(_options.ModelContextWindows);
+        Tools.WorkerChoice.Validate(_options.Workers);
     }
 
     /// <summary>Gets the root model.</summary>

@@ -12,7 +12,7 @@ namespace Rlm.Tools;
 /// The host enforces this; nothing the model or JavaScript does can change it. <see cref="MaxDepth"/> = 1 is the paper's
 /// setting (arXiv 2512.24601, §3: sub-calls are plain language-model calls).</para>
 /// </remarks>
-public sealed class RlmOptions
+public sealed partial class RlmOptions
 {
     private int _maxIterations = 30;
     private int _maxDepth = 1;
@@ -425,6 +425,7 @@ public sealed class RlmOptions
         copy._redactedValues = [.. _redactedValues];
         copy._tools = [.. _tools];
         copy._modelContextWindows = new Dictionary<string, int>(_modelContextWindows, StringComparer.OrdinalIgnoreCase);
+        copy._workers = [.. _workers];
         return copy;
     }
 

@@ -41,6 +41,7 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
 
     /// <summary>Sends one request and completes <paramref name="step"/> with its outcome.</summary>
     /// <param name="worker">Whether the worker model (sub-calls) or the root model is asked.</param>
+    /// <param name="named">The named worker (<see cref="RlmOptions.Workers"/>) a worker request goes to; <see langword="null"/> for the default worker.</param>
     /// <param name="messages">The conversation.</param>
     /// <param name="chatOptions">Options; tools, if any, are declarations only.</param>
     /// <param name="step">The observed step of this request.</param>
@@ -48,8 +49,8 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
     /// <param name="cancellationToken">The caller's token; its cancellation is never retried or wrapped.</param>
     /// <exception cref="RlmModelException">The request failed for good.</exception>
     /// <exception cref="RlmBudgetExceededException">A budget is spent: the request was not sent.</exception>
-    public async Task<ChatResponse> SendAsync(bool worker, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RunStep step, bool requireText, CancellationToken cancellationToken) =>
-        (await SendCoreAsync(worker, messages, chatOptions, step, requireText, onCall: null, cancellationToken).ConfigureAwait(false)).Response;
+    public async Task<ChatResponse> SendAsync(bool worker, RlmWorker? named, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RunStep step, bool requireText, CancellationToken cancellationToken) =>
+        (await SendCoreAsync(worker, worker ? named : null, messages, chatOptions, step, requireText, onCall: null, cancellationToken).ConfigureAwait(false)).Response;
 
     /// <summary>
     /// Sends one root request streamed (<see cref="RlmOptions.StreamRootResponses"/>), handing each function call to
@@ -62,12 +63,15 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
     /// <see cref="ModelReply.CutShort"/> set. Caller cancellation is never absorbed.
     /// </remarks>
     public Task<ModelReply> SendStreamingAsync(IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RunStep step, Action<FunctionCallContent> onCall, CancellationToken cancellationToken) =>
-        SendCoreAsync(worker: false, messages, chatOptions, step, requireText: false, onCall, cancellationToken);
+        SendCoreAsync(worker: false, named: null, messages, chatOptions, step, requireText: false, onCall, cancellationToken);
 
-    private async Task<ModelReply> SendCoreAsync(bool worker, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RunStep step, bool requireText, Action<FunctionCallContent>? onCall, CancellationToken cancellationToken)
+    private async Task<ModelReply> SendCoreAsync(bool worker, RlmWorker? named, IReadOnlyList<ChatMessage> messages, ChatOptions chatOptions, RunStep step, bool requireText, Action<FunctionCallContent>? onCall, CancellationToken cancellationToken)
     {
-        var client = worker ? _workerClient : _rootClient;
+        var client = named?.Client ?? (worker ? _workerClient : _rootClient);
         string role = worker ? "worker" : "root";
+
+        // Usage is kept per model: a reply without a model id is booked under the requested id, else the worker's name.
+        string unnamed = named?.Name ?? role;
         int attempts = 0;
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(s_depthKey, step.Node.Depth);
@@ -84,7 +88,7 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
                     try
                     {
                         var response = await _dispatcher.SendAsync(client, messages, chatOptions, context.CancellationToken,
-                            r => _budget.AddUsage(r.ModelId ?? chatOptions.ModelId ?? role, r.Usage), stream).ConfigureAwait(false);
+                            r => _budget.AddUsage(r.ModelId ?? chatOptions.ModelId ?? unnamed, r.Usage), stream).ConfigureAwait(false);
                         if (stream is { FellBack: true })
                         {
                             Volatile.Write(ref _streamingRefused, 1); // the client does not stream: ask it the plain way from now on
@@ -108,7 +112,7 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
                         }
 
                         // Calls of this reply are running: the reply is committed, cut after its last complete call.
-                        _budget.AddUsage(soFar.ModelId ?? chatOptions.ModelId ?? role, soFar.Usage);
+                        _budget.AddUsage(soFar.ModelId ?? chatOptions.ModelId ?? unnamed, soFar.Usage);
                         string cause = $"{Describe(ModelFailure.Classify(e))}: {TextLimits.OneLine(_observer.Redactor.Redact(e.Message), 200)}";
                         _observer.ReplyCut(step.Node.Depth, role, started, cause);
                         return new ModelReply(soFar, cause);
@@ -117,7 +121,7 @@ internal sealed class ModelRequestQueue : IAsyncDisposable
                 context,
                 state: 0).ConfigureAwait(false);
             var response = reply.Response;
-            string model = response.ModelId ?? chatOptions.ModelId ?? role;
+            string model = response.ModelId ?? chatOptions.ModelId ?? unnamed;
             string summary = reply.CutShort is null ? Summarize(response) : $"{Summarize(response)} (cut: {reply.CutShort})";
             step.CompleteModelCall(summary, role, model, response.ModelId ?? chatOptions.ModelId, response.Usage,
                 response.Usage is { } used ? _options.Prices.Cost(model, used) : null,

@@ -23,9 +23,13 @@ internal sealed class RlmSession
     private readonly JsSandbox _sandbox;
     private readonly ToolInvoker _tools;
 
-    public RlmSession(QueryRun run, int depth, ContextView view, string query, RlmTraceNode node, ConversationState? conversation = null)
+    // The named worker a recursive sub-call runs on (every request of this session); null for the default worker.
+    private readonly RlmWorker? _worker;
+
+    public RlmSession(QueryRun run, int depth, ContextView view, string query, RlmTraceNode node, ConversationState? conversation = null, RlmWorker? worker = null)
     {
         _run = run;
+        _worker = depth > 0 ? worker : null;
         _depth = depth;
         _view = view;
         _query = query;
@@ -47,7 +51,7 @@ internal sealed class RlmSession
 
     private string Role => IsWorker ? "worker" : "root";
 
-    private string? ModelId => IsWorker ? _run.Options.WorkerModelId : _run.Options.RootModelId;
+    private string? ModelId => IsWorker ? (_worker is null ? _run.Options.WorkerModelId : _worker.ModelId) : _run.Options.RootModelId;
 
     public async Task<SessionOutcome> RunAsync(CancellationToken cancellationToken)
     {
@@ -127,7 +131,7 @@ internal sealed class RlmSession
             {
                 if (pipeline is null)
                 {
-                    response = await _run.Models.SendAsync(IsWorker, [.. messages], chatOptions, step, requireText: false, cancellationToken).ConfigureAwait(false);
+                    response = await _run.Models.SendAsync(IsWorker, _worker, [.. messages], chatOptions, step, requireText: false, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -216,7 +220,7 @@ internal sealed class RlmSession
     private async Task<string> SummarizeAsync(IReadOnlyList<ChatMessage> request, CancellationToken cancellationToken)
     {
         using var step = _run.Observer.ModelCall(_node, RlmTraceKind.ModelCall, $"compaction ({Role}): summary of older messages", _depth);
-        var response = await _run.Models.SendAsync(IsWorker, request, new ChatOptions { ModelId = ModelId }, step, requireText: true, cancellationToken).ConfigureAwait(false);
+        var response = await _run.Models.SendAsync(IsWorker, _worker, request, new ChatOptions { ModelId = ModelId }, step, requireText: true, cancellationToken).ConfigureAwait(false);
         return response.Text;
     }
 
@@ -245,7 +249,7 @@ internal sealed class RlmSession
             try
             {
                 // A reply of function calls is accepted, not retried: several servers ignore tool_choice "none".
-                var last = await _run.Models.SendAsync(IsWorker, [.. messages], lastOptions, step, requireText: false, cancellationToken).ConfigureAwait(false);
+                var last = await _run.Models.SendAsync(IsWorker, _worker, [.. messages], lastOptions, step, requireText: false, cancellationToken).ConfigureAwait(false);
                 if (AnswerIn(last) is { Length: > 0 } answer)
                 {
                     return new SessionOutcome(answer, stop, Iterations);

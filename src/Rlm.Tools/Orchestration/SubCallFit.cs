@@ -45,6 +45,18 @@ internal sealed class SubCallFit
             : null;
     }
 
+    /// <summary>
+    /// The check for a named worker: its <see cref="RlmWorker.ContextWindow"/>, else the window of its model id (its
+    /// <see cref="RlmWorker.ModelId"/>, else its client's default model) in <see cref="RlmOptions.ModelContextWindows"/>;
+    /// <see langword="null"/> (no check) when neither is known.
+    /// </summary>
+    public static SubCallFit? For(RlmOptions options, RlmWorker worker)
+    {
+        string model = worker.ModelId ?? worker.Client.GetService<ChatClientMetadata>()?.DefaultModelId ?? worker.Name;
+        int? window = worker.ContextWindow ?? RlmModelContextWindows.Find(options.ModelContextWindows, model);
+        return window is { } tokens ? new SubCallFit(model, tokens, options.SubCallOutputReserveTokens) : null;
+    }
+
     /// <summary>Counts a prompt's tokens: every message's text plus <see cref="TextTokens.PerMessage"/> each.</summary>
     public static int CountPrompt(IReadOnlyList<ChatMessage> messages)
     {

@@ -34,7 +34,7 @@ internal sealed class SubCallRunner : ISubCallRunner
             return RunOnceAsync(request, cancellationToken);
         }
 
-        var key = new SubCallKey(options.WorkerModelId, request.CallerDepth + 1, request.Query, request.Slice?.Start ?? -1, request.Slice?.End ?? -1);
+        var key = new SubCallKey(request.Worker?.Name, request.Worker is null ? options.WorkerModelId : request.Worker.ModelId, request.CallerDepth + 1, request.Query, request.Slice?.Start ?? -1, request.Slice?.End ?? -1);
         return MemoizedAsync(key, request, cancellationToken);
     }
 
@@ -111,7 +111,8 @@ internal sealed class SubCallRunner : ISubCallRunner
 
         // A leaf prompt over the worker's window is never sent (nor counted against the budget): the model reads the sizes.
         var leafMessages = leaf ? LeafMessages(query, slice, depth) : null;
-        if (leafMessages is not null && _fit?.Check(leafMessages, query, slice) is { } tooLarge)
+        var fit = request.Worker is { } named ? SubCallFit.For(options, named) : _fit;
+        if (leafMessages is not null && fit?.Check(leafMessages, query, slice) is { } tooLarge)
         {
             return SubCallResult.Failure(tooLarge);
         }
@@ -121,11 +122,12 @@ internal sealed class SubCallRunner : ISubCallRunner
             return BudgetSpent();
         }
 
-        using var step = _run.Observer.SubCall(request.Parent, depth, slice?.Length ?? query.Length, leaf, options.WorkerModelId);
+        var worker = request.Worker;
+        using var step = _run.Observer.SubCall(request.Parent, depth, slice?.Length ?? query.Length, leaf, worker is null ? options.WorkerModelId : worker.ModelId, worker?.Name);
         try
         {
-            var outcome = leaf ? null : await new RlmSession(_run, depth, slice!, query, step.Node).RunAsync(cancellationToken).ConfigureAwait(false);
-            string answer = outcome?.Answer ?? await LeafAsync(leafMessages!, step, cancellationToken).ConfigureAwait(false);
+            var outcome = leaf ? null : await new RlmSession(_run, depth, slice!, query, step.Node, worker: worker).RunAsync(cancellationToken).ConfigureAwait(false);
+            string answer = outcome?.Answer ?? await LeafAsync(leafMessages!, worker, step, cancellationToken).ConfigureAwait(false);
             if (answer.Length == 0)
             {
                 // A sub-call that ended with an empty answer delivered nothing: a failed sub-call, counted as such.
@@ -164,15 +166,15 @@ internal sealed class SubCallRunner : ISubCallRunner
         ];
     }
 
-    /// <summary>One plain completion of the worker model.</summary>
-    private async Task<string> LeafAsync(List<ChatMessage> messages, RunStep step, CancellationToken cancellationToken)
+    /// <summary>One plain completion of the worker model (the named one, else the default).</summary>
+    private async Task<string> LeafAsync(List<ChatMessage> messages, RlmWorker? worker, RunStep step, CancellationToken cancellationToken)
     {
         var options = _run.Options;
-        var response = await _run.Models.SendAsync(worker: true, messages, new ChatOptions { ModelId = options.WorkerModelId }, _run.Observer.ModelCallAt(step.Node), requireText: true, cancellationToken).ConfigureAwait(false);
+        var response = await _run.Models.SendAsync(worker: true, named: worker, messages, new ChatOptions { ModelId = worker is null ? options.WorkerModelId : worker.ModelId }, _run.Observer.ModelCallAt(step.Node), requireText: true, cancellationToken).ConfigureAwait(false);
         return response.Text.Trim();
     }
 }
 
-/// <summary>What makes two sub-calls of a run identical: worker model, depth, query text and slice ([Start, End) of the context; -1 for a prompt without a slice).</summary>
+/// <summary>What makes two sub-calls of a run identical: worker (named or default) and model, depth, query text and slice ([Start, End) of the context; -1 for a prompt without a slice).</summary>
 /// <remarks>The depth is part of the key so a session can never wait on the sub-call that is running it.</remarks>
-internal readonly record struct SubCallKey(string? Model, int Depth, string Query, int Start, int End);
+internal readonly record struct SubCallKey(string? Worker, string? Model, int Depth, string Query, int Start, int End);

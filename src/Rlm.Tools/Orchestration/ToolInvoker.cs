@@ -42,7 +42,7 @@ internal sealed partial class ToolInvoker
         _answerFormat = depth == 0 ? run.AnswerFormat : null;
         Declarations =
         [
-            .. RlmToolSet.All.Select(t => t.Name == RlmToolSet.Final && _answerFormat is { } format ? (AITool)format.FinalDeclaration : t.AsDeclarationOnly()),
+            .. ToolDeclarations.WithWorkers(RlmToolSet.All, run.Options.Workers).Select(t => t.Name == RlmToolSet.Final && _answerFormat is { } format ? (AITool)format.FinalDeclaration : t),
             .. (depth == 0 ? run.Options.Tools.Select(static t => t is AIFunction f ? f.AsDeclarationOnly() : t) : []),
         ];
     }

@@ -25,9 +25,11 @@ internal interface IJsHost
     /// <summary>
     /// Asks the worker model one question as a sub-call at the next depth (JS <c>llm_query(prompt)</c>), through the run's
     /// dispatcher and budgets. A failure (budget spent, depth limit, model error) comes back as text starting with <c>Error:</c>.
+    /// <paramref name="model"/> names a worker of <see cref="RlmOptions.Workers"/> (JS <c>llm_query(prompt, { model })</c>),
+    /// <see langword="null"/> the default one; an unknown name throws <see cref="ArgumentException"/> (a script error).
     /// </summary>
-    Task<string> LlmQueryAsync(string prompt, CancellationToken cancellationToken);
+    Task<string> LlmQueryAsync(string prompt, string? model, CancellationToken cancellationToken);
 
-    /// <summary>Asks several questions in parallel (JS <c>llm_query_batched(prompts)</c>); answers in prompt order, errors as text.</summary>
-    Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, CancellationToken cancellationToken);
+    /// <summary>Asks several questions in parallel (JS <c>llm_query_batched(prompts, { model })</c>); answers in prompt order, errors as text.</summary>
+    Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, string? model, CancellationToken cancellationToken);
 }

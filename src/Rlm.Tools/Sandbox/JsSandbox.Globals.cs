@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Jint;
 using Jint.Native;
 using Jint.Native.Function;
+using Jint.Native.Object;
 using Jint.Runtime;
 using Jint.Runtime.Descriptors;
 using Jint.Runtime.Interop;
@@ -173,7 +174,8 @@ internal sealed partial class JsSandbox
     private JsValue LlmQuery(JsValue thisObject, JsValue[] args)
     {
         string prompt = PromptText(args.At(0), "llm_query");
-        return new JsString(WaitForHost(token => _host.LlmQueryAsync(prompt, token), "llm_query"));
+        string? model = ModelOption(args.At(1), "llm_query");
+        return new JsString(WaitForHost(token => _host.LlmQueryAsync(prompt, model, token), "llm_query"));
     }
 
     private JsValue LlmQueryBatched(JsValue thisObject, JsValue[] args)
@@ -198,8 +200,28 @@ internal sealed partial class JsSandbox
             prompts[i] = PromptText(array.Get(i), "llm_query_batched");
         }
 
-        IReadOnlyList<string> answers = length == 0 ? [] : WaitForHost(token => _host.LlmQueryBatchedAsync(prompts, token), "llm_query_batched");
+        string? model = ModelOption(args.At(1), "llm_query_batched");
+        IReadOnlyList<string> answers = length == 0 ? [] : WaitForHost(token => _host.LlmQueryBatchedAsync(prompts, model, token), "llm_query_batched");
         return new JsArray(engine, [.. answers.Select(a => (JsValue)new JsString(a))]);
+    }
+
+    /// <summary>The worker a script names: <c>{ model: "name" }</c> or the name itself; nothing (or no <c>model</c>) is the default worker.</summary>
+    private string? ModelOption(JsValue value, string function)
+    {
+        if (value.IsUndefined() || value.IsNull())
+        {
+            return null;
+        }
+
+        var model = value is ObjectInstance options ? options.Get("model") : value;
+        if (model.IsUndefined() || model.IsNull())
+        {
+            return null;
+        }
+
+        return model.IsString()
+            ? model.AsString()
+            : throw new JavaScriptException(CurrentEngine.Intrinsics.TypeError, $"{function}: model must be a worker's name (a string), as in {function}(prompt, {{ model: \"name\" }}).");
     }
 
     private string PromptText(JsValue value, string function)

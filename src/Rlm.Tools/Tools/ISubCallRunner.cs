@@ -22,7 +22,8 @@ internal interface ISubCallRunner
 /// <param name="Slice">The slice of the caller's view the worker sees; <see langword="null"/> for a prompt alone.</param>
 /// <param name="CallerDepth">The depth of the calling session (the sub-call runs at <c>CallerDepth + 1</c>).</param>
 /// <param name="Parent">The trace node the sub-call hangs below (the tool call that asked for it).</param>
-internal sealed record SubCallRequest(string Query, ContextView? Slice, int CallerDepth, RlmTraceNode Parent);
+/// <param name="Worker">The named worker (<see cref="RlmOptions.Workers"/>) that answers; <see langword="null"/> for the default worker.</param>
+internal sealed record SubCallRequest(string Query, ContextView? Slice, int CallerDepth, RlmTraceNode Parent, RlmWorker? Worker = null);
 
 /// <summary>What a sub-call gave back: the worker's answer, or the error the caller's model reads.</summary>
 /// <param name="Answer">The answer; <see langword="null"/> when the sub-call failed.</param>

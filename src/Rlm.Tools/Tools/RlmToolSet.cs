@@ -42,7 +42,7 @@ internal static class RlmToolSet
         ToolDeclarations.Create(PeekLines, (Func<ToolCallContext, long, long, ToolOutput>)ReadLines),
         ToolDeclarations.Create(Grep, (Func<ToolCallContext, string, long, bool, long, CancellationToken, ToolOutput>)Search),
         ToolDeclarations.Create(Chunk, (Func<ToolCallContext, long, long, long, ToolOutput>)Split),
-        ToolDeclarations.Create(SubLlm, (Func<ToolCallContext, string, long, long, CancellationToken, Task<ToolOutput>>)AskWorkerAsync),
+        ToolDeclarations.Create(SubLlm, (Func<ToolCallContext, string, long, long, WorkerChoice, CancellationToken, Task<ToolOutput>>)AskWorkerAsync),
         ToolDeclarations.Create(ExecJs, (Func<ToolCallContext, string, CancellationToken, Task<ToolOutput>>)RunJavaScriptAsync),
         ToolDeclarations.Create(SetVariable, (Func<ToolCallContext, string, string, ToolOutput>)StoreVariable),
         ToolDeclarations.Create(GetVariable, (Func<ToolCallContext, string, ToolOutput>)ReadVariable),
@@ -263,11 +263,17 @@ internal static class RlmToolSet
         [Description("A self-contained question or instruction for the worker; it does not see your conversation.")] string query,
         [Description("First character of the slice, 0-based.")] long start,
         [Description("Character after the slice (exclusive).")] long end,
+        WorkerChoice model,
         CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(query))
         {
             return new ToolError("sub_llm: query must not be empty.");
+        }
+
+        if (!model.TryResolve(context.Options.Workers, out var worker, out string? unknown))
+        {
+            return new ToolError("sub_llm: " + unknown);
         }
 
         var view = context.View;
@@ -277,7 +283,7 @@ internal static class RlmToolSet
             return new ToolError(string.Create(CultureInfo.InvariantCulture, $"sub_llm: the range [{s:N0}, {e:N0}) is empty{(note is null ? "" : " (" + note + ")")}; the context has {view.Length:N0} characters."));
         }
 
-        var sub = await context.SubCalls.RunAsync(new SubCallRequest(query, view.Slice(s, e), context.Depth, context.TraceNode), cancellationToken).ConfigureAwait(false);
+        var sub = await context.SubCalls.RunAsync(new SubCallRequest(query, view.Slice(s, e), context.Depth, context.TraceNode, worker), cancellationToken).ConfigureAwait(false);
         return new SubLlmResult(query, s, e, sub.Answer, sub.Error, note);
     }
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 
@@ -36,6 +37,9 @@ internal static class ToolDeclarations
         },
     };
 
+    // A description keeps its characters as they are (no \uXXXX), as the method-made declarations do.
+    private static readonly JsonSerializerOptions s_relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>
     /// Makes a typed method a tool. The declaration is <see cref="AIFunctionFactory"/>'s: it writes the schema from the
     /// method's parameters and their <see cref="DescriptionAttribute"/>s, the <see cref="ToolCallContext"/> left out. The
@@ -50,7 +54,7 @@ internal static class ToolDeclarations
             Name = name,
             JsonSchemaCreateOptions = s_schemaOptions,
             ExcludeResultSchema = true,
-            ConfigureParameterBinding = static p => p.ParameterType == typeof(ToolCallContext)
+            ConfigureParameterBinding = static p => p.ParameterType == typeof(ToolCallContext) || p.ParameterType == typeof(WorkerChoice)
                 ? new() { ExcludeFromSchema = true, BindParameter = static (_, _) => throw new NotSupportedException("The engine runs its tools itself.") }
                 : default,
         });
@@ -96,6 +100,11 @@ internal static class ToolDeclarations
             return static (_, _, cancellationToken) => cancellationToken;
         }
 
+        if (type == typeof(WorkerChoice))
+        {
+            return static (_, arguments, _) => new WorkerChoice(arguments.Has(WorkerChoice.ArgumentName) ? arguments.GetString(WorkerChoice.ArgumentName) : null);
+        }
+
         if (type == typeof(string) && !parameter.HasDefaultValue)
         {
             return (_, arguments, _) => arguments.GetString(name);
@@ -119,5 +128,42 @@ internal static class ToolDeclarations
         }
 
         throw new NotSupportedException($"Tool parameter '{name}' of type {type.Name} has no argument reader.");
+    }
+
+    /// <summary>
+    /// The declarations of <paramref name="tools"/> for a run with named workers: <c>sub_llm</c> gets an optional
+    /// <c>model</c> argument, a string enum of the workers' names whose description lists each with its description, and
+    /// <c>exec_js</c> says how <c>llm_query</c> names one. Without workers the declarations are the plain ones, byte for byte.
+    /// </summary>
+    public static IEnumerable<AITool> WithWorkers(IEnumerable<RlmTool> tools, IList<RlmWorker> workers)
+    {
+        foreach (var tool in tools)
+        {
+            if (workers.Count == 0 || tool.Name is not (RlmToolSet.SubLlm or RlmToolSet.ExecJs))
+            {
+                yield return tool.AsDeclarationOnly();
+                continue;
+            }
+
+            string names = string.Join(", ", workers.Select(w => $"\"{w.Name}\""));
+            if (tool.Name == RlmToolSet.ExecJs)
+            {
+                yield return AIFunctionFactory.CreateDeclaration(tool.Name,
+                    tool.Description + $" llm_query(prompt, {{model}}) and llm_query_batched(prompts, {{model}}) ask the named worker instead of the default one (model: one of {names}; see sub_llm).",
+                    tool.JsonSchema);
+                continue;
+            }
+
+            var schema = JsonNode.Parse(tool.JsonSchema.GetRawText())!.AsObject();
+            var properties = schema["properties"]!.AsObject();
+            var list = string.Join("; ", workers.Select(w => w.Description is { Length: > 0 } d ? $"{w.Name}: {d}" : w.Name));
+            properties.Add(WorkerChoice.ArgumentName, new JsonObject
+            {
+                ["type"] = "string",
+                ["enum"] = new JsonArray([.. workers.Select(w => (JsonNode)JsonValue.Create(w.Name)!)]),
+                ["description"] = $"The worker model to ask (optional; without it the default worker answers). Workers: {list}.",
+            });
+            yield return AIFunctionFactory.CreateDeclaration(tool.Name, tool.Description, JsonElement.Parse(schema.ToJsonString(s_relaxed)));
+        }
     }
 }

@@ -13,19 +13,25 @@ internal sealed class ToolJsHost(ToolCallContext context) : IJsHost
     public IReadOnlyList<GrepHit> Grep(string pattern, int maxResults, CancellationToken cancellationToken) =>
         GrepSearch.Search(context.View, pattern, ignoreCase: true, context.Options.RegexTimeout, Math.Clamp(maxResults, 1, 100_000), cancellationToken).Hits;
 
-    public async Task<string> LlmQueryAsync(string prompt, CancellationToken cancellationToken)
+    public async Task<string> LlmQueryAsync(string prompt, string? model, CancellationToken cancellationToken)
     {
         context.Statistics.RecordToolCall("llm_query");
-        return (await AskAsync(prompt, cancellationToken).ConfigureAwait(false)).Text;
+        var worker = Resolve(model);
+        return (await AskAsync(prompt, worker, cancellationToken).ConfigureAwait(false)).Text;
     }
 
-    public async Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, string? model, CancellationToken cancellationToken)
     {
         context.Statistics.RecordToolCall("llm_query_batched");
-        var results = await Task.WhenAll(prompts.Select(p => AskAsync(p, cancellationToken))).ConfigureAwait(false);
+        var worker = Resolve(model);
+        var results = await Task.WhenAll(prompts.Select(p => AskAsync(p, worker, cancellationToken))).ConfigureAwait(false);
         return [.. results.Select(r => r.Text)];
     }
 
-    private Task<SubCallResult> AskAsync(string prompt, CancellationToken cancellationToken) =>
-        context.SubCalls.RunAsync(new SubCallRequest(prompt, Slice: null, context.Depth, context.TraceNode), cancellationToken);
+    // An unknown name stops the script (a script error listing the names), not one "Error:" answer per prompt of a loop.
+    private RlmWorker? Resolve(string? model) =>
+        new WorkerChoice(model).TryResolve(context.Options.Workers, out var worker, out string? error) ? worker : throw new ArgumentException(error);
+
+    private Task<SubCallResult> AskAsync(string prompt, RlmWorker? worker, CancellationToken cancellationToken) =>
+        context.SubCalls.RunAsync(new SubCallRequest(prompt, Slice: null, context.Depth, context.TraceNode, worker), cancellationToken);
 }

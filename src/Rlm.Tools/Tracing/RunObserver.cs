@@ -181,12 +181,17 @@ internal sealed class RunObserver
         }, summaryChars: 100, publicSummary: declared ? null : "unknown tool: not one of the tools the model was given");
     }
 
-    /// <summary>Opens a sub-call that got its budget: counted, an <c>rlm.sub_call</c> span, a node, a log line and the start event.</summary>
-    public RunStep SubCall(RlmTraceNode parent, int depth, int chars, bool leaf, string? modelId)
+    /// <summary>Opens a sub-call that got its budget: counted, an <c>rlm.sub_call</c> span (tagged <c>rlm.worker</c> when a named worker answers), a node, a log line and the start event.</summary>
+    public RunStep SubCall(RlmTraceNode parent, int depth, int chars, bool leaf, string? modelId, string? workerName = null)
     {
         Statistics.RecordSubCall(depth);
         var activity = RlmTelemetry.ActivitySource.StartActivity("rlm.sub_call");
         activity?.SetTag("rlm.depth", depth);
+        if (workerName is not null)
+        {
+            activity?.SetTag("rlm.worker", workerName);
+        }
+
         activity?.SetTag("rlm.leaf", leaf);
         activity?.SetTag("rlm.context.chars", chars);
         var node = leaf

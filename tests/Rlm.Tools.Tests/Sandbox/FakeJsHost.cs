@@ -10,6 +10,7 @@ internal sealed class FakeJsHost(ContextView view) : IJsHost
 {
     private readonly ConcurrentQueue<string> _prompts = new();
     private readonly ConcurrentQueue<IReadOnlyList<string>> _batches = new();
+    private readonly ConcurrentQueue<string?> _models = new();
 
     public FakeJsHost(string text)
         : this(new ContextView(ContextText.FromString(text)))
@@ -30,14 +31,19 @@ internal sealed class FakeJsHost(ContextView view) : IJsHost
     public IReadOnlyList<GrepHit> Grep(string pattern, int maxResults, CancellationToken cancellationToken) =>
         GrepSearch.Search(View, pattern, ignoreCase: true, TimeSpan.FromSeconds(1), Math.Clamp(maxResults, 1, 100_000), cancellationToken).Hits;
 
-    public Task<string> LlmQueryAsync(string prompt, CancellationToken cancellationToken)
+    /// <summary>Gets the worker each <c>llm_query</c>/<c>llm_query_batched</c> call named, in call order (<see langword="null"/> for none).</summary>
+    public IReadOnlyList<string?> Models => [.. _models];
+
+    public Task<string> LlmQueryAsync(string prompt, string? model, CancellationToken cancellationToken)
     {
+        _models.Enqueue(model);
         _prompts.Enqueue(prompt);
         return Model(prompt, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> LlmQueryBatchedAsync(IReadOnlyList<string> prompts, string? model, CancellationToken cancellationToken)
     {
+        _models.Enqueue(model);
         _batches.Enqueue([.. prompts]);
         foreach (var prompt in prompts)
         {
