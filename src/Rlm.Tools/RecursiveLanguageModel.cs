@@ -290,7 +290,8 @@ public sealed class RecursiveLanguageModel
         var session = new RlmSession(run, depth: 0, view, query, step.Node, conversation);
         try
         {
-            var result = run.CreateResult(await session.RunAsync(cancellationToken).ConfigureAwait(false), step.Node);
+            var outcome = await session.RunAsync(cancellationToken).ConfigureAwait(false);
+            var result = run.CreateResult(outcome, step.Node, citations: run.CheckCitations(outcome, text));
             run.Observer.QueryCompleted(step, result);
             return result;
         }
