@@ -171,7 +171,10 @@ public sealed class RecursiveLanguageModel
                 using var turn = await limiter.EnterAsync(report, cancellationToken).ConfigureAwait(false);
                 var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report, options: runOptions).ConfigureAwait(false);
                 return new RlmToolAnswer(result.Answer, result.IsFinal, RlmStopReasonText.GetName(result.StopReason), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
-                    result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
+                    result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls)
+                {
+                    Citations = result.Citations,
+                };
             },
             new AIFunctionFactoryOptions { Name = options.Name, Description = description }));
     }
@@ -325,4 +328,8 @@ public sealed class RecursiveLanguageModel
 /// <param name="ModelCalls">Model requests of the inner run, retries included.</param>
 /// <param name="SubCalls">Sub-calls of the inner run.</param>
 /// <param name="FailedSubCalls">Sub-calls of the inner run that failed.</param>
-public sealed record RlmToolAnswer(string Answer, bool IsFinal, string StopReason, long InputTokens, long OutputTokens, int ModelCalls, int SubCalls, int FailedSubCalls);
+public sealed record RlmToolAnswer(string Answer, bool IsFinal, string StopReason, long InputTokens, long OutputTokens, int ModelCalls, int SubCalls, int FailedSubCalls)
+{
+    /// <summary>Gets the answer's citations as the host checked them (<see cref="RlmResult.Citations"/>); empty when none.</summary>
+    public IReadOnlyList<RlmCitation> Citations { get; init; } = [];
+}
