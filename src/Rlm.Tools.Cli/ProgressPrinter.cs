@@ -60,8 +60,22 @@ internal sealed class ProgressPrinter(TextWriter writer) : IProgress<RlmEvent>
             RlmSubCallStarted => $"{time}{parentIndent}  -> {Text(e)}",
             RlmSubCallEnded => $"{time}{parentIndent}  <- {Text(e)}",
             RlmModelRetry => $"{time}{indent}  ! {Text(e)}",
+            RlmCitationsChecked citations => Citations(time, citations),
             _ => $"{time}{indent}{Text(e)}", // iterations, the end of iterations, sessions done, budget warnings
         };
+    }
+
+    /// <summary>The count of verified citations, then one line per unverified citation with its reason.</summary>
+    private static string Citations(string time, RlmCitationsChecked e)
+    {
+        var lines = new List<string> { $"{time}{Text(e)}" };
+        foreach (var c in e.Citations.Where(c => !c.Verified))
+        {
+            string quote = c.Quote is null ? "" : $" \"{Rlm.Tools.Context.TextLimits.OneLine(c.Quote, 80)}\"";
+            lines.Add($"{time}  x unverified {c.Text}{quote}: {c.Reason}");
+        }
+
+        return string.Join(Environment.NewLine, lines);
     }
 
     private static string Text(RlmEvent e) => e.Describe().ReplaceLineEndings(" ");

@@ -196,6 +196,17 @@ internal sealed partial class RlmCorpusTools
             text.Append(Invariant($"\n\n(Note: every sub-call failed ({result.FailedSubCalls} of {result.SubCalls}); the answer rests on no worker result.)"));
         }
 
+        // The host's check of the citations, so the calling agent knows which of them to trust.
+        if (result.Citations.Count > 0)
+        {
+            int verified = result.Citations.Count(c => c.Verified);
+            text.Append(Invariant($"\n\nCitations verified: {verified} of {result.Citations.Count}"));
+            foreach (var c in result.Citations.Where(c => !c.Verified))
+            {
+                text.Append("\n- unverified ").Append(c.Text).Append(": ").Append(c.Reason);
+            }
+        }
+
         var cited = _documents.Where(d => result.Answer.Contains(d.Name, StringComparison.Ordinal)).Select(d => d.Name).ToList();
         if (cited.Count > 0)
         {

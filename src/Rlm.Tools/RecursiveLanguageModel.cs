@@ -183,7 +183,10 @@ public sealed partial class RecursiveLanguageModel
                 var result = await RunAsync(question.Trim(), target.Text, cancellationToken, progress is null ? null : progress.Report, options: runOptions, answerFormat: format).ConfigureAwait(false);
                 format?.EnsureValid(result);
                 return new RlmToolAnswer(result.Answer, result.IsFinal, RlmStopReasonText.GetName(result.StopReason), result.Usage.InputTokenCount ?? 0, result.Usage.OutputTokenCount ?? 0,
-                    result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls);
+                    result.Statistics.ModelCalls, result.Statistics.SubCalls, result.Statistics.FailedSubCalls)
+                {
+                    Citations = result.Citations,
+                };
             },
             new AIFunctionFactoryOptions { Name = options.Name, Description = description });
         return new CorpusToolFunction(function, outputSchema is { } declared ? CorpusToolFunction.WithAnswerSchema(function.ReturnJsonSchema, declared) : null);
@@ -303,7 +306,8 @@ public sealed partial class RecursiveLanguageModel
         var session = new RlmSession(run, depth: 0, view, query, step.Node, conversation);
         try
         {
-            var result = run.CreateResult(await session.RunAsync(cancellationToken).ConfigureAwait(false), step.Node);
+            var outcome = await session.RunAsync(cancellationToken).ConfigureAwait(false);
+            var result = run.CreateResult(outcome, step.Node, citations: run.CheckCitations(outcome, text));
             run.Observer.QueryCompleted(step, result);
             return result;
         }
@@ -337,4 +341,8 @@ public sealed partial class RecursiveLanguageModel
 /// <param name="ModelCalls">Model requests of the inner run, retries included.</param>
 /// <param name="SubCalls">Sub-calls of the inner run.</param>
 /// <param name="FailedSubCalls">Sub-calls of the inner run that failed.</param>
-public sealed record RlmToolAnswer(string Answer, bool IsFinal, string StopReason, long InputTokens, long OutputTokens, int ModelCalls, int SubCalls, int FailedSubCalls);
+public sealed record RlmToolAnswer(string Answer, bool IsFinal, string StopReason, long InputTokens, long OutputTokens, int ModelCalls, int SubCalls, int FailedSubCalls)
+{
+    /// <summary>Gets the answer's citations as the host checked them (<see cref="RlmResult.Citations"/>); empty when none.</summary>
+    public IReadOnlyList<RlmCitation> Citations { get; init; } = [];
+}

@@ -418,6 +418,19 @@ public sealed partial class RlmOptions
 
     private int _maxAnswerFormatRetries = 2;
 
+    /// <summary>
+    /// Gets or sets what the host does with the citations of a final answer (<c>document:line</c> or <c>(line N)</c>, optionally
+    /// followed by a quoted span): <see cref="RlmCitationPolicy.Off"/>, <see cref="RlmCitationPolicy.Report"/> (checked against
+    /// the context and reported in <see cref="RlmResult.Citations"/>) or <see cref="RlmCitationPolicy.Repair"/>.
+    /// </summary>
+    /// <value>The default value is <see cref="RlmCitationPolicy.Report"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="RlmCitationPolicy"/>.</exception>
+    public RlmCitationPolicy CitationPolicy
+    {
+        get;
+        set => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(CitationPolicy), value, "CitationPolicy must be Off, Report or Repair.");
+    } = RlmCitationPolicy.Report;
+
     /// <summary>Copies these options.</summary>
     public RlmOptions Clone()
     {

@@ -48,6 +48,13 @@ public sealed class RlmResult
     /// <summary>Gets the run's counts.</summary>
     public required RlmStatistics Statistics { get; init; }
 
+    /// <summary>
+    /// Gets the citations of a final answer as the host checked them against the context, in the order they appear in
+    /// <see cref="Answer"/>; empty when the answer cites nothing, the run had no final answer, or
+    /// <see cref="RlmOptions.CitationPolicy"/> is <see cref="RlmCitationPolicy.Off"/>.
+    /// </summary>
+    public IReadOnlyList<RlmCitation> Citations { get; init; } = [];
+
     /// <summary>Gets the trajectory: the root session's node, with its model calls, tool calls and sub-call sessions below.</summary>
     public required RlmTraceNode Trajectory { get; init; }
 }

@@ -50,6 +50,27 @@ public class ReportTests
     }
 
     [Fact]
+    public void Verified_citations_are_a_mean_share_per_citing_task()
+    {
+        var dir = TestSupport.TempDirectory();
+        var a = Path.Combine(dir, "a.jsonl");
+        var cites = Result("t1", "rlm", "gpt-x", 1, 1, 0);
+        cites.Citations = 4;
+        cites.VerifiedCitations = 3;
+        var all = Result("t2", "rlm", "gpt-x", 1, 1, 0);
+        all.Citations = 1;
+        all.VerifiedCitations = 1;
+        var none = Result("t3", "rlm", "gpt-x", 1, 1, 0);
+        none.Citations = 0;
+        none.VerifiedCitations = 0;
+        File.WriteAllLines(a, new[] { cites, all, none }.Select(Jsonl.Serialize));
+
+        var markdown = Reporter.Render(Reporter.Load([a]), [a]);
+
+        Assert.Contains("| verified citations (mean share per task) | 87.5% (n=2) |", markdown); // (3/4 + 1/1) / 2; t3 cites nothing
+    }
+
+    [Fact]
     public void Percentiles_use_the_nearest_rank()
     {
         double[] values = [5, 1, 4, 2, 3, 6, 7, 8, 9, 10];

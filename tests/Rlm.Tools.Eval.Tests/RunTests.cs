@@ -41,7 +41,12 @@ public class RunTests
             Assert.Equal(r.InputTokens, r.UsageByModel.Values.Sum(u => u.InputTokens));
             Assert.Equal(0.0, r.CostUsd); // the offline model is priced at 0 in prices.json
             Assert.NotEmpty(r.ToolCalls);
+            Assert.NotNull(r.Citations); // the host's check of the answer's citations, counted per task
+            Assert.InRange(r.VerifiedCitations!.Value, 0, r.Citations!.Value);
         }
+
+        // The offline model cites the lines it found (line N): the host verifies them.
+        Assert.Contains(lines, r => r.Citations > 0 && r.VerifiedCitations == r.Citations);
 
         // Resume: nothing left to do.
         (code, _, err) = await Cli("run", "--tasks", tasks, "--mode", "offline", "--out", results);

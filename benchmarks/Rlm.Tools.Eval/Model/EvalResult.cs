@@ -95,6 +95,14 @@ public sealed class EvalResult
 
     public int Iterations { get; set; }
 
+    /// <summary>How many citations the final answer had (<see cref="RlmResult.Citations"/>); <see langword="null"/> in direct mode.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Citations { get; set; }
+
+    /// <summary>How many of <see cref="Citations"/> the host verified against the context.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? VerifiedCitations { get; set; }
+
     public SortedDictionary<string, int> ToolCalls { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>

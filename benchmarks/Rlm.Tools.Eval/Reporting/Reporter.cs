@@ -89,6 +89,11 @@ public static class Reporter
             Row(sb, "output tokens per task", columns, r => Tokens(r.Average(x => (double)x.OutputTokens)));
             Row(sb, "model calls per task", columns, r => F(r.Average(x => (double)x.ModelCalls), "0.0"));
             Row(sb, "sub-calls per task", columns, r => F(r.Average(x => (double)x.SubCalls), "0.0"));
+            if (columns.Any(c => c.Results.Any(x => x.Citations > 0)))
+            {
+                Row(sb, "verified citations (mean share per task)", columns, VerifiedShare);
+            }
+
             if (columns.Any(c => c.Results.Any(x => x.Cut is not null)))
             {
                 Row(sb, "contexts cut (direct)", columns, r => r.Any(x => x.Cut is not null) ? string.Create(CultureInfo.InvariantCulture, $"{r.Count(x => x.Cut == true)}") : "–");
@@ -128,8 +133,8 @@ public static class Reporter
             string folder = Path.GetDirectoryName(Path.GetFullPath(run.ResultsPath!)) ?? from;
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"<details><summary>{Html(run.Label)}: {run.Results.Count(x => x.Trajectory is not null)} trajectories</summary>"));
             sb.AppendLine();
-            sb.AppendLine("| task | family | score | trajectory |");
-            sb.AppendLine("|---|---|---:|---|");
+            sb.AppendLine("| task | family | score | verified citations | trajectory |");
+            sb.AppendLine("|---|---|---:|---:|---|");
             foreach (var r in run.Results.OrderBy(x => x.Score).ThenBy(x => x.TaskId, StringComparer.Ordinal))
             {
                 string link = "–";
@@ -139,7 +144,7 @@ public static class Reporter
                     link = "[" + Escape(r.Trajectory) + "](" + Uri.EscapeDataString(target).Replace("%2F", "/", StringComparison.Ordinal) + ")";
                 }
 
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {Escape(r.TaskId)}{(r.Error is null ? "" : " (failed)")} | {Escape(r.Family)} | {r.Score:0.000} | {link} |"));
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {Escape(r.TaskId)}{(r.Error is null ? "" : " (failed)")} | {Escape(r.Family)} | {r.Score:0.000} | {(r.Citations > 0 ? $"{r.VerifiedCitations} of {r.Citations}" : "–")} | {link} |"));
             }
 
             sb.AppendLine();
@@ -195,6 +200,14 @@ public static class Reporter
         }
 
         sb.AppendLine();
+    }
+
+    /// <summary>The mean, over the tasks whose answer cites anything, of the share of its citations the host verified.</summary>
+    private static string VerifiedShare(List<EvalResult> results)
+    {
+        var citing = results.Where(x => x.Citations > 0).ToList();
+        return citing.Count == 0 ? "–"
+            : string.Create(CultureInfo.InvariantCulture, $"{citing.Average(x => (double)(x.VerifiedCitations ?? 0) / x.Citations!.Value):0.0%} (n={citing.Count})");
     }
 
     private static string Cost(List<EvalResult> results, bool total)

@@ -376,6 +376,8 @@ public sealed class Runner
         result.FailedSubCalls = s.FailedSubCalls;
         result.MaxDepthReached = s.MaxDepthReached;
         result.Iterations = s.Iterations;
+        result.Citations = r.Citations.Count;
+        result.VerifiedCitations = r.Citations.Count(c => c.Verified);
         foreach (var (tool, count) in s.ToolCalls)
         {
             result.ToolCalls[tool] = count;

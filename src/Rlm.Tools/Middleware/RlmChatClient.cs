@@ -62,6 +62,13 @@ public sealed class RlmChatClient : DelegatingChatClient
     /// </summary>
     public const string ResultPropertyKey = "rlm.result";
 
+    /// <summary>
+    /// The key in the answer message's <see cref="ChatMessage.AdditionalProperties"/> (and the answer's streamed update)
+    /// whose value is the answer's checked citations, an <see cref="IReadOnlyList{T}"/> of <see cref="RlmCitation"/>
+    /// (<see cref="RlmResult.Citations"/>; empty when none).
+    /// </summary>
+    public const string CitationsPropertyKey = "rlm.citations";
+
     /// <summary>The run's query when the last user message has no text of its own.</summary>
     public const string DefaultQuery = "Do what the user asks in the documents, and answer.";
 
@@ -144,7 +151,7 @@ public sealed class RlmChatClient : DelegatingChatClient
         {
             MessageId = responseId,
             CreatedAt = DateTimeOffset.UtcNow,
-            AdditionalProperties = new() { [ResultPropertyKey] = result },
+            AdditionalProperties = new() { [ResultPropertyKey] = result, [CitationsPropertyKey] = result.Citations },
         };
         return new ChatResponse(message)
         {
@@ -192,7 +199,7 @@ public sealed class RlmChatClient : DelegatingChatClient
                 answer.ModelId = ModelIdOf(result);
                 answer.FinishReason = FinishReason(result);
                 answer.RawRepresentation = result;
-                answer.AdditionalProperties = new() { [EventPropertyKey] = completed, [ResultPropertyKey] = result };
+                answer.AdditionalProperties = new() { [EventPropertyKey] = completed, [ResultPropertyKey] = result, [CitationsPropertyKey] = result.Citations };
                 yield return answer;
             }
             else if (_options.StreamProgress)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Rlm.Tools.Context;
 
 namespace Rlm.Tools.Orchestration;
 
@@ -35,7 +36,8 @@ internal sealed class QueryRun : IAsyncDisposable
     /// <param name="outcome">How the root session ended.</param>
     /// <param name="trajectory">The root node.</param>
     /// <param name="stopMessage">Why the run stopped, when the stop reason's own sentence is not enough (a failure's message).</param>
-    public RlmResult CreateResult(SessionOutcome outcome, RlmTraceNode trajectory, string? stopMessage = null)
+    /// <param name="citations">The final answer's citations as checked (none: empty).</param>
+    public RlmResult CreateResult(SessionOutcome outcome, RlmTraceNode trajectory, string? stopMessage = null, IReadOnlyList<RlmCitation>? citations = null)
     {
         var (usage, byModel) = Budget.Usage();
         return new RlmResult
@@ -43,6 +45,7 @@ internal sealed class QueryRun : IAsyncDisposable
             CostUsd = Options.Prices.Cost(byModel),
             UnpricedModels = [.. byModel.Keys.Where(model => Options.Prices.Find(model) is null).Order(StringComparer.Ordinal)],
             Answer = outcome.Answer,
+            Citations = citations ?? [],
             StopReason = outcome.StopReason,
             StopMessage = stopMessage ?? RlmStopReasonText.DescribeStop(outcome.StopReason, hasAnswer: outcome.Answer.Length > 0),
             Usage = usage,
@@ -50,6 +53,20 @@ internal sealed class QueryRun : IAsyncDisposable
             Trajectory = trajectory,
             Statistics = Observer.Statistics.Snapshot(outcome.Iterations, Models.PeakInFlight, Observer.Elapsed),
         };
+    }
+
+    /// <summary>Checks the citations of a final answer under <see cref="RlmOptions.CitationPolicy"/>, and reports them.</summary>
+    public IReadOnlyList<RlmCitation> CheckCitations(SessionOutcome outcome, ContextText context)
+    {
+        bool isFinal = outcome.StopReason is RlmStopReason.Final or RlmStopReason.FinalVariable;
+        if (Options.CitationPolicy == RlmCitationPolicy.Off || !isFinal)
+        {
+            return [];
+        }
+
+        var citations = CitationChecker.Check(outcome.Answer, context);
+        Observer.CitationsChecked(citations);
+        return citations;
     }
 
     public ValueTask DisposeAsync() => Models.DisposeAsync();

@@ -110,11 +110,20 @@ internal sealed class RlmSession
         bool nudged = false;
         int erroredInARow = 0;
         RlmStopReason stop = RlmStopReason.IterationLimit;
-        for (int iteration = 1; iteration <= options.MaxIterations; iteration++)
+
+        // A final answer whose citations failed, while the root has its one repair turn (RlmCitationPolicy.Repair): the
+        // answer the run keeps when that turn brings no new final answer.
+        SessionOutcome? beforeRepair = null;
+        for (int iteration = 1; iteration <= options.MaxIterations + (beforeRepair is null ? 0 : 1); iteration++)
         {
             // Budgets: tool iterations stop at 90% of a token or cost budget, leaving room for a last answer.
             if (_run.Budget.Reached(soft: true) is { } budget)
             {
+                if (beforeRepair is not null)
+                {
+                    return beforeRepair with { Iterations = Iterations };
+                }
+
                 stop = budget;
                 break;
             }
@@ -141,6 +150,11 @@ internal sealed class RlmSession
             }
             catch (RlmBudgetExceededException e)
             {
+                if (beforeRepair is not null)
+                {
+                    return beforeRepair with { Iterations = Iterations };
+                }
+
                 stop = e.Reason;
                 break;
             }
@@ -163,6 +177,11 @@ internal sealed class RlmSession
             var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
             if (calls.Count == 0)
             {
+                if (beforeRepair is not null)
+                {
+                    return beforeRepair with { Iterations = Iterations };
+                }
+
                 if (nudged)
                 {
                     return new SessionOutcome(response.Text.Trim(), RlmStopReason.TextReply, iteration);
@@ -178,12 +197,22 @@ internal sealed class RlmSession
                 : await pipeline.FinishAsync(calls).ConfigureAwait(false);
             Append(new ChatMessage(ChatRole.Tool, [.. calls.Select((call, i) => (AIContent)results[i].ToContent(call.CallId))]));
 
-            foreach (var result in results)
+            if (results.FirstOrDefault(r => r.FinalAnswer is not null) is { } final)
             {
-                if (result.FinalAnswer is not null)
+                var outcome = new SessionOutcome(final.FinalAnswer!, final.StopReason!.Value, iteration);
+                if (beforeRepair is null && FailedCitations(outcome) is { Count: > 0 } failed)
                 {
-                    return new SessionOutcome(result.FinalAnswer, result.StopReason!.Value, iteration);
+                    beforeRepair = outcome;
+                    Append(new ChatMessage(ChatRole.User, SessionPrompts.CitationRepair(failed)));
+                    continue;
                 }
+
+                return outcome;
+            }
+
+            if (beforeRepair is not null)
+            {
+                return beforeRepair with { Iterations = Iterations }; // the repair turn called tools but no final: the first answer stands
             }
 
             erroredInARow = results.All(r => r.IsError) ? erroredInARow + 1 : 0;
@@ -199,6 +228,27 @@ internal sealed class RlmSession
         }
 
         return await LastAnswerAsync(compactor, messages, chatOptions, stop, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The failed citations of the root's final answer under <see cref="RlmCitationPolicy.Repair"/> (reported as checked),
+    /// else none: a worker's answer goes to its parent, whose own answer is what the host checks.
+    /// </summary>
+    private List<RlmCitation> FailedCitations(SessionOutcome outcome)
+    {
+        if (IsWorker || _run.Options.CitationPolicy != RlmCitationPolicy.Repair)
+        {
+            return [];
+        }
+
+        var citations = CitationChecker.Check(outcome.Answer, _view.Source);
+        var failed = citations.Where(c => !c.Verified).ToList();
+        if (failed.Count > 0)
+        {
+            _run.Observer.CitationsChecked(citations);
+        }
+
+        return failed;
     }
 
     /// <summary>Compacts the conversation in place when it is past <see cref="RlmOptions.MaxConversationChars"/> (see <see cref="ConversationCompactor"/>).</summary>

@@ -66,6 +66,27 @@ internal static class SessionPrompts
         "You replied without calling a tool. The run ends only when you call final(answer) or final_var(name). " +
         "If the text above is your answer, call final with it now; otherwise continue with the tools. " + BudgetLine(options, iteration, subCallsLeft);
 
+    /// <summary>Sent once after a root's final answer whose citations the host could not verify (<see cref="RlmCitationPolicy.Repair"/>).</summary>
+    public static string CitationRepair(IReadOnlyList<RlmCitation> failed)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"[citations] The host checked your answer against the context: {failed.Count} citation{(failed.Count == 1 ? "" : "s")} failed:\n");
+        foreach (var c in failed)
+        {
+            text.Append("- ").Append(c.Text);
+            if (c.Quote is not null)
+            {
+                text.Append(" \"").Append(TextLimits.OneLine(c.Quote, 200)).Append('"');
+            }
+
+            text.Append(": ").Append(c.Reason).Append('\n');
+        }
+
+        text.Append("You have one more reply: call final(answer) again with these citations fixed (the right document:line and the exact quoted text) or dropped. ");
+        text.Append("If that reply does not call final, your first answer stands as it is.");
+        return text.ToString();
+    }
+
     /// <summary>Sent after a streamed reply was cut once its calls had started.</summary>
     public static string CutShort(string cause) =>
         $"[note] Your last reply was cut off ({cause}) after the calls answered above; anything after them was lost. ";

@@ -281,3 +281,24 @@ public sealed record RlmRunCompleted(TimeSpan Elapsed, int Depth, string Answer,
     /// <inheritdoc />
     public override string Describe() => $"run completed ({RlmStopReasonText.GetName(Result.StopReason)}): {TextLimits.OneLine(Answer.Length > 0 ? Answer : Result.StopMessage ?? "", 80)}";
 }
+
+/// <summary>
+/// The host checked the citations of the final answer against the context (<see cref="RlmOptions.CitationPolicy"/> not
+/// <see cref="RlmCitationPolicy.Off"/>): sent once, before <see cref="RlmRunCompleted"/>, also when the answer cites nothing.
+/// </summary>
+/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="Depth">Always 0.</param>
+/// <param name="Citations">The citations in answer order, as in <see cref="RlmResult.Citations"/>.</param>
+public sealed record RlmCitationsChecked(TimeSpan Elapsed, int Depth, IReadOnlyList<RlmCitation> Citations) : RlmEvent(Elapsed, Depth)
+{
+    /// <summary>Gets how many citations are verified.</summary>
+    public int VerifiedCount => Citations.Count(c => c.Verified);
+
+    /// <inheritdoc />
+    public override string Describe() => Citations.Count == 0
+        ? "citations: the answer cites no line"
+        : Invariant($"citations: {VerifiedCount} of {Citations.Count} verified");
+
+    internal override RlmEvent Redact(SecretRedactor redactor) =>
+        this with { Citations = [.. Citations.Select(c => c with { Quote = c.Quote is null ? null : redactor.Redact(c.Quote), Text = redactor.Redact(c.Text) })] };
+}

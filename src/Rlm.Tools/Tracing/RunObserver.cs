@@ -113,6 +113,10 @@ internal sealed class RunObserver
         Emit(new RlmRunCompleted(s.WallTime, 0, result.Answer, result));
     }
 
+    /// <summary>Reports the checked citations of the final answer: <see cref="RlmCitationsChecked"/>.</summary>
+    public void CitationsChecked(IReadOnlyList<RlmCitation> citations) =>
+        Emit(new RlmCitationsChecked(Elapsed, 0, citations));
+
     /// <summary>Ends a query that threw: the span's status and error type, and the log line for a model failure.</summary>
     public void QueryFailed(RunStep query, Exception e)
     {

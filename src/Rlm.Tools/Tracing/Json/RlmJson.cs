@@ -45,6 +45,7 @@ internal static class RlmJson
         {
             Error = error,
             Answer = result.Answer,
+            Citations = CitationJson.From(result.Citations),
             Models = models,
             Input = input,
             Trajectory = Tree(result.Trajectory, null),
@@ -64,6 +65,7 @@ internal static class RlmJson
         Sensitive = sensitive,
         Question = sensitive ? question : null,
         Answer = sensitive ? result.Answer : null,
+        Citations = sensitive ? CitationJson.From(result.Citations) : null,
     };
 
     /// <summary>The node lines of a run's trajectory, parents before children, depth-first.</summary>

@@ -31,6 +31,9 @@ internal sealed record RunJson
     /// <summary>The answer; always in <c>rlm --json</c>, in a trajectory only with sensitive data.</summary>
     public string? Answer { get; init; }
 
+    /// <summary>The answer's checked citations (<see cref="RlmResult.Citations"/>); always in <c>rlm --json</c>, in a trajectory only with sensitive data.</summary>
+    public List<CitationJson>? Citations { get; init; }
+
     /// <summary>Why the run stopped without a final answer (<see cref="RlmResult.StopMessage"/>); absent for a final answer.</summary>
     public string? StopMessage { get; init; }
 
