@@ -56,7 +56,10 @@ public class PrefixCacheTests(ITestOutputHelper output)
 
         Assert.Equal(0, untrimmed.Compactions);
         Assert.True(untrimmed.MeanShare >= 0.90);
-        Assert.True(replay.MeanShare < untrimmed.MeanShare - 0.05, $"per-turn trim {replay.MeanShare:P1} vs {untrimmed.MeanShare:P1}");
+        // Compared by what must be processed again (the part past the unchanged prefix), not by the shares themselves: the
+        // system prompt is an unchanged prefix of every request, so a longer prompt moves both shares towards 100 %.
+        double again = 1 - untrimmed.MeanShare, replayAgain = 1 - replay.MeanShare;
+        Assert.True(replayAgain > again * 1.25, $"per-turn trim {replay.MeanShare:P1} vs {untrimmed.MeanShare:P1}");
         Assert.Contains(replay.Requests, r => r.Share < 0.5);
     }
 }
