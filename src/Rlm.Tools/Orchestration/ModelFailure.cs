@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.ClientModel;
 using System.Globalization;
 using System.Net.Sockets;
@@ -47,7 +48,7 @@ internal readonly record struct ModelFailure(RlmModelFailureKind Kind, int? Stat
                 return new(RlmModelFailureKind.Transport, null, true, null);
             }
 
-            if (e is JsonException or FormatException or InvalidDataException)
+            if (e is JsonException or FormatException or InvalidDataException || ThrownByWireClient(e))
             {
                 // A response that could not be read: malformed or truncated JSON, empty choices, unknown values
                 // (Rlm.Tools.OpenAI reports what the SDK throws while reading a response as InvalidDataException).
@@ -58,6 +59,28 @@ internal readonly record struct ModelFailure(RlmModelFailureKind Kind, int? Stat
         return exception is ClientResultException
             ? new(RlmModelFailureKind.Transport, null, true, null) // status 0: no response arrived
             : new(RlmModelFailureKind.Unknown, null, false, null);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> was thrown inside a wire client library while it read a reply: the OpenAI SDK
+    /// behind M.E.AI's own <c>AsIChatClient()</c> reports a reply it cannot use (empty <c>choices</c>, a missing field) with
+    /// whatever its parser throws, such as <see cref="ArgumentOutOfRangeException"/>. That is the provider's fault, not a bug
+    /// of the caller's client, and is told apart by where it was thrown: the first frame outside the base library.
+    /// </summary>
+    private static bool ThrownByWireClient(Exception exception)
+    {
+        foreach (var frame in new StackTrace(exception, fNeedFileInfo: false).GetFrames())
+        {
+            string? assembly = frame.GetMethod()?.DeclaringType?.Assembly.GetName().Name;
+            if (assembly is null || (assembly.StartsWith("System.", StringComparison.Ordinal) && assembly != "System.ClientModel"))
+            {
+                continue; // the base library's throw helpers, collections, LINQ and JSON: look further for who called them
+            }
+
+            return assembly is "OpenAI" or "System.ClientModel" or "Microsoft.Extensions.AI.OpenAI";
+        }
+
+        return false;
     }
 
     private static ModelFailure FromStatus(int status, TimeSpan? retryAfter) => status switch
