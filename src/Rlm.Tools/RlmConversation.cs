@@ -44,6 +44,34 @@ public sealed class RlmConversation : IDisposable
         _corpus = corpus;
     }
 
+    /// <summary>
+    /// Continues a conversation over <paramref name="corpus"/> from a <see cref="RlmConversationSnapshot"/> (made by
+    /// <see cref="ToSnapshotAsync"/>, here or in another process): its turns, variables, usage and cost carry over.
+    /// </summary>
+    /// <param name="rlm">The model that answers.</param>
+    /// <param name="corpus">The prepared context (the same documents as the snapshot's conversation, for its answers to stay true).</param>
+    /// <param name="snapshot">The state to continue from.</param>
+    /// <exception cref="ArgumentNullException">An argument, or a turn or variable of <paramref name="snapshot"/>, is <see langword="null"/>.</exception>
+    public RlmConversation(RecursiveLanguageModel rlm, RlmCorpus corpus, RlmConversationSnapshot snapshot)
+        : this(rlm, corpus)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        foreach (var turn in snapshot.Turns)
+        {
+            ArgumentNullException.ThrowIfNull(turn, nameof(snapshot));
+            _state.Turns.Add(turn);
+        }
+
+        foreach (var (name, value) in snapshot.Variables)
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(snapshot));
+            _state.Variables.Set(name, value);
+        }
+
+        _usage.Add(snapshot.Usage ?? new UsageDetails());
+        _cost = snapshot.CostUsd;
+    }
+
     /// <summary>Gets the questions asked so far and their answers, in order.</summary>
     public IReadOnlyList<RlmConversationTurn> Turns
     {
@@ -75,6 +103,35 @@ public sealed class RlmConversation : IDisposable
 
     /// <summary>Gets the cost in USD of every question so far (as <see cref="Usage"/>); <see langword="null"/> when a model used has no price.</summary>
     public decimal? CostUsd { get { lock (_usage) { return _cost; } } }
+
+    /// <summary>
+    /// Takes the conversation's state as plain data: its turns, variables, usage and cost (not JavaScript globals). Waits for
+    /// a question being answered to finish, so the snapshot is never half a turn.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The snapshot; <see cref="RlmConversation(RecursiveLanguageModel, RlmCorpus, RlmConversationSnapshot)"/> continues from it.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled while waiting.</exception>
+    public async Task<RlmConversationSnapshot> ToSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string name in _state.Variables.Names)
+            {
+                if (_state.Variables.TryGet(name, out string value))
+                {
+                    variables[name] = value;
+                }
+            }
+
+            return new RlmConversationSnapshot { Turns = Turns, Variables = variables, Usage = Usage, CostUsd = CostUsd };
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
 
     /// <summary>Answers the next question of the conversation.</summary>
     /// <param name="question">The question.</param>

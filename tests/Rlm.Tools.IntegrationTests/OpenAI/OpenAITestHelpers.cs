@@ -19,6 +19,42 @@ internal static class OpenAITestHelpers
             scenario.Endpoint,
             maxRetries is { } retries ? new OpenAIChatClientFactoryOptions { MaxRetries = retries } : null);
 
+    /// <summary>
+    /// A <c>chat.completion</c> whose one choice calls one tool (<c>finish_reason</c> <c>tool_calls</c>, <c>content</c> null),
+    /// as a provider answers; <paramref name="cachedTokens"/> adds <c>usage.prompt_tokens_details.cached_tokens</c>.
+    /// </summary>
+    public static string ToolCallCompletion(int step, string name, string arguments, string model, int promptTokens = 100, int completionTokens = 20, int? cachedTokens = null)
+    {
+        var usage = new System.Text.Json.Nodes.JsonObject
+        {
+            ["prompt_tokens"] = promptTokens,
+            ["completion_tokens"] = completionTokens,
+            ["total_tokens"] = promptTokens + completionTokens,
+        };
+        if (cachedTokens is { } cached)
+        {
+            usage["prompt_tokens_details"] = new System.Text.Json.Nodes.JsonObject { ["cached_tokens"] = cached };
+        }
+
+        return JsonSerializer.Serialize(new
+        {
+            id = $"chatcmpl-{step}",
+            @object = "chat.completion",
+            created = 1700000000,
+            model,
+            choices = new[]
+            {
+                new
+                {
+                    index = 0,
+                    finish_reason = "tool_calls",
+                    message = new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = $"call_{step}", type = "function", function = new { name, arguments } } } },
+                },
+            },
+            usage,
+        });
+    }
+
     /// <summary>The text of a request message whose <c>content</c> is either a string or an array of text parts.</summary>
     public static string ContentText(JsonElement message)
     {

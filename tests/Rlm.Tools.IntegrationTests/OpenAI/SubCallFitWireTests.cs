@@ -16,23 +16,7 @@ public sealed class SubCallFitWireTests(LoopbackOpenAIServer server)
 {
     private static readonly Tokenizer s_tokenizer = TiktokenTokenizer.CreateForEncoding("o200k_base");
 
-    private static string ToolCall(int step, string name, string arguments) => JsonSerializer.Serialize(new
-    {
-        id = $"chatcmpl-{step}",
-        @object = "chat.completion",
-        created = 1700000000,
-        model = "gpt-4.1",
-        choices = new[]
-        {
-            new
-            {
-                index = 0,
-                finish_reason = "tool_calls",
-                message = new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = $"call_{step}", type = "function", function = new { name, arguments } } } },
-            },
-        },
-        usage = new { prompt_tokens = 100, completion_tokens = 10, total_tokens = 110 },
-    });
+    private static string ToolCall(int step, string name, string arguments) => ToolCallCompletion(step, name, arguments, "gpt-4.1", completionTokens: 10);
 
     private static string Text(string text) => JsonSerializer.Serialize(new
     {

@@ -11,23 +11,7 @@ namespace Rlm.Tools.IntegrationTests.OpenAI;
 [Collection(LoopbackOpenAIServerCollection.Name)]
 public sealed class TypedResultWireTests(LoopbackOpenAIServer server)
 {
-    private static string ToolCall(int step, string name, string arguments) => JsonSerializer.Serialize(new
-    {
-        id = $"chatcmpl-{step}",
-        @object = "chat.completion",
-        created = 1700000000,
-        model = "gpt-4.1-2025-04-14",
-        choices = new[]
-        {
-            new
-            {
-                index = 0,
-                finish_reason = "tool_calls",
-                message = new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = $"call_{step}", type = "function", function = new { name, arguments } } } },
-            },
-        },
-        usage = new { prompt_tokens = 100, completion_tokens = 20, total_tokens = 120 },
-    });
+    private static string ToolCall(int step, string name, string arguments) => ToolCallCompletion(step, name, arguments, "gpt-4.1-2025-04-14");
 
     [Fact]
     public async Task TypedQuery_FinalDeclaresTheSchema_InvalidAnswerIsRetried_ValidAnswerIsTheValue()
