@@ -31,6 +31,9 @@ internal static class Program
         var chat = new ChatCommand(options);
         chat.Command.SetAction((parseResult, cancellationToken) => new ChatRunner(chat, parseResult).RunAsync(cancellationToken));
         command.Root.Subcommands.Add(chat.Command);
+        var serve = new ServeCommand(options);
+        serve.Command.SetAction((parseResult, cancellationToken) => new ServeRunner(serve, parseResult).RunAsync(cancellationToken));
+        command.Root.Subcommands.Add(serve.Command);
 
         // Response files (@file) are off: a question may well start with '@'.
         var parseResult = command.Root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -54,6 +57,12 @@ internal static class Program
             if (parseResult.CommandResult.Command == mcp.Command)
             {
                 await Console.Error.WriteLineAsync($"rlm: {TextLimits.OneLine(message, int.MaxValue)} (see rlm mcp --help)").ConfigureAwait(false);
+                return ExitCodes.UsageError;
+            }
+
+            if (parseResult.CommandResult.Command == serve.Command)
+            {
+                await Console.Error.WriteLineAsync($"rlm: {TextLimits.OneLine(message, int.MaxValue)} (see rlm serve --help)").ConfigureAwait(false);
                 return ExitCodes.UsageError;
             }
 
@@ -98,7 +107,8 @@ internal static class Program
             return code == ExitCodes.Canceled && signals.ExitCode is { } signaled ? signaled : code;
         }
 
-        var terminationTimeout = parseResult.CommandResult.Command == chat.Command ? (TimeSpan?)null : TimeSpan.FromSeconds(2);
+        // rlm serve's host handles SIGTERM and SIGINT itself (a graceful stop bounded by --shutdown-timeout).
+        var terminationTimeout = parseResult.CommandResult.Command == chat.Command || parseResult.CommandResult.Command == serve.Command ? (TimeSpan?)null : TimeSpan.FromSeconds(2);
         return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = terminationTimeout }).ConfigureAwait(false);
     }
 

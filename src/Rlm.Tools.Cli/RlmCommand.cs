@@ -44,6 +44,9 @@ internal sealed class RlmCommand
         MCP server: rlm mcp (--file PATH [--file PATH]... | --dir PATH [--glob GLOB]...) serves the input to MCP clients over stdio
         (tools query and list_documents); see rlm mcp --help.
 
+        HTTP service: rlm serve [--file PATH | --dir PATH] [--urls URL] serves OpenAI-compatible chat completions, a corpora
+        API and MCP over HTTP to many clients; see rlm serve --help.
+
         Conversation: rlm chat (--file PATH [--file PATH]... | --dir PATH [--glob GLOB]...) loads the input once, then answers the questions
         read line by line from standard input, each seeing the earlier ones; see rlm chat --help.
 

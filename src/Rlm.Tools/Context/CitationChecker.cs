@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Rlm.Tools.Context;
@@ -11,6 +10,9 @@ namespace Rlm.Tools.Context;
 /// </summary>
 internal static partial class CitationChecker
 {
+    /// <summary>The longest one whitespace-tolerant quote search may take.</summary>
+    private static readonly TimeSpan QuoteSearchTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Checks every citation of <paramref name="answer"/> against <paramref name="context"/>, in the order they appear.</summary>
     public static IReadOnlyList<RlmCitation> Check(string answer, ContextText context)
     {
@@ -130,6 +132,10 @@ internal static partial class CitationChecker
     }
 
     /// <summary>Where <paramref name="quote"/> starts in <paramref name="text"/>: exactly, else with every run of whitespace taken as one space; -1 when nowhere.</summary>
+    /// <remarks>
+    /// The whitespace-tolerant search is a regular expression of the quote's words joined by <c>\s+</c>, run over the span:
+    /// nothing is copied, so a quote checked against a context of many millions of characters costs one scan.
+    /// </remarks>
     internal static int Find(ReadOnlySpan<char> text, string quote)
     {
         int exact = text.IndexOf(quote, StringComparison.Ordinal);
@@ -138,43 +144,26 @@ internal static partial class CitationChecker
             return exact;
         }
 
-        string wanted = Collapse(quote, out _).Trim();
-        if (wanted.Length == 0)
+        string[] words = quote.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0)
         {
             return -1;
         }
 
-        string collapsed = Collapse(text, out var map);
-        int at = collapsed.IndexOf(wanted, StringComparison.Ordinal);
-        return at < 0 ? -1 : map[at];
-    }
-
-    /// <summary>The text with each run of whitespace as one space, and for each of its characters the offset it came from.</summary>
-    private static string Collapse(ReadOnlySpan<char> text, out List<int> map)
-    {
-        var result = new StringBuilder(text.Length);
-        map = new List<int>(text.Length);
-        bool space = false;
-        for (int i = 0; i < text.Length; i++)
+        var loose = new Regex(string.Join(@"\s+", words.Select(Regex.Escape)), RegexOptions.CultureInvariant, QuoteSearchTimeout);
+        try
         {
-            if (char.IsWhiteSpace(text[i]))
+            foreach (var match in loose.EnumerateMatches(text))
             {
-                if (!space)
-                {
-                    result.Append(' ');
-                    map.Add(i);
-                }
-
-                space = true;
-                continue;
+                return match.Index;
             }
-
-            result.Append(text[i]);
-            map.Add(i);
-            space = false;
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // A pathological text (huge runs of whitespace between repeated words): reported as not found.
         }
 
-        return result.ToString();
+        return -1;
     }
 
     private static int DocumentLines(ContextText context, DocumentSpan doc) =>
