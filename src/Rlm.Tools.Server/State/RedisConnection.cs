@@ -23,6 +23,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     private readonly Task _probe;
     private CancellationTokenSource _connected = new();
     private bool _available;
+    private bool _everConnected;
 
     /// <param name="configuration"><c>HOST:PORT</c>, or any StackExchange.Redis configuration string.</param>
     /// <param name="logger">Where the changes of availability are logged.</param>
@@ -62,6 +63,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         }
         else
         {
+            _everConnected = true; // the first source is spent: a connection later gets a new one
             _connected.Cancel();
             RedisStateLog.Lost(_logger, _endpoint, "no connection at start");
         }
@@ -104,6 +106,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
 
     private void MarkUnavailable(string reason)
     {
+        CancellationTokenSource ended;
         lock (_gate)
         {
             if (!_available)
@@ -112,9 +115,11 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
             }
 
             _available = false;
-            _connected.Cancel();
+            ended = _connected;
         }
 
+        // Outside the lock: the waits linked to the token resume inline, and they read IsAvailable.
+        ended.Cancel();
         RedisStateLog.Lost(_logger, _endpoint, reason);
     }
 
@@ -127,9 +132,14 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
                 return;
             }
 
+            // A new period, a new source; the ended one is canceled, not disposed: a wait may still be linking to its token.
             _available = true;
-            _connected.Dispose();
-            _connected = new CancellationTokenSource();
+            if (_everConnected)
+            {
+                _connected = new CancellationTokenSource();
+            }
+
+            _everConnected = true;
         }
 
         RedisStateLog.Connected(_logger, _endpoint);
