@@ -17,7 +17,8 @@ public sealed partial class RlmOptions
     /// sub-calls are left is refused with the number of parts.</para>
     /// <para>Combining rule: the tool result starts with one line saying the slice was split and into how many parts, then
     /// gives each part's answer in document order, each on its own paragraph prefixed by its part number and 1-based line
-    /// range in the context, for example <c>[part 1/3, lines 1–4,210]</c>; a part that failed appears in its place as
+    /// range in the context, for example <c>[part 1/3, lines 1–4,210]</c> (in a corpus of documents followed by the range
+    /// as citations name it: <c>[part 1/3, lines 2–4,211, app.log:1–4,210]</c>); a part that failed appears in its place as
     /// <c>[part 2/3, lines 4,211–8,400] failed: …</c> with the reason. The sub-call fails only when every part failed.
     /// Counted in <see cref="RlmStatistics.SplitSubCalls"/> and announced by <see cref="RlmSubCallSplit"/>.</para>
     /// <para>A prompt without a slice (JavaScript's <c>llm_query</c>) is not split: one that does not fit stays an error.</para>

@@ -66,7 +66,8 @@ internal static class SubCallSplitter
 
     /// <summary>
     /// The stated rule: a line saying what was split, then each part's answer in document order under
-    /// <c>[part i/n, lines a–b]</c> (1-based lines of the whole context); a failed part says so in its place.
+    /// <c>[part i/n, lines a–b]</c> (1-based lines of the whole context; in a corpus of documents followed by the
+    /// <c>document:line</c> range, as citations name it); a failed part says so in its place.
     /// </summary>
     internal static string Combine(IReadOnlyList<ContextView> parts, IReadOnlyList<SubCallResult> results, int sliceTokens, SubCallFit fit)
     {
@@ -77,10 +78,35 @@ internal static class SubCallSplitter
             int first = parts[i].FirstLine + 1;
             int last = parts[i].FirstLine + parts[i].LineCount;
             string lines = first == last ? string.Create(CultureInfo.InvariantCulture, $"line {first:N0}") : string.Create(CultureInfo.InvariantCulture, $"lines {first:N0}–{last:N0}");
+            if (Documents(parts[i]) is { } where)
+            {
+                lines += ", " + where;
+            }
+
             text.Append(CultureInfo.InvariantCulture, $"\n\n[part {i + 1}/{parts.Count}, {lines}]");
             text.Append(results[i].Failed ? " failed: " + results[i].Error : "\n" + results[i].Answer);
         }
 
         return text.ToString();
+    }
+
+    /// <summary>Where a part lies in a corpus of documents, as citations name it (<c>app.log:1–40</c>, <c>a.md:7–b.md:3</c>); <see langword="null"/> without documents.</summary>
+    private static string? Documents(ContextView part)
+    {
+        // A part may start on a document's header line, which has no document line: its first text line names it.
+        DocumentLocation? start = null;
+        for (int line = 0; line < Math.Min(part.LineCount, 3) && start is null; line++)
+        {
+            start = part.Locate(part.LineBounds(line).Start);
+        }
+
+        if (part.Length == 0 || start is not { } first || part.Locate(part.Length - 1) is not { } last)
+        {
+            return null;
+        }
+
+        return first.Document == last.Document
+            ? string.Create(CultureInfo.InvariantCulture, $"{first.Document}:{first.Line}–{last.Line}")
+            : string.Create(CultureInfo.InvariantCulture, $"{first}–{last}");
     }
 }

@@ -145,6 +145,36 @@ public sealed partial class SubCallSplitTests
     }
 
     [Fact]
+    public async Task ANamedWorker_AnswersEveryPart_CheckedAgainstItsOwnWindow()
+    {
+        var small = EchoWorker();
+        var fallback = EchoWorker();
+        var options = new RlmOptions { SubCallOutputReserveTokens = 500, AutoSplitOversizedSubCalls = true };
+        options.Workers.Add(new RlmWorker("small", small, "small-m", contextWindow: 2_000));
+        var root = new ScriptedChatClient(_ => TestChatClient.Calls(("sub_llm", new { query = "q", start = 0, end = 20_000, model = "small" })));
+        await new RecursiveLanguageModel(root, fallback, options).QueryAsync("q?", BuildLog(4_000));
+
+        Assert.Empty(fallback.Requests);
+        Assert.True(small.Requests.Count >= 2);
+        Assert.All(small.Requests, r => Assert.InRange(Tokens(r.Messages), 1, 1_500));
+        Assert.All(small.Requests, r => Assert.Equal("small-m", r.Options?.ModelId));
+        Assert.Contains("the worker 'small-m''s limit of 1,500 tokens", TestChatClient.LastToolResults(root.Requests[1])[0]);
+    }
+
+    [Fact]
+    public async Task InACorpus_EachPartsLabelNamesItsDocumentLines()
+    {
+        var corpus = RlmCorpus.FromDocuments([new RlmDocument("a.log", BuildLog(200)), new RlmDocument("b.log", BuildLog(200))]);
+        var worker = EchoWorker();
+        var root = new ScriptedChatClient(_ => TestChatClient.Calls(("sub_llm", new { query = "q", start = 0, end = 1_000_000 })));
+        await new RecursiveLanguageModel(root, worker, Tiny()).QueryAsync("q?", corpus);
+
+        string combined = TestChatClient.LastToolResults(root.Requests[1])[0];
+        Assert.Matches(@"\[part 1/\d+, lines 1–[\d,]+, a\.log:1–[\d,]+\]", combined);
+        Assert.Matches(@"\[part \d+/\d+, lines [\d,]+–[\d,]+, a\.log:[\d,]+–b\.log:[\d,]+\]", combined); // the part across the boundary
+    }
+
+    [Fact]
     public void Default_IsOff() => Assert.False(new RlmOptions().AutoSplitOversizedSubCalls);
 
     private static IEnumerable<RlmTraceNode> Descendants(RlmTraceNode node) => node.Children.SelectMany(c => Descendants(c).Prepend(c));
