@@ -13,7 +13,7 @@ namespace Rlm.Tools;
 /// as a <see cref="RunStep"/> that starts the span, adds the trace node, logs and emits the typed event, and is completed
 /// with its result. Text from outside the engine is redacted once, in <see cref="Emit"/>.
 /// </summary>
-internal sealed class RunObserver
+internal sealed partial class RunObserver
 {
     private readonly long _startTimestamp;
     private readonly TimeProvider _time;
@@ -237,27 +237,6 @@ internal sealed class RunObserver
         var node = AddNode(parent, RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"memoized sub-call (depth={depth}, {chars:N0} chars): same model, query and slice as an earlier one"), depth);
         Emit(new RlmSubCallMemoized(Elapsed, depth, chars));
         return new RunStep(this, node, activity: null, onEnd: null);
-    }
-
-    /// <summary>
-    /// Records a sub-call whose slice is split to fit its worker's window: counted, a node (the parts' sub-calls hang below
-    /// it) and <see cref="RlmSubCallSplit"/>. The step is completed with the combined answer.
-    /// </summary>
-    public RunStep SubCallSplit(RlmTraceNode parent, int depth, int parts, int sliceTokens, int limit, string model)
-    {
-        Statistics.RecordSplitSubCall();
-        var node = AddNode(parent, RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"split sub-call (depth={depth}): {sliceTokens:N0} tokens over the limit of {limit:N0}, {parts} parts"), depth);
-        Emit(new RlmSubCallSplit(Elapsed, depth, parts, sliceTokens, limit, model));
-        return new RunStep(this, node, activity: null, onEnd: null);
-    }
-
-    /// <summary>Records a batch of sub-calls refused as a whole: counted, one error node under <paramref name="parent"/> and <see cref="RlmSubCallBatchRefused"/>.</summary>
-    public void SubCallBatchRefused(RlmTraceNode parent, RlmSubCallBatchRefused refused, string message)
-    {
-        Statistics.RecordRefusedSubCallBatch();
-        AddNode(parent, RlmTraceKind.ToolCall, string.Create(CultureInfo.InvariantCulture, $"batch of {refused.SubCalls} sub-calls refused (estimated {refused.EstimatedTokens:N0} tokens)"), refused.Depth)
-            .Complete(Elapsed, message, isError: true);
-        Emit(refused with { Elapsed = Elapsed });
     }
 
     /// <summary>Ends a session: its node and <see cref="RlmSessionCompleted"/>.</summary>
