@@ -14,6 +14,9 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     /// <summary>How long a connection attempt or a command may take before Redis counts as unavailable.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long the first connection at start may take (a busy machine's handshake) before the replica starts without Redis.</summary>
+    public static readonly TimeSpan FirstConnectTimeout = TimeSpan.FromSeconds(3);
+
     private static readonly TimeSpan s_probePeriod = TimeSpan.FromSeconds(1);
 
     private readonly ILogger _logger;
@@ -23,7 +26,6 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     private readonly Task _probe;
     private CancellationTokenSource _connected = new();
     private bool _available;
-    private bool _everConnected;
 
     /// <param name="configuration"><c>HOST:PORT</c>, or any StackExchange.Redis configuration string.</param>
     /// <param name="logger">Where the changes of availability are logged.</param>
@@ -32,7 +34,6 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     {
         _logger = logger;
         var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;               // start (and keep reconnecting) while Redis is down
         options.BacklogPolicy = BacklogPolicy.FailFast;  // no queueing of commands while disconnected: fail at once
         options.ConnectTimeout = (int)Timeout.TotalMilliseconds;
         options.SyncTimeout = (int)Timeout.TotalMilliseconds;
@@ -41,7 +42,22 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         options.ReconnectRetryPolicy = new LinearRetry((int)s_probePeriod.TotalMilliseconds);
         _endpoint = string.Join(",", options.EndPoints.Select(e => e.ToString()));
 
-        Multiplexer = ConnectionMultiplexer.Connect(options);
+        // First a connect that returns only once connected (so the first requests already share; a busy machine gets a
+        // longer first handshake), else one that returns at once and keeps reconnecting: the replica starts, degraded,
+        // while Redis is down. A refused connection fails at once either way.
+        options.AbortOnConnectFail = true;
+        options.ConnectTimeout = (int)FirstConnectTimeout.TotalMilliseconds;
+        try
+        {
+            Multiplexer = ConnectionMultiplexer.Connect(options);
+        }
+        catch (RedisConnectionException)
+        {
+            options.AbortOnConnectFail = false;
+            options.ConnectTimeout = (int)Timeout.TotalMilliseconds;
+            Multiplexer = ConnectionMultiplexer.Connect(options);
+        }
+
         Multiplexer.ConnectionFailed += (_, e) =>
         {
             if (e.ConnectionType == ConnectionType.Interactive)
@@ -63,9 +79,13 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         }
         else
         {
-            _everConnected = true; // the first source is spent: a connection later gets a new one
-            _connected.Cancel();
-            RedisStateLog.Lost(_logger, _endpoint, "no connection at start");
+            lock (_gate)
+            {
+                if (!_available)
+                {
+                    RedisStateLog.Lost(_logger, _endpoint, "no connection at start");
+                }
+            }
         }
 
         _probe = ProbeAsync();
@@ -114,8 +134,11 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
                 return;
             }
 
+            // The next period gets a fresh source now, so no later connection can ever be handed a canceled token; the
+            // ended one is canceled, not disposed (a wait may still be linking to its token).
             _available = false;
             ended = _connected;
+            _connected = new CancellationTokenSource();
         }
 
         // Outside the lock: the waits linked to the token resume inline, and they read IsAvailable.
@@ -132,14 +155,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
                 return;
             }
 
-            // A new period, a new source; the ended one is canceled, not disposed: a wait may still be linking to its token.
             _available = true;
-            if (_everConnected)
-            {
-                _connected = new CancellationTokenSource();
-            }
-
-            _everConnected = true;
         }
 
         RedisStateLog.Connected(_logger, _endpoint);
