@@ -95,6 +95,7 @@ internal sealed class RlmCommand
             Question, QuestionFile, options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore, options.Stdin, options.Model, options.WorkerModel, options.Workers, options.BaseUrl, options.AllowInsecureHttp, options.Offline,
             options.MaxIterations, options.MaxDepth, options.MaxConcurrency, options.Timeout, options.MaxTokens, options.MaxCost, options.MaxTime,
             options.Verbose, Json, Trajectory, TrajectorySensitive,
+            options.Citations,
         };
 
         // A question such as "[draft] summary?" must not be taken for a directive such as [suggest].
