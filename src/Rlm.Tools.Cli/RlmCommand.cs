@@ -48,7 +48,8 @@ internal sealed class RlmCommand
         read line by line from standard input, each seeing the earlier ones; see rlm chat --help.
 
         Trajectory viewer: rlm view TRAJECTORY.jsonl -o out.html writes one self-contained HTML page (call tree, parallel
-        groups, timings, concurrency timeline) from a file written with --trajectory; see rlm view --help.
+        groups, timings, concurrency timeline, the answer's citations with their lines' text) from a file written with
+        --trajectory; see rlm view --help.
         """;
 
     public RlmCommand(CliOptions options)
