@@ -91,12 +91,14 @@ internal sealed class RlmCommand
                           "(text that may quote the input).",
         };
 
+        OutputSchema = CliOutputSchema.CreateOption();
+
         Root = new RootCommand(Description)
         {
             Question, QuestionFile, options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore, options.Stdin, options.Model, options.WorkerModel, options.Workers, options.BaseUrl, options.AllowInsecureHttp, options.Offline,
             options.MaxIterations, options.MaxDepth, options.MaxConcurrency, options.Timeout, options.MaxTokens, options.MaxCost, options.MaxTime,
             options.Verbose, Json, Trajectory, TrajectorySensitive,
-            options.Citations,
+            options.Citations, OutputSchema,
         };
 
         // A question such as "[draft] summary?" must not be taken for a directive such as [suggest].
@@ -117,4 +119,7 @@ internal sealed class RlmCommand
     public Option<string> Trajectory { get; }
 
     public Option<bool> TrajectorySensitive { get; }
+
+    /// <summary>Gets <c>--output-schema FILE</c>: the answer must validate against a JSON Schema (see <see cref="CliOutputSchema"/>).</summary>
+    public Option<string> OutputSchema { get; }
 }
