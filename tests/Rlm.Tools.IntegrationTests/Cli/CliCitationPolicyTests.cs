@@ -37,6 +37,22 @@ public sealed class CliCitationPolicyTests(LoopbackOpenAIServer server, ITestOut
     }
 
     [Fact]
+    public async Task Chat_Off_ChecksNothing_WhileTheDefaultReports()
+    {
+        _project.WriteText("src/a.cs", "int x = 1;\n// the ModelDispatcher sends requests\nreturn x;\n");
+
+        var off = await RlmProcess.RunAsync(["chat", "--dir", "src", "--offline", "-v", "--citations", "off"], stdin: Question + "\n", workingDirectory: _project.Path);
+        var byDefault = await RlmProcess.RunAsync(["chat", "--dir", "src", "--offline", "-v"], stdin: Question + "\n", workingDirectory: _project.Path);
+
+        output.WriteLine(off.ToString());
+        Assert.True(off.ExitCode == 0, off.ToString());
+        Assert.True(byDefault.ExitCode == 0, byDefault.ToString());
+        Assert.Contains("src/a.cs:2", off.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("citations: ", off.StdErr, StringComparison.Ordinal);
+        Assert.Matches(@"citations: (\d+) of \1 verified", byDefault.StdErr);
+    }
+
+    [Fact]
     public async Task Repair_OverTheWire_TheRootGetsItsRepairTurn_AndTheFixedAnswerIsVerified()
     {
         _project.WriteText("src/a.cs", "int x = 1;\nreturn x;\n");
