@@ -27,7 +27,7 @@ internal sealed class CliOutputSchema
     {
         Description = "The answer must be JSON valid against the JSON Schema (draft 2020-12) in this file: the root model's final " +
                       "tool is declared with it, and an answer that does not validate goes back to the model with the reason " +
-                      "(at most 2 retries). The answer is printed as JSON; --json adds it parsed as value. An answer that never " +
+                      $"(at most {new RlmOptions().MaxAnswerFormatRetries} retries). The answer is printed as JSON; --json adds it parsed as value. An answer that never " +
                       "validates is printed as it is, with a note on stderr, and the exit code is 1. The file is read before the run.",
         HelpName = "FILE",
     };

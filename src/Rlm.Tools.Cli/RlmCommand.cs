@@ -36,8 +36,9 @@ internal sealed class RlmCommand
         and writes its partial trajectory.
 
         Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got;
-        also a run stopped by a budget), every sub-call failed, the model endpoint failed, or the answer could not be
-        written to stdout (or the --trajectory file after the run); 2 usage or input error (bad option,
+        also a run stopped by a budget), an answer that never matched --output-schema, every sub-call failed, the model
+        endpoint failed, or the answer could not be written to stdout (or the --trajectory file after the run); 2 usage
+        or input error (bad option,
         missing/unreadable/binary file or one compressed other than gzip, empty input, too large, a --trajectory path that cannot be written);
         130 canceled (Ctrl+C, SIGINT); 143 terminated (SIGTERM).
 
