@@ -63,6 +63,16 @@ internal sealed class ServeCommand
             HelpName = "SECONDS",
             DefaultValueFactory = _ => RlmServerOptions.DefaultShutdownTimeout.TotalSeconds,
         };
+        Redis = new Option<string>("--redis")
+        {
+            Description = "Share state with the other replicas through this Redis 7 server (HOST:PORT): conversations, uploaded corpora and memoized sub-call answers, so any replica answers any request. Without it the state lives in this process's memory (one replica). When Redis goes away, queries still complete without sharing, and /readyz says degraded.",
+            HelpName = "HOST:PORT",
+        };
+        ProviderConcurrency = new Option<int>("--provider-concurrency")
+        {
+            Description = "Most model requests in flight across all replicas sharing --redis (in this process without it), at least 1. Default: no shared limit (--max-concurrency bounds each query).",
+            HelpName = "N",
+        };
         Verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Debug logs on stderr (the engine's run lines too). Default: one line per query.",
@@ -74,7 +84,7 @@ internal sealed class ServeCommand
             Command.Options.Add(option);
         }
 
-        foreach (var option in (Option[])[Urls, ApiKeyFile, MaxRequestBytes, MaxConcurrentQueries, MaxQuestionChars, ShutdownTimeout, Verbose])
+        foreach (var option in (Option[])[Urls, Redis, ProviderConcurrency, ApiKeyFile, MaxRequestBytes, MaxConcurrentQueries, MaxQuestionChars, ShutdownTimeout, Verbose])
         {
             Command.Options.Add(option);
         }
@@ -87,6 +97,12 @@ internal sealed class ServeCommand
 
     /// <summary>Gets <c>--urls URL[;URL...]</c>.</summary>
     public Option<string> Urls { get; }
+
+    /// <summary>Gets <c>--redis HOST:PORT</c>.</summary>
+    public Option<string> Redis { get; }
+
+    /// <summary>Gets <c>--provider-concurrency N</c>.</summary>
+    public Option<int> ProviderConcurrency { get; }
 
     /// <summary>Gets <c>--api-key-file PATH</c>.</summary>
     public Option<string> ApiKeyFile { get; }

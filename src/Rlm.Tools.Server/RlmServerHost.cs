@@ -13,7 +13,9 @@ using Microsoft.Extensions.Logging.Console;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 using Rlm.Tools.Mcp;
+using Rlm.Tools.Server.Corpora;
 using Rlm.Tools.Server.OpenAI;
+using Rlm.Tools.Server.State;
 
 namespace Rlm.Tools.Server;
 
@@ -46,7 +48,8 @@ internal static class RlmServerHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ServedModel>();
-        builder.Services.AddSingleton<ServedCorpora>();
+        builder.Services.AddRlmServerState(options.State);
+        builder.Services.AddSingleton<CorporaEndpoints>();
         builder.Services.AddSingleton<RunFailures>();
         builder.Services.AddSingleton<QueryLog>();
         builder.Services.AddSingleton<ChatCompletionsEndpoint>();
@@ -73,6 +76,11 @@ internal static class RlmServerHost
         }
 
         var app = builder.Build();
+        if (options.DefaultCorpus is { } loaded)
+        {
+            app.Services.GetRequiredService<ICorpusStore>().SetDefault(loaded);
+        }
+
         app.UseMiddleware<RequestGate>();
         app.UseRateLimiter();
         MapRoutes(app, options);
@@ -102,6 +110,7 @@ internal static class RlmServerHost
             return TypedResults.Json(new ModelList("list", [.. ids.Select(i => new ModelEntry(i, "model", created, "rlm"))]), ServerJsonContext.Default.ModelList);
         });
         app.MapPost(ChatCompletionsEndpoint.Route, (HttpContext context, ChatCompletionsEndpoint endpoint) => endpoint.HandleAsync(context));
+        CorporaEndpoints.Map(app);
         if (options.DefaultCorpus is not null)
         {
             app.MapMcp("/mcp");
