@@ -57,22 +57,27 @@ internal static class RlmServerHost
         ServerTelemetry.Add(builder.Services);
         if (options.DefaultCorpus is { } corpus)
         {
+            var mcpOptions = new RlmMcpServerOptions
+            {
+                CorpusDescription = options.CorpusDescription,
+                DescribeError = options.DescribeError,
+                MinimumLogLevel = options.MinimumLogLevel,
+                Query = new RlmCorpusToolOptions
+                {
+                    MaxQuestionChars = options.MaxQuestionChars,
+
+                    // The per-client limit holds at the HTTP door; this one only bounds the whole server's MCP queries.
+                    QueryLimiter = new RlmQueryLimiter(Math.Max(RlmQueryLimiter.Shared.MaxConcurrentQueries, options.MaxConcurrentQueries * 16), RlmQueryLimiter.Shared.QueueTimeout),
+                },
+            };
             builder.Services
                 .AddMcpServer(o => o.ServerInfo = new Implementation { Name = "rlm", Version = Version })
                 .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.Stateless)
-                .WithRlmCorpusTools(options.Rlm, corpus, new RlmMcpServerOptions
-                {
-                    CorpusDescription = options.CorpusDescription,
-                    DescribeError = options.DescribeError,
-                    MinimumLogLevel = options.MinimumLogLevel,
-                    Query = new RlmCorpusToolOptions
-                    {
-                        MaxQuestionChars = options.MaxQuestionChars,
+                .WithRlmCorpusTools(options.Rlm, corpus, mcpOptions);
 
-                        // The per-client limit holds at the HTTP door; this one only bounds the whole server's MCP queries.
-                        QueryLimiter = new RlmQueryLimiter(Math.Max(RlmQueryLimiter.Shared.MaxConcurrentQueries, options.MaxConcurrentQueries * 16), RlmQueryLimiter.Shared.QueueTimeout),
-                    },
-                });
+            // The tools answer with the server's own model (its logs, and the replicas' shared state), built by the container:
+            // this registration comes last, so it is the one the tools resolve.
+            builder.Services.AddSingleton(sp => new RlmCorpusTools(sp.GetRequiredService<ServedModel>().Rlm, corpus, mcpOptions, sp.GetRequiredService<ILoggerFactory>()));
         }
 
         var app = builder.Build();
