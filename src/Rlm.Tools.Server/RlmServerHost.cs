@@ -104,9 +104,14 @@ internal static class RlmServerHost
     {
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         app.MapGet("/healthz", () => TypedResults.Json(new HealthStatus("ok"), ServerJsonContext.Default.HealthStatus));
-        app.MapGet("/readyz", () => lifetime.ApplicationStopping.IsCancellationRequested
-            ? TypedResults.Json(new HealthStatus("stopping", "not_configured"), ServerJsonContext.Default.HealthStatus, statusCode: StatusCodes.Status503ServiceUnavailable)
-            : TypedResults.Json(new HealthStatus("ready", "not_configured"), ServerJsonContext.Default.HealthStatus));
+        app.MapGet("/readyz", (ServerSharedState state) =>
+        {
+            // 503 only once a stop has begun; without Redis the replica still serves (degraded), so a balancer keeps it.
+            string redis = state.RedisStatus;
+            return lifetime.ApplicationStopping.IsCancellationRequested
+                ? TypedResults.Json(new HealthStatus("stopping", redis), ServerJsonContext.Default.HealthStatus, statusCode: StatusCodes.Status503ServiceUnavailable)
+                : TypedResults.Json(new HealthStatus(state.IsDegraded ? "degraded" : "ready", redis), ServerJsonContext.Default.HealthStatus);
+        });
 
         app.MapGet("/v1/models", (ServedModel model) =>
         {
