@@ -44,6 +44,37 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task RequestsOwnContext_FilePartOrLargeMessage_IsAnsweredOverInsteadOfTheDefaultCorpus()
+    {
+        await using var serve = await ServeProcess.StartAsync(["--offline", "--file", Facts]);
+        using var http = Client(serve.BaseAddress);
+
+        // A text file part (data URL) becomes a document named by its filename.
+        string data = "data:text/plain;base64," + Convert.ToBase64String(Encoding.UTF8.GetBytes("Minutes\nThe vault password is OSPREY-5150.\n"));
+        string withFile = JsonSerializer.Serialize(new
+        {
+            model = "rlm",
+            messages = new object[]
+            {
+                new { role = "user", content = new object[] { new { type = "text", text = "What is the vault password?" }, new { type = "file", file = new { filename = "minutes.txt", file_data = data } } } },
+            },
+        });
+        string answer = await (await http.PostAsync("v1/chat/completions", JsonBody(withFile))).Content.ReadAsStringAsync();
+        output.WriteLine(answer);
+        Assert.Contains("OSPREY-5150", answer, StringComparison.Ordinal);
+        Assert.Contains("minutes.txt", answer, StringComparison.Ordinal);
+
+        // A pasted text of more than 1,000 tokens is a document too.
+        string pasted = string.Join('\n', Enumerable.Range(1, 400).Select(i => i == 250 ? "The ferry leaves at 06:45 from pier KESTREL-9." : $"Line {i} of the timetable notes, nothing of interest here."));
+        string large = await (await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("When and where does the ferry leave?\n\n" + pasted)))).Content.ReadAsStringAsync();
+        Assert.Contains("KESTREL-9", large, StringComparison.Ordinal);
+
+        // A short question alone is answered over the default corpus.
+        string small = await (await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("What is the launch code?")))).Content.ReadAsStringAsync();
+        Assert.Contains("TANGO-4471", small, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stream_IsServerSentChunks_RoleFirst_ThenContent_ThenFinish_ThenDone()
     {
         await using var serve = await ServeProcess.StartAsync(["--offline", "--file", Facts]);
