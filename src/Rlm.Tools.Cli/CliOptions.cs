@@ -118,6 +118,15 @@ internal sealed class CliOptions
             CustomParser = CliLimits.ParseSeconds,
         };
 
+        AutoSplit = new Option<bool>("--auto-split")
+        {
+            Description = "A sub_llm whose slice is over the worker's context window is split at line breaks into parts that each " +
+                          "fit (a line longer than the window is cut inside the line), answered in parallel, each part one sub-call, " +
+                          "and the answers joined in document order under \"[part i/n, lines a-b]\" labels (a failed part says so in " +
+                          "its place). Without it such a sub_llm gets an error with the largest slice that fits. A prompt-only " +
+                          "llm_query is never split.",
+        };
+
         Model = new Option<string>("--model", "-m")
         {
             Description = $"Root model id on the endpoint. Default {ModelSetup.DefaultModel}. Ignored by the offline model.",
@@ -279,6 +288,9 @@ internal sealed class CliOptions
     /// <summary>Gets <c>--max-time SECONDS</c>: the run's wall-time budget (<see cref="RlmOptions.MaxWallTime"/>).</summary>
     public Option<double> MaxTime { get; }
 
+    /// <summary>Gets <c>--auto-split</c>: split an oversized sub_llm slice (<see cref="RlmOptions.AutoSplitOversizedSubCalls"/>).</summary>
+    public Option<bool> AutoSplit { get; }
+
     /// <summary>Gets <c>-v</c>/<c>--verbose</c> of <c>rlm</c> and <c>rlm chat</c> (progress, trace and statistics; <c>rlm mcp</c>'s own means debug logs).</summary>
     public Option<bool> Verbose { get; }
 
@@ -330,7 +342,7 @@ internal sealed class CliOptions
     public IEnumerable<Option> ModelOptions => [Model, WorkerModel, Workers, BaseUrl, AllowInsecureHttp, Offline];
 
     /// <summary>Gets the per-run limits and budgets.</summary>
-    public IEnumerable<Option> LimitOptions => [MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime];
+    public IEnumerable<Option> LimitOptions => [MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime, AutoSplit];
 
     /// <summary>Chooses the models from <c>--offline</c>, <c>--base-url</c>, <c>--model</c>, <c>--worker-model</c> and <c>--worker</c> (see <see cref="ModelSetup.Create"/>).</summary>
     public ModelSetup CreateModels(ParseResult parseResult) =>
@@ -338,8 +350,12 @@ internal sealed class CliOptions
             parseResult.GetValue(Workers));
 
     /// <summary>Reads and checks the limits and budgets into new <see cref="RlmOptions"/> (see <see cref="CliLimits.ReadRunOptions"/>).</summary>
-    public (RlmOptions Options, CliBudgets Budgets) ReadRunOptions(ParseResult parseResult) =>
-        CliLimits.ReadRunOptions(parseResult, MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime);
+    public (RlmOptions Options, CliBudgets Budgets) ReadRunOptions(ParseResult parseResult)
+    {
+        var read = CliLimits.ReadRunOptions(parseResult, MaxIterations, MaxDepth, MaxConcurrency, Timeout, MaxTokens, MaxCost, MaxTime);
+        read.Options.AutoSplitOversizedSubCalls = parseResult.GetValue(AutoSplit);
+        return read;
+    }
 
     /// <summary>
     /// Loads --file, --dir or --stdin with the same checks and messages for every command (<c>rlm chat</c> and <c>rlm mcp</c>

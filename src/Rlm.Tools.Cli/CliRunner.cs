@@ -46,6 +46,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 WorkerModelId = models.WorkerModel,
                 Workers = [.. models.Workers],
                 Progress = verbose ? printer : null,
+                AutoSplitOversizedSubCalls = parseResult.GetValue(command.Options.AutoSplit),
             };
 
             // Before the input is loaded: a --max-cost without prices for the models is a usage error.

@@ -96,7 +96,7 @@ internal sealed class RlmCommand
         Root = new RootCommand(Description)
         {
             Question, QuestionFile, options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore, options.Stdin, options.Model, options.WorkerModel, options.Workers, options.BaseUrl, options.AllowInsecureHttp, options.Offline,
-            options.MaxIterations, options.MaxDepth, options.MaxConcurrency, options.Timeout, options.MaxTokens, options.MaxCost, options.MaxTime,
+            options.MaxIterations, options.MaxDepth, options.MaxConcurrency, options.Timeout, options.MaxTokens, options.MaxCost, options.MaxTime, options.AutoSplit,
             options.Verbose, Json, Trajectory, TrajectorySensitive,
         };
 

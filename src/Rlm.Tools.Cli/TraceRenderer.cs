@@ -72,7 +72,7 @@ internal static class TraceRenderer
         {
             rule,
             Invariant($"  Model calls: {s.ModelCalls:N0} ({s.ModelRetries:N0} retries, {s.FailedModelCalls:N0} failed)  {bar}  Iterations: {s.Iterations:N0} (root {s.RootIterations:N0})  {bar}  Tool calls: {toolCalls:N0}"),
-            Invariant($"  Sub-calls: {s.SubCalls:N0} ({s.FailedSubCalls:N0} failed{(s.MemoizedSubCalls > 0 ? $", {s.MemoizedSubCalls:N0} more memoized" : "")})  {bar}  Max depth: {s.MaxDepthReached}  {bar}  Peak concurrency: {s.PeakConcurrency}"),
+            Invariant($"  Sub-calls: {s.SubCalls:N0} ({s.FailedSubCalls:N0} failed{(s.MemoizedSubCalls > 0 ? $", {s.MemoizedSubCalls:N0} more memoized" : "")}{(s.SplitSubCalls > 0 ? $", {s.SplitSubCalls:N0} split into parts" : "")}{(s.RefusedSubCallBatches > 0 ? $", {s.RefusedSubCallBatches:N0} batch{(s.RefusedSubCallBatches == 1 ? "" : "es")} refused" : "")})  {bar}  Max depth: {s.MaxDepthReached}  {bar}  Peak concurrency: {s.PeakConcurrency}"),
             Invariant($"  Tokens: {result.Usage.InputTokenCount ?? 0:N0} in / {result.Usage.OutputTokenCount ?? 0:N0} out{(result.Usage.CachedInputTokenCount is > 0 and var cached ? $" ({cached:N0} input cached)" : "")}{(result.CostUsd is { } cost ? $"  {bar}  Cost: ${cost:0.0000}" : "")}{(s.Compactions > 0 ? $"  {bar}  Compactions: {s.Compactions:N0}" : "")}"),
         };
         if (s.RefusedFunctionCalls > 0 || s.DroppedTraceNodes > 0)

@@ -28,7 +28,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <c>JavaScriptMaxRecursionDepth</c>, <c>JavaScriptMemoryLimitBytes</c>, <c>ModelRequestTimeout</c>, <c>StreamRootResponses</c>, <c>MaxModelRetries</c>,
 /// <c>ModelRetryBaseDelay</c>, <c>ModelRetryMaxDelay</c>, <c>RootModelId</c>, <c>WorkerModelId</c>, <c>RootSystemPrompt</c>,
 /// <c>WorkerSystemPrompt</c>, <c>LeafSystemPrompt</c>, <c>RedactedValues</c>, <c>MaxTotalTokens</c>, <c>MaxCostUsd</c>,
-/// <c>MaxWallTime</c>, <c>MaxConsecutiveErrors</c>, <c>SubCallOutputReserveTokens</c>, <c>MaxAnswerFormatRetries</c>. Any other key of the section (a typo such as <c>Rlm:MaxDepht</c>) fails
+/// <c>MaxWallTime</c>, <c>MaxConsecutiveErrors</c>, <c>SubCallOutputReserveTokens</c>, <c>MaxAnswerFormatRetries</c>,
+/// <c>AutoSplitOversizedSubCalls</c>. Any other key of the section (a typo such as <c>Rlm:MaxDepht</c>) fails
 /// start-up naming it and the nearest setting, except the sub-sections of models registered with
 /// <see cref="AddKeyedRecursiveLanguageModel(IServiceCollection, object)"/> (<c>Rlm:&lt;key&gt;</c>); an empty
 /// value keeps the default. Objects (<see cref="RlmOptions.Progress"/>, <see cref="RlmOptions.ConcurrencyLimiter"/>, <see cref="RlmOptions.SubCallCache"/>, …) are

@@ -38,6 +38,7 @@ internal sealed class McpProgressAdapter(IProgress<ProgressNotificationValue> ta
         return value switch
         {
             RlmIterationStarted or RlmIterationsStopped or RlmSubCallStarted or RlmSubCallEnded or RlmSubCallMemoized or RlmConversationCompacted => text,
+            RlmSubCallSplit or RlmSubCallBatchRefused => text,
             RlmModelRetry => $"retry (depth {value.Depth}): {text}",
             RlmBudgetWarning => $"budget: {text}",
             RlmQueryQueued => text,

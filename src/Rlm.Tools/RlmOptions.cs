@@ -242,7 +242,8 @@ public sealed partial class RlmOptions
     /// use (at most <see cref="MaxConcurrency"/> requests, the one whose usage reached it included). Sub-calls inherit what
     /// remains: the budget is the run's, at every depth.
     /// The root stops taking tool iterations at 90% and answers with one last tool-less call when the rest fits; the run
-    /// then stops with <see cref="RlmStopReason.TokenBudget"/>.
+    /// then stops with <see cref="RlmStopReason.TokenBudget"/>. Several sub-calls asked for at once whose estimate is over what
+    /// remains are refused whole, unsent (<see cref="RlmSubCallBatchRefused"/>).
     /// </summary>
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>

@@ -51,6 +51,19 @@ public sealed class RlmStatistics
     /// </summary>
     public int AnswerFormatRetries { get; init; }
 
+    /// <summary>
+    /// Gets the sub-calls whose slice was over the worker's context window and was split into parts
+    /// (<see cref="RlmOptions.AutoSplitOversizedSubCalls"/>); each part is one of <see cref="SubCalls"/>.
+    /// </summary>
+    public int SplitSubCalls { get; init; }
+
+    /// <summary>
+    /// Gets the batches of sub-calls (several <c>sub_llm</c> calls of one reply, or one <c>llm_query_batched</c>) refused
+    /// as a whole, unsent, because their estimated tokens or cost exceeded what remained of the run's budget
+    /// (see <see cref="RlmSubCallBatchRefused"/>).
+    /// </summary>
+    public int RefusedSubCallBatches { get; init; }
+
     /// <summary>Gets the wall time of the run.</summary>
     public TimeSpan WallTime { get; init; }
 }

@@ -122,6 +122,7 @@ public sealed class AddRecursiveLanguageModelTests
             ["Rlm:CompactionTargetPercent"] = "30",
             ["Rlm:MemoizeSubCalls"] = " False ",
             ["Rlm:StreamRootResponses"] = "False",
+            ["Rlm:AutoSplitOversizedSubCalls"] = "true",
         });
         builder.Services.AddRecursiveLanguageModel(o => o.MaxIterations = 7).UseRootChatClient(new OfflineChatClient());
 
@@ -148,6 +149,7 @@ public sealed class AddRecursiveLanguageModelTests
         Assert.Equal(TimeSpan.FromMinutes(2), options.MaxWallTime);
         Assert.Equal(500_000L, options.MaxTotalTokens);
         Assert.False(options.StreamRootResponses);
+        Assert.True(options.AutoSplitOversizedSubCalls);
     }
 
     [Fact]

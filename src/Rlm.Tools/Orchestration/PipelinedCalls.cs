@@ -10,7 +10,8 @@ namespace Rlm.Tools.Orchestration;
 /// starts it at once on the thread pool through the same <see cref="ToolInvoker.RunAsync"/> as the non-streaming path,
 /// so sub-call fan-out, the sandbox and every limit apply alike. <see cref="FinishAsync"/> starts any call the stream did
 /// not hand over (a client that sends its calls only at the end, or does not stream) and returns the results in call order.
-/// Only the first <see cref="ToolInvoker.MaxCallsPerReply"/> calls to arrive start; the rest get an error result.
+/// Only the first <see cref="ToolInvoker.MaxCallsPerReply"/> calls to arrive start; the rest get an error result. Under a
+/// token or cost budget the <c>sub_llm</c> calls are held until the reply is whole, so they are checked as one batch.
 /// </summary>
 internal sealed class PipelinedCalls
 {
@@ -49,9 +50,13 @@ internal sealed class PipelinedCalls
     {
         EndOfReply();
         await _pump.ConfigureAwait(false);
+
+        // The held sub_llm calls (and any the stream did not hand over) start now, after the check of the reply's batch.
+        int room = Math.Max(0, _invoker.MaxCallsPerReply - (_running.Count - _refused));
+        var refusal = _invoker.RefuseSubCallBatch(calls.Where(c => !_running.ContainsKey(c)).Take(room), _modelNode);
         foreach (var call in calls)
         {
-            Run(call);
+            Run(call, ToolInvoker.RefusalFor(call, refusal));
         }
 
         if (_running.Count - _refused > 1)
@@ -82,12 +87,16 @@ internal sealed class PipelinedCalls
     {
         await foreach (var call in _arrived.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            Run(call);
+            // Under a token or cost budget a sub_llm waits for the end of the reply, to be checked with the others as a batch.
+            if (!(_invoker.HoldsSubCalls && ToolInvoker.IsSubCall(call)))
+            {
+                Run(call);
+            }
         }
     }
 
     // Only the pump, then (after it ended) FinishAsync, touch _running: no lock is needed.
-    private void Run(FunctionCallContent call)
+    private void Run(FunctionCallContent call, ToolResult? refused = null)
     {
         if (_running.ContainsKey(call))
         {
@@ -102,7 +111,7 @@ internal sealed class PipelinedCalls
         else
         {
             // Task.Run: a tool that completes synchronously (grep over a large view) must not hold up the next call.
-            _running[call] = Task.Run(() => _invoker.RunAsync(call, _modelNode, _cancellationToken), _cancellationToken);
+            _running[call] = Task.Run(() => _invoker.RunAsync(call, _modelNode, _cancellationToken, refused), _cancellationToken);
         }
     }
 }

@@ -114,6 +114,11 @@ internal sealed class RunBudget
         return true;
     }
 
+    /// <summary>What is left of the token and cost budgets now (<see langword="null"/>: that budget is not set); never below 0.</summary>
+    public (long? Tokens, decimal? CostUsd) Remaining() =>
+        (_options.MaxTotalTokens is { } tokens ? Math.Max(0, tokens - Interlocked.Read(ref _totalTokens)) : null,
+         _options.MaxCostUsd is { } cost ? Math.Max(0, cost - CurrentCost()) : null);
+
     /// <summary>Adds a response's usage to the run's total and to its model's.</summary>
     public void AddUsage(string model, UsageDetails? usage)
     {

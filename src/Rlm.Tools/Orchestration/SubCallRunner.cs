@@ -12,7 +12,7 @@ namespace Rlm.Tools.Orchestration;
 /// in front of the shared memo (<see cref="RlmOptions.SubCallCache"/>), then a child <see cref="RlmSession"/> below the maximum depth or one leaf completion at it. Failures are results for
 /// the caller's model, never exceptions (caller cancellation excepted).
 /// </summary>
-internal sealed class SubCallRunner : ISubCallRunner
+internal sealed partial class SubCallRunner : ISubCallRunner
 {
     private readonly QueryRun _run;
     private readonly SubCallFit? _fit;
@@ -144,7 +144,9 @@ internal sealed class SubCallRunner : ISubCallRunner
         var fit = request.Worker is { } named ? SubCallFit.For(options, named) : _fit;
         if (leafMessages is not null && fit?.Check(leafMessages, query, slice) is { } tooLarge)
         {
-            return SubCallResult.Failure(tooLarge);
+            return options.AutoSplitOversizedSubCalls && slice is not null
+                ? await SubCallSplitter.RunAsync(this, _run, request, fit, leafMessages, tooLarge, cancellationToken).ConfigureAwait(false)
+                : SubCallResult.Failure(tooLarge);
         }
 
         if (!_run.Budget.TryReserveSubCall())

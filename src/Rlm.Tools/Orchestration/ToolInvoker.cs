@@ -67,9 +67,10 @@ internal sealed partial class ToolInvoker
 
         var running = calls.Count > cap ? calls.GetRange(0, cap) : calls;
         AnnounceParallel(running);
+        var refusal = RefuseSubCallBatch(running, modelNode);
 
         // Task.Run so that tools which complete synchronously (grep over a large view) still overlap.
-        var tasks = running.Select(call => Task.Run(() => RunAsync(call, modelNode, cancellationToken), cancellationToken)).ToArray();
+        var tasks = running.Select(call => Task.Run(() => RunAsync(call, modelNode, cancellationToken, RefusalFor(call, refusal)), cancellationToken)).ToArray();
         var results = await Task.WhenAll(tasks).ConfigureAwait(false);
         if (calls.Count <= cap)
         {
@@ -106,13 +107,38 @@ internal sealed partial class ToolInvoker
     /// <summary>Whether <paramref name="name"/> is one of the tools this session's model was given.</summary>
     private bool IsDeclared(string? name) => name is not null && (s_tools.ContainsKey(name) || _customTools.ContainsKey(name));
 
-    /// <summary>Runs one call, observed as one step.</summary>
-    public async Task<ToolResult> RunAsync(FunctionCallContent call, RlmTraceNode modelNode, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gets whether the <c>sub_llm</c> calls of a streamed reply wait for the whole reply before they start: with a token or
+    /// cost budget, so that they can be checked as one batch (<see cref="RefuseSubCallBatch"/>).
+    /// </summary>
+    public bool HoldsSubCalls => _run.Options.MaxTotalTokens is not null || _run.Options.MaxCostUsd is not null;
+
+    /// <summary>Whether a call is a <c>sub_llm</c> (one sub-call of a reply's batch).</summary>
+    public static bool IsSubCall(FunctionCallContent call) => call.Name == RlmToolSet.SubLlm;
+
+    /// <summary>
+    /// Checks the <c>sub_llm</c> calls among one reply's <paramref name="calls"/> as one batch (<see cref="SubCallBatch"/>):
+    /// the error result each of them gets when the batch is refused, or <see langword="null"/>.
+    /// </summary>
+    public ToolResult? RefuseSubCallBatch(IEnumerable<FunctionCallContent> calls, RlmTraceNode modelNode) =>
+        _run.SubCalls.RefuseBatch(SubCallBatch.FromCalls(calls, _view, _depth, _run.Options, modelNode), modelNode) is { } error
+            ? ToolResult.Error("sub_llm " + error)
+            : null;
+
+    /// <summary>The refusal a call gets: the batch's, when it is a <c>sub_llm</c>.</summary>
+    public static ToolResult? RefusalFor(FunctionCallContent call, ToolResult? refusal) => refusal is not null && IsSubCall(call) ? refusal : null;
+
+    /// <summary>Runs one call, observed as one step; with <paramref name="refused"/>, the call is not run and gets that result.</summary>
+    public async Task<ToolResult> RunAsync(FunctionCallContent call, RlmTraceNode modelNode, CancellationToken cancellationToken, ToolResult? refused = null)
     {
         string name = call.Name ?? string.Empty;
         using var step = _run.Observer.ToolCall(modelNode, _depth, call, declared: IsDeclared(call.Name));
         ToolResult result;
-        if (call.Exception is not null)
+        if (refused is not null)
+        {
+            result = refused;
+        }
+        else if (call.Exception is not null)
         {
             result = ToolResult.Error($"the arguments of {name} could not be read ({TextLimits.OneLine(_run.Observer.Redactor.Redact(call.Exception.Message), 300)}). Send the arguments as a JSON object.");
         }

@@ -15,6 +15,13 @@ internal interface ISubCallRunner
     /// <returns>The worker's answer, or why the sub-call failed.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     Task<SubCallResult> RunAsync(SubCallRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Checks a batch of sub-calls asked for at once against what is left of the run's token and cost budgets, before any is
+    /// sent; a refused batch is reported once (event, statistics, trace node below <paramref name="parent"/>).
+    /// </summary>
+    /// <returns>The error every sub-call of the batch gets, or <see langword="null"/> when the batch may run.</returns>
+    string? RefuseBatch(IReadOnlyList<SubCallRequest> requests, RlmTraceNode parent) => null;
 }
 
 /// <summary>One sub-call to run.</summary>

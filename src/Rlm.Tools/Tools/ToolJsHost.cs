@@ -24,6 +24,13 @@ internal sealed class ToolJsHost(ToolCallContext context) : IJsHost
     {
         context.Statistics.RecordToolCall("llm_query_batched");
         var worker = Resolve(model);
+
+        // Refused as a whole when its estimate is over the remaining budget: every prompt reads the same error.
+        if (context.SubCalls.RefuseBatch([.. prompts.Select(p => Request(p, worker))], context.TraceNode) is { } refused)
+        {
+            return [.. prompts.Select(_ => "Error: " + refused)];
+        }
+
         var results = await Task.WhenAll(prompts.Select(p => AskAsync(p, worker, cancellationToken))).ConfigureAwait(false);
         return [.. results.Select(r => r.Text)];
     }
@@ -33,5 +40,7 @@ internal sealed class ToolJsHost(ToolCallContext context) : IJsHost
         new WorkerChoice(model).TryResolve(context.Options.Workers, out var worker, out string? error) ? worker : throw new ArgumentException(error);
 
     private Task<SubCallResult> AskAsync(string prompt, RlmWorker? worker, CancellationToken cancellationToken) =>
-        context.SubCalls.RunAsync(new SubCallRequest(prompt, Slice: null, context.Depth, context.TraceNode, worker), cancellationToken);
+        context.SubCalls.RunAsync(Request(prompt, worker), cancellationToken);
+
+    private SubCallRequest Request(string prompt, RlmWorker? worker) => new(prompt, Slice: null, context.Depth, context.TraceNode, worker);
 }

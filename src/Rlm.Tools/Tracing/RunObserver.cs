@@ -13,7 +13,7 @@ namespace Rlm.Tools;
 /// as a <see cref="RunStep"/> that starts the span, adds the trace node, logs and emits the typed event, and is completed
 /// with its result. Text from outside the engine is redacted once, in <see cref="Emit"/>.
 /// </summary>
-internal sealed class RunObserver
+internal sealed partial class RunObserver
 {
     private readonly long _startTimestamp;
     private readonly TimeProvider _time;

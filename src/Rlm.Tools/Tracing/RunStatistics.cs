@@ -21,6 +21,8 @@ internal sealed class RunStatistics
     private int _refusedFunctionCalls;
     private int _droppedTraceNodes;
     private int _answerFormatRetries;
+    private int _splitSubCalls;
+    private int _refusedSubCallBatches;
 
     public void RecordIteration() => Interlocked.Increment(ref _iterations);
 
@@ -52,6 +54,12 @@ internal sealed class RunStatistics
     /// <summary>Counts a typed final answer sent back to the root model because it did not match the schema.</summary>
     public void RecordAnswerFormatRetry() => Interlocked.Increment(ref _answerFormatRetries);
 
+    /// <summary>Counts a sub-call whose slice was split to fit its worker's window.</summary>
+    public void RecordSplitSubCall() => Interlocked.Increment(ref _splitSubCalls);
+
+    /// <summary>Counts a batch of sub-calls refused as a whole (estimated over the remaining budget).</summary>
+    public void RecordRefusedSubCallBatch() => Interlocked.Increment(ref _refusedSubCallBatches);
+
     /// <summary>Counts a call of a tool (or of a JavaScript helper such as <c>llm_query</c>) by name.</summary>
     public void RecordToolCall(string name)
     {
@@ -77,6 +85,8 @@ internal sealed class RunStatistics
         RefusedFunctionCalls = Volatile.Read(ref _refusedFunctionCalls),
         DroppedTraceNodes = Volatile.Read(ref _droppedTraceNodes),
         AnswerFormatRetries = Volatile.Read(ref _answerFormatRetries),
+        SplitSubCalls = Volatile.Read(ref _splitSubCalls),
+        RefusedSubCallBatches = Volatile.Read(ref _refusedSubCallBatches),
         WallTime = wallTime,
     };
 }

@@ -28,6 +28,133 @@ public sealed class SubCallFitWireTests(LoopbackOpenAIServer server)
         usage = new { prompt_tokens = 100, completion_tokens = 5, total_tokens = 105 },
     });
 
+    /// <summary>A reply with several tool calls at once.</summary>
+    private static string ToolCalls(int step, params (string Name, string Arguments)[] calls) => JsonSerializer.Serialize(new
+    {
+        id = $"chatcmpl-{step}",
+        @object = "chat.completion",
+        created = 1700000000,
+        model = "gpt-4.1",
+        choices = new[]
+        {
+            new
+            {
+                index = 0,
+                finish_reason = "tool_calls",
+                message = new { role = "assistant", content = (string?)null, tool_calls = calls.Select((c, i) => new { id = $"call_{step}_{i}", type = "function", function = new { name = c.Name, arguments = c.Arguments } }).ToArray() },
+            },
+        },
+        usage = new { prompt_tokens = 100, completion_tokens = 10, total_tokens = 110 },
+    });
+
+    private static string BuildLog(int chars)
+    {
+        var log = new StringBuilder();
+        for (int i = 0; log.Length < chars; i++)
+        {
+            log.Append(CultureInfo.InvariantCulture, $"2025-01-01 10:{i % 60:00}:00 worker {i % 7} handled request {i} in {i % 113} ms\n");
+        }
+
+        return log.ToString();
+    }
+
+    private static int WireTokens(RecordedRequest request) =>
+        request.Json.GetProperty("messages").EnumerateArray().Sum(m => s_tokenizer.CountTokens(ContentText(m)) + 4);
+
+    [Fact]
+    public async Task AutoSplit_OversizedSlice_ReachesTheWorkerInParts_NoneOverTheWindow()
+    {
+        string log = BuildLog(40_000);
+        int step = 0;
+        var rootScenario = server.NewScenario(async (context, _) =>
+        {
+            string body = Interlocked.Increment(ref step) switch
+            {
+                1 => ToolCall(1, "sub_llm", """{"query":"What happened?","start":0,"end":40000}"""),
+                _ => ToolCall(2, "final", """{"answer":"all parts read"}"""),
+            };
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(body);
+        });
+        int answered = 0;
+        var workerScenario = server.NewScenario(async (context, _) =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(Text($"answer {Interlocked.Increment(ref answered)}"));
+        });
+        using var root = NewClient(rootScenario, "gpt-4.1");
+        using var worker = NewClient(workerScenario, "tiny-worker");
+        var options = new RlmOptions { RootModelId = "gpt-4.1", MaxModelRetries = 0, StreamRootResponses = false, SubCallOutputReserveTokens = 500, AutoSplitOversizedSubCalls = true };
+        options.ModelContextWindows["tiny-worker"] = 2_000;
+
+        var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("What happened?", log);
+
+        Assert.Equal("all parts read", result.Answer);
+        var seen = workerScenario.Requests.ToList();
+        int sliceTokens = s_tokenizer.CountTokens(log.AsSpan(0, 40_000));
+        Assert.InRange(seen.Count, (sliceTokens / 1_500) + 1, 40);
+        Assert.All(seen, r => Assert.InRange(WireTokens(r), 1, 1_500));
+
+        // Every line of the slice reached the worker in some part.
+        string wire = string.Concat(seen.Select(r => r.Body.Replace("\\n", "\n", StringComparison.Ordinal)));
+        Assert.All(log[..40_000].Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(line => line.Length > 60), line => Assert.Contains(line, wire, StringComparison.Ordinal));
+
+        string combined = rootScenario.Requests[1].Json.GetProperty("messages").EnumerateArray()
+            .Where(m => m.GetProperty("role").GetString() == "tool").Select(ContentText).Single();
+        Assert.Contains($"split at line breaks into {seen.Count} parts", combined);
+        Assert.Contains($"[part 1/{seen.Count}, lines 1–", combined);
+        Assert.Contains($"[part {seen.Count}/{seen.Count}, lines ", combined);
+        Assert.Equal(seen.Count, result.Statistics.SubCalls);
+        Assert.Equal(1, result.Statistics.SplitSubCalls);
+    }
+
+    [Fact]
+    public async Task BatchOverTheTokenBudget_SendsNoWorkerRequest_AndEachCallReadsTheEstimate()
+    {
+        string log = BuildLog(20_000);
+        int step = 0;
+        var rootScenario = server.NewScenario(async (context, _) =>
+        {
+            string body = Interlocked.Increment(ref step) switch
+            {
+                1 => ToolCalls(1,
+                    ("sub_llm", """{"query":"Errors in the first part?","start":0,"end":5000}"""),
+                    ("sub_llm", """{"query":"Errors in the second part?","start":5000,"end":10000}"""),
+                    ("sub_llm", """{"query":"Errors in the third part?","start":10000,"end":15000}""")),
+                _ => ToolCall(2, "final", """{"answer":"answered without sub-calls"}"""),
+            };
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(body);
+        });
+        var workerScenario = server.NewScenario(async (context, _) =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(Text("w"));
+        });
+        using var root = NewClient(rootScenario, "gpt-4.1");
+        using var worker = NewClient(workerScenario, "tiny-worker");
+        var events = new List<RlmEvent>();
+        var options = new RlmOptions
+        {
+            RootModelId = "gpt-4.1", MaxModelRetries = 0, StreamRootResponses = false, MaxTotalTokens = 8_000,
+            Progress = new Progress(e => { lock (events) { events.Add(e); } }),
+        };
+
+        var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("Which errors?", log);
+
+        Assert.Equal("answered without sub-calls", result.Answer);
+        Assert.Empty(workerScenario.Requests);
+        var toolResults = rootScenario.Requests[1].Json.GetProperty("messages").EnumerateArray()
+            .Where(m => m.GetProperty("role").GetString() == "tool").Select(ContentText).ToList();
+        Assert.Equal(3, toolResults.Count);
+        Assert.All(toolResults, r => Assert.Contains("not sent: this batch of 3 sub-calls is estimated at", r));
+        Assert.All(toolResults, r => Assert.Contains("tokens left of the run's budget", r));
+        Assert.Equal(1, result.Statistics.RefusedSubCallBatches);
+        var refused = Assert.Single(events.OfType<RlmSubCallBatchRefused>());
+        Assert.Equal(3, refused.SubCalls);
+        Assert.True(refused.EstimatedTokens > refused.RemainingTokens);
+    }
+
     [Fact]
     public async Task OversizedSlice_NeverReachesTheWorkerEndpoint_AFittingOneDoes()
     {
@@ -74,5 +201,10 @@ public sealed class SubCallFitWireTests(LoopbackOpenAIServer server)
         Assert.Contains("more than the worker 'tiny-worker' can take: its context window is 2,000 tokens, less 500 kept for the answer", refusal);
         Assert.Contains("The largest slice that fits has about", refusal);
         Assert.Equal(1, result.Statistics.SubCalls);
+    }
+
+    private sealed class Progress(Action<RlmEvent> report) : IProgress<RlmEvent>
+    {
+        public void Report(RlmEvent value) => report(value);
     }
 }

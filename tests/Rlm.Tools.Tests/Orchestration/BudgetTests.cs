@@ -29,7 +29,9 @@ public sealed class BudgetTests
         const int Concurrency = 3;
         var worker = Worker(1_000);
         var root = new ScriptedChatClient(_ => FanOut(20, 0), _ => FanOut(20, 1), _ => FanOut(20, 2));
-        var options = new RlmOptions { MaxTotalTokens = 5_000, MaxConcurrency = Concurrency, MaxSubCalls = 100 };
+        // Short prompts and no answer reserve keep each batch's estimate (SubCallBatchTests) under the budget, so the fan-out
+        // is sent and the fake usage of 1,000 tokens per worker request is what spends it.
+        var options = new RlmOptions { MaxTotalTokens = 5_000, MaxConcurrency = Concurrency, MaxSubCalls = 100, LeafSystemPrompt = "Answer.", SubCallOutputReserveTokens = 0 };
 
         var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("q?", s_context);
 
@@ -59,7 +61,7 @@ public sealed class BudgetTests
             }),
         };
         var root = new ScriptedChatClient(_ => FanOut(4, 0), _ => FanOut(4, 1), _ => FanOut(4, 2), _ => FanOut(4, 3));
-        var options = new RlmOptions { MaxCostUsd = 0.5m, MaxConcurrency = 1, Prices = prices, RootModelId = "root-m", WorkerModelId = "worker-m" };
+        var options = new RlmOptions { MaxCostUsd = 0.5m, MaxConcurrency = 1, Prices = prices, RootModelId = "root-m", WorkerModelId = "worker-m", LeafSystemPrompt = "Answer.", SubCallOutputReserveTokens = 0 };
 
         var result = await new RecursiveLanguageModel(root, worker, options).QueryAsync("q?", s_context);
 

@@ -37,6 +37,12 @@ internal sealed record StatisticsJson
     /// <summary><see cref="RlmStatistics.DroppedTraceNodes"/>.</summary>
     public int DroppedTraceNodes { get; init; }
 
+    /// <summary><see cref="RlmStatistics.SplitSubCalls"/>.</summary>
+    public int SplitSubCalls { get; init; }
+
+    /// <summary><see cref="RlmStatistics.RefusedSubCallBatches"/>.</summary>
+    public int RefusedSubCallBatches { get; init; }
+
     /// <summary>The run's wall time in milliseconds, to 0.1 ms.</summary>
     public double WallTimeMs { get; init; }
 
@@ -69,6 +75,8 @@ internal sealed record StatisticsJson
             PeakConcurrency = s.PeakConcurrency,
             RefusedFunctionCalls = s.RefusedFunctionCalls,
             DroppedTraceNodes = s.DroppedTraceNodes,
+            SplitSubCalls = s.SplitSubCalls,
+            RefusedSubCallBatches = s.RefusedSubCallBatches,
             WallTimeMs = Math.Round(s.WallTime.TotalMilliseconds, 1),
             ToolCallsTotal = s.ToolCalls.Values.Sum(),
             ToolCalls = new(s.ToolCalls.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), StringComparer.Ordinal),
