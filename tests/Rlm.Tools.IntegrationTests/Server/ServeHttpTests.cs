@@ -224,7 +224,14 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
 
         string message = await AssertErrorAsync(await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("What is the code?"))), StatusCodes.Status502BadGateway, "model_error");
         Assert.Contains("endpoint failed", message, StringComparison.Ordinal);
-        Assert.DoesNotContain(ProviderKey, serve.StdErr + serve.StdOut, StringComparison.Ordinal);
+
+        // Streamed, the failure comes after the role chunk as an error event in the same shape, and no [DONE].
+        string stream = await (await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("What is the code?", stream: true)))).Content.ReadAsStringAsync();
+        string last = stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.StartsWith("data: ", last, StringComparison.Ordinal);
+        Assert.Equal("model_error", JsonDocument.Parse(last["data: ".Length..]).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.DoesNotContain("[DONE]", stream, StringComparison.Ordinal);
+        Assert.DoesNotContain(ProviderKey, stream + serve.StdErr + serve.StdOut, StringComparison.Ordinal);
     }
 
     [Theory]
