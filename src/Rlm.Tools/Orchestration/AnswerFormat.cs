@@ -61,7 +61,7 @@ internal sealed class AnswerFormat
         {
             validator = JsonSchema.FromText(schema.GetRawText());
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or NotSupportedException or FormatException)
+        catch (Exception e) when (e is JsonException or JsonSchemaException or ArgumentException or InvalidOperationException or NotSupportedException or FormatException)
         {
             throw new ArgumentException($"The response format's JSON schema could not be read: {e.Message}", nameof(schema), e);
         }
