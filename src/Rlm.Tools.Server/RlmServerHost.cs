@@ -169,6 +169,9 @@ internal static class RlmServerHost
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
 
+        // A failed start (an address in use) is one line of rlm's own, not the host's stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+
         // One line per query at Information, the server's own; the engine's run lines show with -v only.
         logging.AddFilter("Rlm.Tools", // the engine's category (RlmLog.Category)
              minimum <= LogLevel.Debug ? minimum : LogLevel.Warning);

@@ -247,6 +247,17 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task AddressInUse_IsOneLineAndExitCode1_NoStackTrace()
+    {
+        await using var first = await ServeProcess.StartAsync(["--offline"]);
+        var result = await RlmProcess.RunAsync(["serve", "--offline", "--urls", first.BaseAddress.ToString().TrimEnd('/')]);
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains(result.StdErrLines, l => l.StartsWith("rlm: cannot listen on", StringComparison.Ordinal) && l.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
+        RlmProcess.AssertNoStackTrace(result);
+        Assert.Empty(result.StdOut);
+    }
+
+    [Fact]
     public async Task Help_NamesEveryOptionAndRoute()
     {
         var result = await RlmProcess.RunAsync("serve", "--help");
