@@ -32,7 +32,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <c>AutoSplitOversizedSubCalls</c>. Any other key of the section (a typo such as <c>Rlm:MaxDepht</c>) fails
 /// start-up naming it and the nearest setting, except the sub-sections of models registered with
 /// <see cref="AddKeyedRecursiveLanguageModel(IServiceCollection, object)"/> (<c>Rlm:&lt;key&gt;</c>); an empty
-/// value keeps the default. Objects (<see cref="RlmOptions.Progress"/>, <see cref="RlmOptions.ConcurrencyLimiter"/>, …) are
+/// value keeps the default. Objects (<see cref="RlmOptions.Progress"/>, <see cref="RlmOptions.ConcurrencyLimiter"/>, <see cref="RlmOptions.SubCallCache"/>, …) are
 /// set in code with <see cref="RlmBuilder.Configure(Action{RlmOptions})"/>.</para>
 /// <para>The options are validated when the host starts (<c>ValidateOnStart</c>): a value out of range or of the wrong
 /// form fails start-up with an <see cref="OptionsValidationException"/> whose messages name the setting, for example

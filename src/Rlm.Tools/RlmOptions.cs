@@ -124,7 +124,7 @@ public sealed partial class RlmOptions
     /// answered once: concurrent identical calls wait for the first, later ones reuse its answer. A memoized call sends no
     /// request but still uses one sub-call of <see cref="MaxSubCalls"/> (so a loop of identical calls ends at the budget), and
     /// is counted in <see cref="RlmStatistics.MemoizedSubCalls"/>. A failed
-    /// sub-call is not remembered: the next identical call runs again.
+    /// sub-call is not remembered: the next identical call runs again. <see cref="SubCallCache"/> shares answers beyond the run.
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool MemoizeSubCalls { get; set; } = true;

@@ -8,8 +8,8 @@ namespace Rlm.Tools.Orchestration;
 
 /// <summary>
 /// Runs the sub-calls of one query (<c>sub_llm</c>, JavaScript's <c>llm_query</c>): the host's depth and size checks,
-/// the sub-call budget (reserved before dispatch, by memoized calls too), single-flight memoization (<see cref="RlmOptions.MemoizeSubCalls"/>),
-/// then a child <see cref="RlmSession"/> below the maximum depth or one leaf completion at it. Failures are results for
+/// the sub-call budget (reserved before dispatch, by memoized calls too), single-flight memoization (<see cref="RlmOptions.MemoizeSubCalls"/>)
+/// in front of the shared memo (<see cref="RlmOptions.SubCallCache"/>), then a child <see cref="RlmSession"/> below the maximum depth or one leaf completion at it. Failures are results for
 /// the caller's model, never exceptions (caller cancellation excepted).
 /// </summary>
 internal sealed partial class SubCallRunner : ISubCallRunner
@@ -17,6 +17,7 @@ internal sealed partial class SubCallRunner : ISubCallRunner
     private readonly QueryRun _run;
     private readonly SubCallFit? _fit;
     private readonly ConcurrentDictionary<SubCallKey, Lazy<Task<SubCallResult>>> _memo = new();
+    private readonly SharedSubCallMemo? _shared;
 
     /// <param name="run">The query.</param>
     /// <param name="fit">The worker's context-window check, or <see langword="null"/> when its window is unknown.</param>
@@ -24,6 +25,7 @@ internal sealed partial class SubCallRunner : ISubCallRunner
     {
         _run = run;
         _fit = fit;
+        _shared = run.Options.SubCallCache is { } cache ? new SharedSubCallMemo(cache, run.Observer.Logger) : null;
     }
 
     public Task<SubCallResult> RunAsync(SubCallRequest request, CancellationToken cancellationToken)
@@ -44,7 +46,7 @@ internal sealed partial class SubCallRunner : ISubCallRunner
     /// </summary>
     private async Task<SubCallResult> MemoizedAsync(SubCallKey key, SubCallRequest request, CancellationToken cancellationToken)
     {
-        var mine = new Lazy<Task<SubCallResult>>(() => RunOnceAsync(request, cancellationToken), LazyThreadSafetyMode.ExecutionAndPublication);
+        var mine = new Lazy<Task<SubCallResult>>(() => _shared is null ? RunOnceAsync(request, cancellationToken) : SharedOrRunOnceAsync(key, request, cancellationToken), LazyThreadSafetyMode.ExecutionAndPublication);
         var entry = _memo.GetOrAdd(key, mine);
         if (!ReferenceEquals(entry, mine))
         {
@@ -84,6 +86,34 @@ internal sealed partial class SubCallRunner : ISubCallRunner
             _memo.TryRemove(new KeyValuePair<SubCallKey, Lazy<Task<SubCallResult>>>(key, entry));
             throw;
         }
+    }
+
+    /// <summary>
+    /// The answer of an identical sub-call from the shared memo (another query, another replica): reported and budgeted like
+    /// an in-run memo hit. On a miss the sub-call runs, and a successful answer is stored for the others.
+    /// </summary>
+    private async Task<SubCallResult> SharedOrRunOnceAsync(SubCallKey key, SubCallRequest request, CancellationToken cancellationToken)
+    {
+        var slice = request.Slice;
+        string sharedKey = SharedSubCallMemo.Key(_run.Options, key, request.Query, slice is null ? default : slice.Span, hasSlice: slice is not null);
+        if (await _shared!.TryGetAsync(sharedKey, cancellationToken).ConfigureAwait(false) is { } answer)
+        {
+            if (!_run.Budget.TryReserveSubCall())
+            {
+                return BudgetSpent();
+            }
+
+            _run.Observer.MemoizedSubCall(request.Parent, key.Depth, slice?.Length ?? request.Query.Length, shared: true).Complete(answer);
+            return SubCallResult.Success(answer);
+        }
+
+        var result = await RunOnceAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!result.Failed)
+        {
+            await _shared.StoreAsync(sharedKey, result.Answer!, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
     }
 
     private async Task<SubCallResult> RunOnceAsync(SubCallRequest request, CancellationToken cancellationToken)

@@ -39,6 +39,9 @@ internal static partial class RlmLog
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Sub-call at depth {Depth} failed: {Error}")]
     public static partial void SubCallFailed(ILogger logger, int depth, string error);
 
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "The shared sub-call cache failed to {Operation} ({ErrorType}: {Error}); the sub-call goes on without it")]
+    public static partial void SubCallCacheFailed(ILogger logger, string operation, string errorType, string error);
+
     [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "{Role} model request failed ({Failure}); retry {Retry} in {DelayMs} ms")]
     public static partial void ModelRetry(ILogger logger, string role, string failure, int retry, long delayMs);
 

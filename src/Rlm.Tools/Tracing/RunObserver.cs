@@ -230,11 +230,12 @@ internal sealed partial class RunObserver
             .Complete(Elapsed, "each got an error result", isError: true);
     }
 
-    /// <summary>Records a sub-call answered by an identical earlier one of this run (no request; it used one sub-call of the budget).</summary>
-    public RunStep MemoizedSubCall(RlmTraceNode parent, int depth, int chars)
+    /// <summary>Records a sub-call answered by an identical earlier one of this run, or from the shared cache when <paramref name="shared"/> (no request; it used one sub-call of the budget).</summary>
+    public RunStep MemoizedSubCall(RlmTraceNode parent, int depth, int chars, bool shared = false)
     {
         Statistics.RecordMemoizedSubCall();
-        var node = AddNode(parent, RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"memoized sub-call (depth={depth}, {chars:N0} chars): same model, query and slice as an earlier one"), depth);
+        string from = shared ? "answered from the shared sub-call cache" : "same model, query and slice as an earlier one";
+        var node = AddNode(parent, RlmTraceKind.Leaf, string.Create(CultureInfo.InvariantCulture, $"memoized sub-call (depth={depth}, {chars:N0} chars): {from}"), depth);
         Emit(new RlmSubCallMemoized(Elapsed, depth, chars));
         return new RunStep(this, node, activity: null, onEnd: null);
     }

@@ -32,6 +32,7 @@ public class RlmOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(1), o.ModelRetryBaseDelay);
         Assert.Equal(TimeSpan.FromSeconds(30), o.ModelRetryMaxDelay);
         Assert.Null(o.ConcurrencyLimiter);
+        Assert.Null(o.SubCallCache);
         Assert.Empty(o.RedactedValues);
     }
 
