@@ -58,6 +58,7 @@ internal sealed class ChatCommand
         }
 
         Command.Options.Add(options.Verbose);
+        Command.Options.Add(options.Citations);
         Command.Options.Add(Stdin);
     }
 

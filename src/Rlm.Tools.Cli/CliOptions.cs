@@ -294,6 +294,11 @@ internal sealed class CliOptions
     /// <summary>Gets <c>-v</c>/<c>--verbose</c> of <c>rlm</c> and <c>rlm chat</c> (progress, trace and statistics; <c>rlm mcp</c>'s own means debug logs).</summary>
     public Option<bool> Verbose { get; }
 
+    // Answers a user can check: the citation policy, parsed and described in CliCitations.
+
+    /// <summary>Gets <c>--citations off|report|repair</c> (<see cref="RlmOptions.CitationPolicy"/>; default report).</summary>
+    public Option<RlmCitationPolicy> Citations { get; } = CliCitations.CreateOption();
+
     /// <summary>Gets <c>--max-concurrent-queries N</c> (<c>rlm mcp</c>).</summary>
     public Option<int> MaxConcurrentQueries { get; }
 

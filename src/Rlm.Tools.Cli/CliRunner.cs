@@ -17,6 +17,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 {
     private readonly TextWriter _stderr = Console.Error;
     private int _canceledNoted;
+    private CliOutputSchema? _schema; // --output-schema: read before the run, holds the parsed value or the mismatch after it
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -35,6 +36,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         {
             var settings = ReadSettings();
             CheckOutputPaths();
+            _schema = CliOutputSchema.Read(parseResult.GetValue(command.OutputSchema));
             models = command.Options.CreateModels(parseResult);
             var printer = new ProgressPrinter(_stderr);
             var options = new RlmOptions
@@ -47,6 +49,7 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
                 Workers = [.. models.Workers],
                 Progress = verbose ? printer : null,
                 AutoSplitOversizedSubCalls = parseResult.GetValue(command.Options.AutoSplit),
+                CitationPolicy = parseResult.GetValue(command.Options.Citations),
             };
 
             // Before the input is loaded: a --max-cost without prices for the models is a usage error.
@@ -76,7 +79,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             }
 
             var rlm = new RecursiveLanguageModel(models.RootClient, models.WorkerClient, options);
-            var result = await rlm.QueryAsync(question, input.Corpus, cancellationToken).ConfigureAwait(false);
+            var result = _schema is null
+                ? await rlm.QueryAsync(question, input.Corpus, cancellationToken).ConfigureAwait(false)
+                : await _schema.QueryAsync(rlm, question, input.Corpus, options, cancellationToken).ConfigureAwait(false);
             printer.Enabled = false;
 
             if (verbose)
@@ -114,6 +119,12 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
 
             if (!trajectoryWritten)
             {
+                return ExitCodes.NoFinalAnswer;
+            }
+
+            if (_schema?.Error is { } mismatch)
+            {
+                Note($"{mismatch} (the answer printed is the model's raw answer).");
                 return ExitCodes.NoFinalAnswer;
             }
 
@@ -261,13 +272,13 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
             using var stdout = StandardOutput.Open();
             if (parseResult.GetValue(command.Json) && Console.IsOutputRedirected)
             {
-                JsonReport.Write(stdout, result, models, input, error);
+                JsonReport.Write(stdout, result, models, input, error ?? _schema?.Error, _schema?.Value);
             }
             else if (parseResult.GetValue(command.Json))
             {
                 // On a terminal: JSON escapes control characters already, but not bidirectional overrides.
                 using var report = new MemoryStream();
-                JsonReport.Write(report, result, models, input, error);
+                JsonReport.Write(report, result, models, input, error ?? _schema?.Error, _schema?.Value);
                 stdout.Write(new UTF8Encoding(false).GetBytes(TerminalText.Inert(Encoding.UTF8.GetString(report.ToArray()))));
             }
             else if (result.Answer.Length > 0)

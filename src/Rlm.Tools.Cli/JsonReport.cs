@@ -16,13 +16,14 @@ internal static class JsonReport
     /// <param name="models">The models.</param>
     /// <param name="input">The input.</param>
     /// <param name="error">For a failed run, the one-line error (the report's <c>error</c>); otherwise <see langword="null"/>.</param>
-    public static void Write(Stream stream, RlmResult result, ModelSetup models, CliInput input, string? error = null)
+    /// <param name="value">With <c>--output-schema</c>, the answer parsed as JSON when it validated (the report's <c>value</c>).</param>
+    public static void Write(Stream stream, RlmResult result, ModelSetup models, CliInput input, string? error = null, JsonElement? value = null)
     {
         var document = RlmJson.CreateResult(
             result,
             new ModelsJson(models.Provider, models.RootModel, models.WorkerModel, models.IsOffline),
             InputJson.From(input.Source, input.Corpus, input.IsDirectory, input.Decodings),
-            error);
+            error) with { Value = value };
         JsonSerializer.Serialize(stream, document, RlmJson.Indented.RunJson);
         stream.WriteByte((byte)'\n');
         stream.Flush();

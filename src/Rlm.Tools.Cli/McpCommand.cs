@@ -36,6 +36,7 @@ internal sealed class McpCommand
             Command.Options.Add(option);
         }
 
+        Command.Options.Add(options.Citations);
         Command.Options.Add(Verbose);
     }
 

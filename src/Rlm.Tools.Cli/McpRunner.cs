@@ -27,6 +27,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
             options.RootModelId = models.RootModel;
             options.WorkerModelId = models.WorkerModel;
             options.Workers = [.. models.Workers];
+            options.CitationPolicy = parseResult.GetValue(command.Options.Citations);
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
             queryLimits = command.Options.ReadServerLimits(parseResult);
             var (corpus, source) = await LoadCorpusAsync(cancellationToken).ConfigureAwait(false);

@@ -36,8 +36,9 @@ internal sealed class RlmCommand
         and writes its partial trajectory.
 
         Exit codes: 0 answered (the model called final); 1 no final answer (the answer printed is the best the run got;
-        also a run stopped by a budget), every sub-call failed, the model endpoint failed, or the answer could not be
-        written to stdout (or the --trajectory file after the run); 2 usage or input error (bad option,
+        also a run stopped by a budget), an answer that never matched --output-schema, every sub-call failed, the model
+        endpoint failed, or the answer could not be written to stdout (or the --trajectory file after the run); 2 usage
+        or input error (bad option,
         missing/unreadable/binary file or one compressed other than gzip, empty input, too large, a --trajectory path that cannot be written);
         130 canceled (Ctrl+C, SIGINT); 143 terminated (SIGTERM).
 
@@ -51,7 +52,8 @@ internal sealed class RlmCommand
         read line by line from standard input, each seeing the earlier ones; see rlm chat --help.
 
         Trajectory viewer: rlm view TRAJECTORY.jsonl -o out.html writes one self-contained HTML page (call tree, parallel
-        groups, timings, concurrency timeline) from a file written with --trajectory; see rlm view --help.
+        groups, timings, concurrency timeline, the answer's citations with their lines' text) from a file written with
+        --trajectory; see rlm view --help.
         """;
 
     public RlmCommand(CliOptions options)
@@ -93,11 +95,14 @@ internal sealed class RlmCommand
                           "(text that may quote the input).",
         };
 
+        OutputSchema = CliOutputSchema.CreateOption();
+
         Root = new RootCommand(Description)
         {
             Question, QuestionFile, options.Files, options.Dir, options.Globs, options.IGlobs, options.Follow, options.Hidden, options.NoIgnore, options.Stdin, options.Model, options.WorkerModel, options.Workers, options.BaseUrl, options.AllowInsecureHttp, options.Offline,
             options.MaxIterations, options.MaxDepth, options.MaxConcurrency, options.Timeout, options.MaxTokens, options.MaxCost, options.MaxTime, options.AutoSplit,
             options.Verbose, Json, Trajectory, TrajectorySensitive,
+            options.Citations, OutputSchema,
         };
 
         // A question such as "[draft] summary?" must not be taken for a directive such as [suggest].
@@ -118,4 +123,7 @@ internal sealed class RlmCommand
     public Option<string> Trajectory { get; }
 
     public Option<bool> TrajectorySensitive { get; }
+
+    /// <summary>Gets <c>--output-schema FILE</c>: the answer must validate against a JSON Schema (see <see cref="CliOutputSchema"/>).</summary>
+    public Option<string> OutputSchema { get; }
 }

@@ -30,7 +30,7 @@ internal sealed class ServeCommand
         Options = options;
         Urls = new Option<string>("--urls")
         {
-            Description = $"The address to listen on (several separated by ';'), http:// only; port 0 takes a free port, the one printed. Default: {RlmServerOptions.DefaultUrl} (this machine only; http://0.0.0.0:8080 for every interface).",
+            Description = $"The address to listen on (several separated by ';'), http:// only; port 0 takes a free port, the one printed. The default listens on this machine only; http://0.0.0.0:8080 listens on every interface.",
             HelpName = "URL",
             DefaultValueFactory = _ => RlmServerOptions.DefaultUrl,
         };
@@ -41,27 +41,37 @@ internal sealed class ServeCommand
         };
         MaxRequestBytes = new Option<long>("--max-request-bytes")
         {
-            Description = "Largest request body in bytes (at least 1,024); a larger one gets 413. Default: 33554432 (32 MiB).",
+            Description = "Largest request body in bytes (at least 1,024); a larger one gets 413. The default is 32 MiB.",
             HelpName = "N",
             DefaultValueFactory = _ => RlmServerOptions.DefaultMaxRequestBytes,
         };
         MaxConcurrentQueries = new Option<int>("--max-concurrent-queries")
         {
-            Description = "Most queries one client (an API key, or a remote address without keys) has running at once (at least 1); one more gets 429 with Retry-After. Default: 4.",
+            Description = "Most queries one client (an API key, or a remote address without keys) has running at once (at least 1); one more gets 429 with Retry-After.",
             HelpName = "N",
             DefaultValueFactory = _ => RlmServerOptions.DefaultMaxConcurrentQueries,
         };
         MaxQuestionChars = new Option<int>("--max-question-chars")
         {
-            Description = "Longest question of the corpora API and MCP in characters (at least 1); a longer one gets 400. Default: 100,000.",
+            Description = "Longest question of the corpora API and MCP in characters (at least 1); a longer one gets 400.",
             HelpName = "N",
             DefaultValueFactory = _ => new RlmCorpusToolOptions().MaxQuestionChars,
         };
         ShutdownTimeout = new Option<double>("--shutdown-timeout")
         {
-            Description = "How long a stop (SIGTERM, SIGINT) lets running queries finish, in seconds (0 to 3600), before it cancels them. Default: 30.",
+            Description = "How long a stop (SIGTERM, SIGINT) lets running queries finish, in seconds (0 to 3600), before it cancels them.",
             HelpName = "SECONDS",
             DefaultValueFactory = _ => RlmServerOptions.DefaultShutdownTimeout.TotalSeconds,
+        };
+        Redis = new Option<string>("--redis")
+        {
+            Description = "Share state with the other replicas through this Redis 7 server (HOST:PORT): conversations, uploaded corpora and memoized sub-call answers, so any replica answers any request. Without it the state lives in this process's memory (one replica). When Redis goes away, queries still complete without sharing, and /readyz says degraded.",
+            HelpName = "HOST:PORT",
+        };
+        ProviderConcurrency = new Option<int>("--provider-concurrency")
+        {
+            Description = "Most model requests in flight across all replicas sharing --redis (in this process without it), at least 1. Default: no shared limit (--max-concurrency bounds each query).",
+            HelpName = "N",
         };
         Verbose = new Option<bool>("--verbose", "-v")
         {
@@ -74,7 +84,7 @@ internal sealed class ServeCommand
             Command.Options.Add(option);
         }
 
-        foreach (var option in (Option[])[Urls, ApiKeyFile, MaxRequestBytes, MaxConcurrentQueries, MaxQuestionChars, ShutdownTimeout, Verbose])
+        foreach (var option in (Option[])[Urls, Redis, ProviderConcurrency, ApiKeyFile, MaxRequestBytes, MaxConcurrentQueries, MaxQuestionChars, ShutdownTimeout, Verbose])
         {
             Command.Options.Add(option);
         }
@@ -87,6 +97,12 @@ internal sealed class ServeCommand
 
     /// <summary>Gets <c>--urls URL[;URL...]</c>.</summary>
     public Option<string> Urls { get; }
+
+    /// <summary>Gets <c>--redis HOST:PORT</c>.</summary>
+    public Option<string> Redis { get; }
+
+    /// <summary>Gets <c>--provider-concurrency N</c>.</summary>
+    public Option<int> ProviderConcurrency { get; }
 
     /// <summary>Gets <c>--api-key-file PATH</c>.</summary>
     public Option<string> ApiKeyFile { get; }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Rlm.Tools.Context;
 using Rlm.Tools.OpenAI;
 using Rlm.Tools.Server;
+using Rlm.Tools.Server.State;
 
 namespace Rlm.Tools.Cli;
 
@@ -67,6 +68,7 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
                 MaxConcurrentQueries = limits.MaxConcurrentQueries,
                 MaxQuestionChars = limits.MaxQuestionChars,
                 ShutdownTimeout = limits.ShutdownTimeout,
+                State = ReadState(),
                 MinimumLogLevel = parseResult.GetValue(command.Verbose) ? LogLevel.Debug : LogLevel.Information,
                 DescribeError = e => OpenAIErrors.IsEndpointError(e)
                     ? $"the model endpoint failed{(endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"
@@ -141,6 +143,23 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
         }
 
         return (bytes, concurrent, questionChars, TimeSpan.FromSeconds(shutdown));
+    }
+
+    private ServerStateOptions ReadState()
+    {
+        string? redis = parseResult.GetValue(command.Redis);
+        if (redis is not null && string.IsNullOrWhiteSpace(redis))
+        {
+            throw new CliUsageException("--redis needs HOST:PORT, e.g. --redis 127.0.0.1:6379");
+        }
+
+        int? providerConcurrency = parseResult.GetResult(command.ProviderConcurrency) is { Implicit: false } ? parseResult.GetValue(command.ProviderConcurrency) : null;
+        if (providerConcurrency < 1)
+        {
+            throw new CliUsageException($"--provider-concurrency must be at least 1 (got {providerConcurrency})");
+        }
+
+        return new ServerStateOptions { RedisConfiguration = redis?.Trim(), ProviderConcurrency = providerConcurrency };
     }
 
     private List<string> ReadUrls()

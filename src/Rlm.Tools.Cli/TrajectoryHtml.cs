@@ -58,6 +58,9 @@ internal static class TrajectoryHtml
 <ul id="errors"></ul>
 <h1>rlm trajectory: {{TITLE}}</h1>
 <div id="run"></div>
+<h2>Citations</h2>
+<div class="note">Each citation of the answer as the host checked it against the input; a mark in the answer links to its entry, which shows the cited line's text.</div>
+<div id="citations-box"></div>
 <h2>Concurrency</h2>
 <div class="note">Model calls and leaf completions in flight over the run (a leaf counts from its start, including any wait for a free slot); the summary's peak concurrency is this chart's highest point.</div>
 <div id="timeline-box"></div>
@@ -100,6 +103,20 @@ ul.tree { padding-left: 0; }
 .details dt { font-weight: 600; } .details dd { margin: 0 0 4px 0; font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-word; }
 .answer, .question { white-space: pre-wrap; word-break: break-word; }
 .collapsed > ul, .collapsed > .parallels { display: none; }
+a.cite { text-decoration: none; border-radius: 3px; padding: 0 2px; }
+a.cite.verified { background: #dafbe1; color: #116329; border-bottom: 2px solid #1a7f37; }
+a.cite.unverified { background: #ffebe9; color: #a40e26; border-bottom: 2px dashed #cf222e; }
+a.cite.verified::after { content: " \2713"; font-size: 11px; } a.cite.unverified::after { content: " \2717"; font-size: 11px; }
+ol.citations { margin: 4px 0; padding-left: 24px; }
+.citation { margin: 4px 0; padding: 4px 8px; border-left: 4px solid #d0d7de; border-radius: 4px; }
+.citation.verified { border-color: #1a7f37; background: #f6fef8; } .citation.unverified { border-color: #cf222e; background: #fff8f7; }
+.citation .status { font-size: 11px; padding: 0 6px; border-radius: 8px; color: #fff; margin-right: 6px; }
+.citation.verified .status { background: #1a7f37; } .citation.unverified .status { background: #cf222e; }
+.citation .ctext { font-family: ui-monospace, monospace; }
+.citation .reason { color: #a40e26; } .citation .where { font-family: ui-monospace, monospace; font-size: 12px; color: #57606a; }
+pre.line-text { margin: 2px 0; padding: 4px 6px; background: #fff; border: 1px solid #d0d7de; border-radius: 4px; white-space: pre-wrap; word-break: break-word; }
+.line-text .ln { color: #8c959f; display: inline-block; min-width: 4ch; text-align: right; margin-right: 8px; }
+.citation:target, .citation.current, a.cite.current { outline: 2px solid #0969da; }
 #errors:empty { display: none; }
 #errors { color: #cf222e; }
 """;
@@ -165,7 +182,8 @@ ul.tree { padding-left: 0; }
   if (run.cost_usd != null) { item("cost", "$" + run.cost_usd); }
   runBox.appendChild(sum);
   if (run.question != null) { var q = el("div", "question"); q.id = "question"; q.appendChild(el("b", null, "question: ")); q.appendChild(document.createTextNode(run.question)); runBox.appendChild(q); }
-  if (run.answer != null) { var a = el("div", "answer"); a.id = "answer"; a.appendChild(el("b", null, "answer: ")); a.appendChild(document.createTextNode(run.answer)); runBox.appendChild(a); }
+  var cites = Array.isArray(run.citations) ? run.citations : null, marked = new Set();
+  if (run.answer != null) { var a = el("div", "answer"); a.id = "answer"; a.appendChild(el("b", null, "answer: ")); appendMarked(a, String(run.answer)); runBox.appendChild(a); }
   if (!run.sensitive) { runBox.appendChild(el("div", "note", "Written without sensitive data: no question, answer, result excerpts or tool arguments (rlm --trajectory-sensitive records them).")); }
   var models = Object.keys(run.usage_by_model || {});
   if (models.length) {
@@ -175,6 +193,58 @@ ul.tree { padding-left: 0; }
     models.forEach(function (m) { var u = run.usage_by_model[m]; var r = el("tr"); [m, u.input_tokens, u.output_tokens, tokens(u)].forEach(function (v) { r.appendChild(el("td", null, String(v))); }); t.appendChild(r); });
     runBox.appendChild(t);
   }
+
+  // The answer's text with each citation marked where it stands (only where the recorded offset and text agree),
+  // verified or not, the reason as its title, and a link to its entry in the citations list.
+  function appendMarked(box, text) {
+    var at = 0;
+    (cites || []).forEach(function (c, i) {
+      var start = c.answer_offset, end = start + String(c.text).length;
+      if (typeof start !== "number" || start < at || text.slice(start, end) !== c.text) { return; }
+      box.appendChild(document.createTextNode(text.slice(at, start)));
+      var m = el("a", "cite " + (c.verified ? "verified" : "unverified"), c.text);
+      m.id = "cite-" + (i + 1); m.href = "#citation-" + (i + 1);
+      m.title = c.verified ? "verified" + (c.source ? ": " + where(c.source) + " " + c.source.text : "") : "unverified: " + c.reason;
+      box.appendChild(m); marked.add(i + 1); at = end;
+    });
+    box.appendChild(document.createTextNode(text.slice(at)));
+  }
+  function where(s) { return (s.document != null ? s.document + ":" : "line ") + s.line; }
+
+  // The citations list: status, reason, and the cited line's text as the trajectory recorded it (no input is read here).
+  (function () {
+    var box = document.getElementById("citations-box");
+    if (!run.sensitive) { box.appendChild(el("div", "note", "Not recorded: written without sensitive data (rlm --trajectory-sensitive records the citations and their lines' text).")); return; }
+    if (!cites) { box.appendChild(el("div", "note", "Not recorded: no citations were checked (rlm --citations off, no final answer, or a trajectory from before the check).")); return; }
+    if (!cites.length) { box.appendChild(el("div", "note", "The answer cites no line.")); return; }
+    var ok = cites.filter(function (c) { return c.verified; }).length;
+    box.appendChild(el("div", "summary-line", ok + " of " + cites.length + " verified")); box.lastChild.id = "citations-summary";
+    var list = el("ol", "citations"); list.id = "citations";
+    cites.forEach(function (c, i) {
+      var li = el("li", "citation " + (c.verified ? "verified" : "unverified")); li.id = "citation-" + (i + 1);
+      var head = el("div"); head.appendChild(el("span", "status", c.verified ? "verified" : "unverified"));
+      var label = c.text + (c.quote != null ? " \u201c" + c.quote + "\u201d" : "");
+      if (marked.has(i + 1)) { var back = el("a", "ctext", label); back.href = "#cite-" + (i + 1); back.title = "where the answer cites it"; head.appendChild(back); }
+      else { head.appendChild(el("span", "ctext", label)); }
+      li.appendChild(head);
+      if (c.reason != null) { li.appendChild(el("div", "reason", c.reason)); }
+      if (c.source) {
+        li.appendChild(el("div", "where", where(c.source) + (c.source.truncated ? " (shortened: the cited span is longer)" : "")));
+        var pre = el("pre", "line-text");
+        String(c.source.text).split("\n").forEach(function (t, k) {
+          if (k) { pre.appendChild(document.createTextNode("\n")); }
+          pre.appendChild(el("span", "ln", String(c.source.line + k))); pre.appendChild(document.createTextNode(t));
+        });
+        li.appendChild(pre);
+      } else {
+        li.appendChild(el("div", "note missing", c.verified
+          ? "The line's text is not in this trajectory (written by an rlm that did not record it)."
+          : "No line's text to show: the citation points to no line of the input (see the reason)."));
+      }
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+  })();
 
   // Concurrency timeline: a step chart of requests in flight.
   (function () {
@@ -266,8 +336,16 @@ ul.tree { padding-left: 0; }
     var m = /(?:^#|&)open=(\d+)/.exec(location.hash);
     if (m && setOpen(Number(m[1]), true)) { document.getElementById("node-" + m[1]).scrollIntoView({ block: "center" }); }
   }
+  // A citation link (#citation-N, #cite-N) also frames its target, as :target does, so it stands out after the jump.
+  function markCurrent() {
+    Array.prototype.forEach.call(document.querySelectorAll(".current"), function (e) { e.classList.remove("current"); });
+    var m = /^#(cite|citation)-(\d+)$/.exec(location.hash), t = m && document.getElementById(m[1] + "-" + m[2]);
+    if (t) { t.classList.add("current"); t.scrollIntoView({ block: "center" }); }
+  }
   window.addEventListener("hashchange", openFromHash);
+  window.addEventListener("hashchange", markCurrent);
   openFromHash();
+  markCurrent();
   document.body.setAttribute("data-ready", "true");
 })();
 """;

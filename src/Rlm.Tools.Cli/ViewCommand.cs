@@ -10,7 +10,9 @@ internal sealed class ViewCommand
         Write one self-contained HTML page (inline CSS and JavaScript, no network access) from a trajectory written by
         rlm --trajectory PATH: the call tree with parallel groups marked, per-node time and tokens when recorded,
         expandable details (arguments and result excerpts when the file was written with --trajectory-sensitive) and a
-        timeline of how many model requests were in flight. Open a node from the address with #open=ID.
+        timeline of how many model requests were in flight. Open a node from the address with #open=ID. With
+        --trajectory-sensitive the answer's citations are marked in it (verified or not, the reason as a tooltip), each
+        linked to its entry in a Citations list that shows the cited line's text (#citation-N).
         Exit codes: 0 written; 2 missing or unreadable file, not a trajectory, or the output cannot be written.
         """;
 

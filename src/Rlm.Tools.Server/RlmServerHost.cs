@@ -13,7 +13,9 @@ using Microsoft.Extensions.Logging.Console;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 using Rlm.Tools.Mcp;
+using Rlm.Tools.Server.Corpora;
 using Rlm.Tools.Server.OpenAI;
+using Rlm.Tools.Server.State;
 
 namespace Rlm.Tools.Server;
 
@@ -46,7 +48,8 @@ internal static class RlmServerHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ServedModel>();
-        builder.Services.AddSingleton<ServedCorpora>();
+        builder.Services.AddRlmServerState(options.State);
+        builder.Services.AddSingleton<CorporaEndpoints>();
         builder.Services.AddSingleton<RunFailures>();
         builder.Services.AddSingleton<QueryLog>();
         builder.Services.AddSingleton<ChatCompletionsEndpoint>();
@@ -54,25 +57,35 @@ internal static class RlmServerHost
         ServerTelemetry.Add(builder.Services);
         if (options.DefaultCorpus is { } corpus)
         {
+            var mcpOptions = new RlmMcpServerOptions
+            {
+                CorpusDescription = options.CorpusDescription,
+                DescribeError = options.DescribeError,
+                MinimumLogLevel = options.MinimumLogLevel,
+                Query = new RlmCorpusToolOptions
+                {
+                    MaxQuestionChars = options.MaxQuestionChars,
+
+                    // The per-client limit holds at the HTTP door; this one only bounds the whole server's MCP queries.
+                    QueryLimiter = new RlmQueryLimiter(Math.Max(RlmQueryLimiter.Shared.MaxConcurrentQueries, options.MaxConcurrentQueries * 16), RlmQueryLimiter.Shared.QueueTimeout),
+                },
+            };
             builder.Services
                 .AddMcpServer(o => o.ServerInfo = new Implementation { Name = "rlm", Version = Version })
                 .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.Stateless)
-                .WithRlmCorpusTools(options.Rlm, corpus, new RlmMcpServerOptions
-                {
-                    CorpusDescription = options.CorpusDescription,
-                    DescribeError = options.DescribeError,
-                    MinimumLogLevel = options.MinimumLogLevel,
-                    Query = new RlmCorpusToolOptions
-                    {
-                        MaxQuestionChars = options.MaxQuestionChars,
+                .WithRlmCorpusTools(options.Rlm, corpus, mcpOptions);
 
-                        // The per-client limit holds at the HTTP door; this one only bounds the whole server's MCP queries.
-                        QueryLimiter = new RlmQueryLimiter(Math.Max(RlmQueryLimiter.Shared.MaxConcurrentQueries, options.MaxConcurrentQueries * 16), RlmQueryLimiter.Shared.QueueTimeout),
-                    },
-                });
+            // The tools answer with the server's own model (its logs, and the replicas' shared state), built by the container:
+            // this registration comes last, so it is the one the tools resolve.
+            builder.Services.AddSingleton(sp => new RlmCorpusTools(sp.GetRequiredService<ServedModel>().Rlm, corpus, mcpOptions, sp.GetRequiredService<ILoggerFactory>()));
         }
 
         var app = builder.Build();
+        if (options.DefaultCorpus is { } loaded)
+        {
+            app.Services.GetRequiredService<ICorpusStore>().SetDefault(loaded);
+        }
+
         app.UseMiddleware<RequestGate>();
         app.UseRateLimiter();
         MapRoutes(app, options);
@@ -91,9 +104,14 @@ internal static class RlmServerHost
     {
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         app.MapGet("/healthz", () => TypedResults.Json(new HealthStatus("ok"), ServerJsonContext.Default.HealthStatus));
-        app.MapGet("/readyz", () => lifetime.ApplicationStopping.IsCancellationRequested
-            ? TypedResults.Json(new HealthStatus("stopping", "not_configured"), ServerJsonContext.Default.HealthStatus, statusCode: StatusCodes.Status503ServiceUnavailable)
-            : TypedResults.Json(new HealthStatus("ready", "not_configured"), ServerJsonContext.Default.HealthStatus));
+        app.MapGet("/readyz", (ServerSharedState state) =>
+        {
+            // 503 only once a stop has begun; without Redis the replica still serves (degraded), so a balancer keeps it.
+            string redis = state.RedisStatus;
+            return lifetime.ApplicationStopping.IsCancellationRequested
+                ? TypedResults.Json(new HealthStatus("stopping", redis), ServerJsonContext.Default.HealthStatus, statusCode: StatusCodes.Status503ServiceUnavailable)
+                : TypedResults.Json(new HealthStatus(state.IsDegraded ? "degraded" : "ready", redis), ServerJsonContext.Default.HealthStatus);
+        });
 
         app.MapGet("/v1/models", (ServedModel model) =>
         {
@@ -102,6 +120,7 @@ internal static class RlmServerHost
             return TypedResults.Json(new ModelList("list", [.. ids.Select(i => new ModelEntry(i, "model", created, "rlm"))]), ServerJsonContext.Default.ModelList);
         });
         app.MapPost(ChatCompletionsEndpoint.Route, (HttpContext context, ChatCompletionsEndpoint endpoint) => endpoint.HandleAsync(context));
+        CorporaEndpoints.Map(app);
         if (options.DefaultCorpus is not null)
         {
             app.MapMcp("/mcp");
@@ -149,6 +168,9 @@ internal static class RlmServerHost
         logging.SetMinimumLevel(minimum);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
+
+        // A failed start (an address in use) is one line of rlm's own, not the host's stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
         // One line per query at Information, the server's own; the engine's run lines show with -v only.
         logging.AddFilter("Rlm.Tools", // the engine's category (RlmLog.Category)

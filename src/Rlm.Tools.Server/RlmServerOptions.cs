@@ -50,6 +50,9 @@ internal sealed class RlmServerOptions
     /// <summary>Gets how long a stop (SIGTERM, SIGINT) waits for running queries before it cancels them. The default value is 30 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = DefaultShutdownTimeout;
 
+    /// <summary>Gets what replicas share (Redis, or this process's memory) and its bounds.</summary>
+    public State.ServerStateOptions State { get; init; } = new();
+
     /// <summary>Gets the lowest level logged on stderr.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 

@@ -1,17 +1,20 @@
 using Microsoft.Extensions.Logging;
+using Rlm.Tools.Server.State;
 
 namespace Rlm.Tools.Server;
 
 /// <summary>
-/// The server's one model, built once: <see cref="RlmServerOptions.Rlm"/> with its engine logs going to the server's
-/// (stderr), and the <see cref="RlmChatClient"/> middleware over it that turns chat requests into runs.
+/// The server's one model, built once: <see cref="RlmServerOptions.Rlm"/> with the replicas' shared state
+/// (<see cref="ServerSharedState"/>: sub-call memo, provider limit) and its engine logs going to the server's (stderr), and the <see cref="RlmChatClient"/> middleware over it that turns chat requests into runs.
 /// </summary>
 internal sealed class ServedModel
 {
-    public ServedModel(RlmServerOptions options, ILoggerFactory loggerFactory)
+    public ServedModel(RlmServerOptions options, ServerSharedState sharedState, ILoggerFactory loggerFactory)
     {
         var rlm = options.Rlm;
-        var runOptions = rlm.Options;
+
+        // The replicas' shared sub-call memo and provider limit (Redis, or this process without it).
+        var runOptions = sharedState.ApplyTo(rlm.Options);
         runOptions.LoggerFactory ??= loggerFactory;
         Rlm = new RecursiveLanguageModel(rlm.RootClient, rlm.WorkerClient, runOptions);
 

@@ -76,6 +76,15 @@ public sealed partial class RecursiveLanguageModel
         return result;
     }
 
+    /// <summary>A query over a prepared corpus whose answer must match <paramref name="format"/> (<c>rlm --output-schema</c>).</summary>
+    /// <exception cref="RlmAnswerFormatException">The answer does not match after the retries.</exception>
+    internal async Task<RlmResult> QueryAsync(string query, RlmCorpus corpus, AnswerFormat format, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(query, corpus.Text, cancellationToken, answerFormat: format).ConfigureAwait(false);
+        format.EnsureValid(result);
+        return result;
+    }
+
     /// <summary>The events of a query whose answer must match <paramref name="format"/>; the caller checks the completed run's answer.</summary>
     internal IAsyncEnumerable<RlmEvent> QueryStreamingAsync(string query, IReadOnlyList<RlmDocument> documents, AnswerFormat format, CancellationToken cancellationToken) =>
         StreamAsync(query, Documents(documents), cancellationToken, format);

@@ -20,4 +20,7 @@ public sealed record RlmCitation(string? Document, int? Line, string? Quote, int
 
     /// <summary>Gets the 0-based character offset of <see cref="Text"/> in the answer.</summary>
     public int AnswerOffset { get; init; }
+
+    /// <summary>Gets the context text cited (the line or lines), for a sensitive trajectory and its viewer; <see langword="null"/> when the cited line does not exist.</summary>
+    internal Context.CitedLines? Source { get; init; }
 }

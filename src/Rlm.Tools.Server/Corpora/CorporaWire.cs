@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Rlm.Tools.Server.OpenAI;
 
 namespace Rlm.Tools.Server.Corpora;
@@ -17,13 +18,13 @@ internal sealed class DocumentUpload
     public string? Text { get; set; }
 }
 
-/// <summary>The answer to an upload: the new corpus's id, its documents and characters.</summary>
+/// <summary>The answer to an upload: the new corpus's id, its number of documents and its characters.</summary>
 internal sealed record CorpusCreated(string Id, int Documents, long Characters);
 
 /// <summary><c>GET /v1/corpora/{id}/documents</c>.</summary>
-internal sealed record CorpusDocuments(string Id, IReadOnlyList<DocumentEntry> Documents);
+internal sealed record CorpusDocuments(string Id, IReadOnlyList<DocumentEntry> Documents, long Characters);
 
-internal sealed record DocumentEntry(string Name, long Characters, long Lines);
+internal sealed record DocumentEntry(string Name, long Characters);
 
 /// <summary><c>POST /v1/corpora/{id}/query</c>.</summary>
 internal sealed class QueryRequest
@@ -37,10 +38,11 @@ internal sealed class QueryRequest
 internal sealed record QueryResponse(
     string Answer,
     string StopReason,
-    string? StopMessage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? StopMessage,
     UsageWire Usage,
-    decimal? CostUsd,
-    string? ConversationId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? CostUsd,
+    string ConversationId,
+    int Turn,
     string CorpusId,
     IReadOnlyList<CitationWire> Citations);
 

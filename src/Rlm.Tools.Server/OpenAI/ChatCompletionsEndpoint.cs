@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
+using Rlm.Tools.Server.State;
 
 namespace Rlm.Tools.Server.OpenAI;
 
@@ -15,7 +16,7 @@ namespace Rlm.Tools.Server.OpenAI;
 /// the answer in content deltas, a chunk with <c>finish_reason</c>, a usage chunk when <c>stream_options.include_usage</c>,
 /// then <c>data: [DONE]</c>.
 /// </summary>
-internal sealed class ChatCompletionsEndpoint(ServedModel model, ServedCorpora corpora, RunFailures failures, QueryLog log)
+internal sealed class ChatCompletionsEndpoint(ServedModel model, ICorpusStore corpora, RunFailures failures, QueryLog log)
 {
     public const string Route = "/v1/chat/completions";
 
@@ -113,7 +114,7 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ServedCorpora c
         }
 
         if (!ChatRequestReader.HasOwnContext(messages, model.ChatClient, RlmChatClientOptions.DefaultMinDocumentTokens)
-            && await corpora.GetAsync(ServedCorpora.DefaultId, context.RequestAborted).ConfigureAwait(false) is { } defaultCorpus)
+            && await corpora.GetAsync(ICorpusStore.DefaultId, context.RequestAborted).ConfigureAwait(false) is { } defaultCorpus)
         {
             return PlannedRun.OverCorpus(model.Rlm, ChatRequestReader.Question(messages), defaultCorpus);
         }

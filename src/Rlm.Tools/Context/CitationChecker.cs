@@ -77,7 +77,7 @@ internal static partial class CitationChecker
 
         last = Math.Min(last, context.LineCount);
         return CheckSpan(context, null, line, quote, context.LineStart(line - 1), context.LineEnd(last - 1), 0,
-            Invariant($"line {line}"));
+            Invariant($"line {line}")) with { Source = CitedLines.From(context, null, line, line - 1, last - 1) };
     }
 
     private static RlmCitation CheckDocument(ContextText context, DocumentSpan doc, int? line, int? last, string? quote)
@@ -85,8 +85,15 @@ internal static partial class CitationChecker
         int lines = DocumentLines(context, doc);
         if (line is not { } first)
         {
-            // A document and a quote: the quote anywhere in the document.
-            return CheckSpan(context, doc.Name, null, quote, doc.TextStart, doc.End, doc.TextStart, doc.Name);
+            // A document and a quote: the quote anywhere in the document; its text is the line where the quote starts.
+            var found = CheckSpan(context, doc.Name, null, quote, doc.TextStart, doc.End, doc.TextStart, doc.Name);
+            if (found.Offset is not { } at)
+            {
+                return found;
+            }
+
+            int where = context.LineOfOffset(doc.TextStart + at);
+            return found with { Source = CitedLines.From(context, doc.Name, where - doc.FirstTextLine + 1, where, where) };
         }
 
         int end = last ?? first;
@@ -98,7 +105,8 @@ internal static partial class CitationChecker
 
         end = Math.Min(end, lines);
         return CheckSpan(context, doc.Name, first, quote, context.LineStart(doc.FirstTextLine + first - 1),
-            context.LineEnd(doc.FirstTextLine + end - 1), doc.TextStart, Invariant($"line {first} of {doc.Name}"));
+            context.LineEnd(doc.FirstTextLine + end - 1), doc.TextStart, Invariant($"line {first} of {doc.Name}"))
+            with { Source = CitedLines.From(context, doc.Name, first, doc.FirstTextLine + first - 1, doc.FirstTextLine + end - 1) };
     }
 
     /// <summary>Whether the quote is in <c>[start, end)</c> of the context; offsets are reported relative to <paramref name="origin"/>.</summary>

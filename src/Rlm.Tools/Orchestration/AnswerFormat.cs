@@ -61,7 +61,7 @@ internal sealed class AnswerFormat
         {
             validator = JsonSchema.FromText(schema.GetRawText());
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or NotSupportedException or FormatException)
+        catch (Exception e) when (e is JsonException or JsonSchemaException or ArgumentException or InvalidOperationException or NotSupportedException or FormatException)
         {
             throw new ArgumentException($"The response format's JSON schema could not be read: {e.Message}", nameof(schema), e);
         }
@@ -144,10 +144,27 @@ internal sealed class AnswerFormat
             JsonNode node => JsonSerializer.SerializeToElement(node, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonNode))),
             _ => JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())),
         };
-        string json = element.ValueKind == JsonValueKind.String && element.GetString() is { } inner && _check(inner) is null
+        // A quoted object or array that does not fit either is judged as the object it holds: the model then reads what
+        // is wrong inside it, not that a string is no object.
+        string raw = element.GetRawText();
+        string json = element.ValueKind == JsonValueKind.String && element.GetString() is { } inner
+            && (_check(inner) is null || (_check(raw) is not null && IsObjectOrArray(inner)))
             ? inner
-            : element.GetRawText();
+            : raw;
         return ToolResult.From(new FinalAnswerResult(json, Variable: null), maxChars);
+    }
+
+    private static bool IsObjectOrArray(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.ValueKind is JsonValueKind.Object or JsonValueKind.Array;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

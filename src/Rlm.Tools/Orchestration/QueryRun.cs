@@ -65,6 +65,9 @@ internal sealed class QueryRun : IAsyncDisposable
         }
 
         var citations = CitationChecker.Check(outcome.Answer, context);
+
+        // The cited lines are context text bound for the trajectory: secrets are redacted as in its node summaries.
+        citations = [.. citations.Select(c => c.Source is { } s ? c with { Source = s with { Text = Observer.Redactor.Redact(s.Text) } } : c)];
         Observer.CitationsChecked(citations);
         return citations;
     }

@@ -25,7 +25,9 @@ public sealed class RlmTrajectoryOptions
 /// <c>{"type":"run","format":"rlm-trajectory","version":2,"stop_reason":"final","is_final":true,"sensitive":false,
 /// "question":…,"answer":…,"cost_usd":…,"usage":{…},"usage_by_model":{"model":{…}},"statistics":{…}}</c>; <c>question</c>
 /// and <c>answer</c> are present only with <see cref="RlmTrajectoryOptions.IncludeSensitiveData"/>, <c>cost_usd</c> is
-/// <see langword="null"/> when a model used has no price. A usage object is
+/// <see langword="null"/> when a model used has no price. With sensitive data the run line also has <c>citations</c>, as in
+/// <c>rlm --json</c>, each with <c>source</c>: the cited context text (<c>{"document":…,"line":12,"text":…}</c>) when the
+/// cited line exists, so a viewer can show it without the input. A usage object is
 /// <c>{"input_tokens":n,"cached_input_tokens":n,"output_tokens":n,"total_tokens":n}</c>. <c>statistics</c> has the same
 /// keys as in <c>rlm --json</c> (<c>wall_time_ms</c>, <c>max_depth_reached</c>, <c>tool_calls</c>, …).</para>
 /// <para>Each further line is one node of <see cref="RlmResult.Trajectory"/>, parents before children, in depth-first order:

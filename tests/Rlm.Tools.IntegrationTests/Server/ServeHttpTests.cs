@@ -44,6 +44,37 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task RequestsOwnContext_FilePartOrLargeMessage_IsAnsweredOverInsteadOfTheDefaultCorpus()
+    {
+        await using var serve = await ServeProcess.StartAsync(["--offline", "--file", Facts]);
+        using var http = Client(serve.BaseAddress);
+
+        // A text file part (data URL) becomes a document named by its filename.
+        string data = "data:text/plain;base64," + Convert.ToBase64String(Encoding.UTF8.GetBytes("Minutes\nThe vault password is OSPREY-5150.\n"));
+        string withFile = JsonSerializer.Serialize(new
+        {
+            model = "rlm",
+            messages = new object[]
+            {
+                new { role = "user", content = new object[] { new { type = "text", text = "What is the vault password?" }, new { type = "file", file = new { filename = "minutes.txt", file_data = data } } } },
+            },
+        });
+        string answer = await (await http.PostAsync("v1/chat/completions", JsonBody(withFile))).Content.ReadAsStringAsync();
+        output.WriteLine(answer);
+        Assert.Contains("OSPREY-5150", answer, StringComparison.Ordinal);
+        Assert.Contains("minutes.txt", answer, StringComparison.Ordinal);
+
+        // A pasted text of more than 1,000 tokens is a document too.
+        string pasted = string.Join('\n', Enumerable.Range(1, 400).Select(i => i == 250 ? "The ferry leaves at 06:45 from pier KESTREL-9." : $"Line {i} of the timetable notes, nothing of interest here."));
+        string large = await (await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("When and where does the ferry leave?\n\n" + pasted)))).Content.ReadAsStringAsync();
+        Assert.Contains("KESTREL-9", large, StringComparison.Ordinal);
+
+        // A short question alone is answered over the default corpus.
+        string small = await (await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("What is the launch code?")))).Content.ReadAsStringAsync();
+        Assert.Contains("TANGO-4471", small, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stream_IsServerSentChunks_RoleFirst_ThenContent_ThenFinish_ThenDone()
     {
         await using var serve = await ServeProcess.StartAsync(["--offline", "--file", Facts]);
@@ -193,7 +224,14 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
 
         string message = await AssertErrorAsync(await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("What is the code?"))), StatusCodes.Status502BadGateway, "model_error");
         Assert.Contains("endpoint failed", message, StringComparison.Ordinal);
-        Assert.DoesNotContain(ProviderKey, serve.StdErr + serve.StdOut, StringComparison.Ordinal);
+
+        // Streamed, the failure comes after the role chunk as an error event in the same shape, and no [DONE].
+        string stream = await (await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("What is the code?", stream: true)))).Content.ReadAsStringAsync();
+        string last = stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.StartsWith("data: ", last, StringComparison.Ordinal);
+        Assert.Equal("model_error", JsonDocument.Parse(last["data: ".Length..]).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.DoesNotContain("[DONE]", stream, StringComparison.Ordinal);
+        Assert.DoesNotContain(ProviderKey, stream + serve.StdErr + serve.StdOut, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -206,6 +244,17 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
     {
         var result = await RlmProcess.RunAsync(["serve", "--offline", option, value]);
         RlmProcess.AssertUsageError(result, fragment);
+    }
+
+    [Fact]
+    public async Task AddressInUse_IsOneLineAndExitCode1_NoStackTrace()
+    {
+        await using var first = await ServeProcess.StartAsync(["--offline"]);
+        var result = await RlmProcess.RunAsync(["serve", "--offline", "--urls", first.BaseAddress.ToString().TrimEnd('/')]);
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains(result.StdErrLines, l => l.StartsWith("rlm: cannot listen on", StringComparison.Ordinal) && l.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
+        RlmProcess.AssertNoStackTrace(result);
+        Assert.Empty(result.StdOut);
     }
 
     [Fact]

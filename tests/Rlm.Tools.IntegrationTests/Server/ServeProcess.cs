@@ -111,11 +111,11 @@ public sealed partial class ServeProcess : IAsyncDisposable
         return serve;
     }
 
-    /// <summary>Sends SIGTERM and waits for the exit (at most <paramref name="timeout"/>); returns the exit code and how long the stop took.</summary>
-    public async Task<(int ExitCode, TimeSpan Elapsed)> TerminateAsync(TimeSpan timeout)
+    /// <summary>Sends SIGTERM (or <paramref name="signal"/>, e.g. <c>INT</c>) and waits for the exit (at most <paramref name="timeout"/>); returns the exit code and how long the stop took.</summary>
+    public async Task<(int ExitCode, TimeSpan Elapsed)> TerminateAsync(TimeSpan timeout, string signal = "TERM")
     {
         var started = Stopwatch.StartNew();
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
             Assert.Equal(0, kill.ExitCode);
@@ -128,7 +128,7 @@ public sealed partial class ServeProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            Assert.Fail($"rlm serve did not exit within {timeout.TotalSeconds:N0} s of SIGTERM:\n{StdErr}");
+            Assert.Fail($"rlm serve did not exit within {timeout.TotalSeconds:N0} s of SIG{signal}:\n{StdErr}");
         }
 
         _process.WaitForExit(); // the output readers are drained

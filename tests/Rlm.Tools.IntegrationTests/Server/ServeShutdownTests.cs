@@ -7,7 +7,7 @@ using static Rlm.Tools.IntegrationTests.Server.ServeTestSupport;
 namespace Rlm.Tools.IntegrationTests.Server;
 
 /// <summary>
-/// SIGTERM to a real <c>rlm serve</c> while it answers: the running query finishes and the process exits 0; a query that
+/// SIGTERM (or SIGINT) to a real <c>rlm serve</c> while it answers: the running query finishes and the process exits 0; a query that
 /// outlives <c>--shutdown-timeout</c> is canceled at the bound and the process still exits 0, soon after it.
 /// </summary>
 [Collection(LoopbackOpenAIServerCollection.Name)]
@@ -17,8 +17,10 @@ public sealed class ServeShutdownTests(LoopbackOpenAIServer server, ITestOutputH
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
-    public async Task Sigterm_DuringAQuery_QueryCompletes_ExitCode0()
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Signal_DuringAQuery_QueryCompletes_ExitCode0(string signal)
     {
         var scenario = server.NewScenario(async (context, request) =>
         {
@@ -31,7 +33,7 @@ public sealed class ServeShutdownTests(LoopbackOpenAIServer server, ITestOutputH
 
         var query = http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("What is the code?")));
         await scenario.FirstRequest.WaitAsync(TimeSpan.FromSeconds(60));
-        var (exitCode, elapsed) = await serve.TerminateAsync(TimeSpan.FromSeconds(60));
+        var (exitCode, elapsed) = await serve.TerminateAsync(TimeSpan.FromSeconds(60), signal);
 
         var response = await query;
         string body = await response.Content.ReadAsStringAsync();

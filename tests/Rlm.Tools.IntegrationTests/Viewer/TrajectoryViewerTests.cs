@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Rlm.Tools.IntegrationTests.Cli;
@@ -272,7 +271,8 @@ public sealed class TrajectoryViewerTests
         Assert.True(int.Parse(header.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 1, "the run should have parallel calls");
 
         // The answer's lines stay lines: its text keeps the line breaks, and the page shows them (white-space: pre-wrap).
-        var answer = System.Text.RegularExpressions.Regex.Match(dom, "<div class=\"answer\" id=\"answer\"><b>answer: </b>([^<]*)</div>");
+        // (Its citations are marks inside it: <a class="cite …">doc:line</a>.)
+        var answer = System.Text.RegularExpressions.Regex.Match(dom, "<div class=\"answer\" id=\"answer\"><b>answer: </b>((?:[^<]|<a [^>]*>[^<]*</a>)*)</div>");
         Assert.True(answer.Success, dom);
         Assert.True(answer.Groups[1].Value.Split('\n').Length >= 7, answer.Groups[1].Value);
         Assert.Matches(@"\.answer, \.question \{ white-space: pre-wrap;", dom);
@@ -310,64 +310,7 @@ public sealed class TrajectoryViewerTests
         return items;
     }
 
-    private static string ScreenshotDirectory()
-    {
-        string path = Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(path);
-        return path;
-    }
+    private static string ScreenshotDirectory() => HeadlessChromium.ScreenshotDirectory();
 
-    private static string FindChromium()
-    {
-        foreach (string name in new[] { "chromium", "chromium-browser", "google-chrome" })
-        {
-            foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-            {
-                string candidate = Path.Combine(dir, name);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        throw new InvalidOperationException("chromium is not on PATH (.ci/run installs Debian's chromium package).");
-    }
-
-    private static async Task<string> ChromiumAsync(string workDir, string mode, string url)
-    {
-        var info = new ProcessStartInfo(FindChromium())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[]
-        {
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--user-data-dir=" + Path.Combine(workDir, "chromium-profile"),
-            "--window-size=1280,2000", "--virtual-time-budget=5000", mode, url,
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("chromium did not finish within 90 s: " + await stderr);
-        }
-
-        string output = await stdout;
-        Assert.True(process.ExitCode == 0, $"chromium exited with {process.ExitCode}: {await stderr}");
-        return output;
-    }
+    private static Task<string> ChromiumAsync(string workDir, string mode, string url) => HeadlessChromium.RunAsync(workDir, mode, url);
 }

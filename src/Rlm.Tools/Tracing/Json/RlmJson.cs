@@ -65,7 +65,7 @@ internal static class RlmJson
         Sensitive = sensitive,
         Question = sensitive ? question : null,
         Answer = sensitive ? result.Answer : null,
-        Citations = sensitive ? CitationJson.From(result.Citations) : null,
+        Citations = sensitive ? CitationJson.From(result.Citations, withSource: true) : null,
     };
 
     /// <summary>The node lines of a run's trajectory, parents before children, depth-first.</summary>

@@ -31,6 +31,9 @@ internal sealed record RunJson
     /// <summary>The answer; always in <c>rlm --json</c>, in a trajectory only with sensitive data.</summary>
     public string? Answer { get; init; }
 
+    /// <summary><c>rlm --json --output-schema</c>: the answer parsed as JSON, valid against the schema; absent otherwise.</summary>
+    public System.Text.Json.JsonElement? Value { get; init; }
+
     /// <summary>The answer's checked citations (<see cref="RlmResult.Citations"/>); always in <c>rlm --json</c>, in a trajectory only with sensitive data.</summary>
     public List<CitationJson>? Citations { get; init; }
 
