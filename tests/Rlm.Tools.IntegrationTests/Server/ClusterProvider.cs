@@ -81,6 +81,7 @@ public sealed class ClusterProvider : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        bool answered = false;
         int now = Interlocked.Increment(ref _inFlight);
         int peak;
         while ((peak = Volatile.Read(ref _peakInFlight)) < now && Interlocked.CompareExchange(ref _peakInFlight, now, peak) != peak)
@@ -98,14 +99,14 @@ public sealed class ClusterProvider : IAsyncDisposable
             {
                 await Task.Delay(RootLatency, stop.Token);
                 var (name, arguments) = RootStep(messages);
-                await WriteAsync(context, stream, toolCall: (name, arguments), text: null);
+                await WriteAsync(context, stream, toolCall: (name, arguments), text: null, Answered);
             }
             else
             {
                 string query = Text(messages[^1]);
                 _workerQueries.AddOrUpdate(QueryOf(query), 1, (_, n) => n + 1);
                 await Task.Delay(query.Contains("SLOW", StringComparison.Ordinal) ? SlowWorkerLatency : WorkerLatency, stop.Token);
-                await WriteAsync(context, stream, toolCall: null, text: "worker saw: " + QueryOf(query));
+                await WriteAsync(context, stream, toolCall: null, text: "worker saw: " + QueryOf(query), Answered);
             }
         }
         catch (OperationCanceledException)
@@ -114,7 +115,18 @@ public sealed class ClusterProvider : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            Answered();
+        }
+
+        // A request stops counting just before the bytes that end its response: the client cannot have read the whole
+        // response, released its permit and sent the next request while this one still counts.
+        void Answered()
+        {
+            if (!answered)
+            {
+                answered = true;
+                Interlocked.Decrement(ref _inFlight);
+            }
         }
     }
 
@@ -168,7 +180,7 @@ public sealed class ClusterProvider : IAsyncDisposable
         }
         : "";
 
-    private static async Task WriteAsync(HttpContext context, bool stream, (string Name, JsonObject Arguments)? toolCall, string? text)
+    private static async Task WriteAsync(HttpContext context, bool stream, (string Name, JsonObject Arguments)? toolCall, string? text, Action answered)
     {
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..12];
         var usage = new JsonObject { ["prompt_tokens"] = 100, ["completion_tokens"] = 10, ["total_tokens"] = 110 };
@@ -191,6 +203,7 @@ public sealed class ClusterProvider : IAsyncDisposable
                 ["usage"] = usage,
             };
             context.Response.ContentType = "application/json";
+            answered();
             await context.Response.WriteAsync(completion.ToJsonString());
             return;
         }
@@ -207,6 +220,7 @@ public sealed class ClusterProvider : IAsyncDisposable
         }
 
         await WriteChunkAsync(context, Chunk(id, delta, finish: null, usage: null));
+        answered();
         await WriteChunkAsync(context, Chunk(id, new JsonObject(), finish, usage: null));
         await WriteChunkAsync(context, new JsonObject { ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = 1700000000, ["model"] = "cluster-model", ["choices"] = new JsonArray(), ["usage"] = usage }.ToJsonString());
         await context.Response.WriteAsync("data: [DONE]\n\n");
