@@ -5,14 +5,18 @@ namespace Rlm.Tools.Server.State;
 
 /// <summary>
 /// The one Redis connection of a replica, shared by the distributed cache, the sub-call cache and the provider limiter,
-/// and whether Redis is reachable now. Short timeouts and fail-fast commands make a dead Redis cost milliseconds; the
+/// and whether Redis is reachable now. Fail-fast commands make a disconnected Redis cost milliseconds; the
 /// client reconnects by itself, and a probe each second turns a failure someone reported back into "connected" once a
 /// PING answers. Each change is logged once: a warning when Redis is lost, information when it is back.
 /// </summary>
 internal sealed class RedisConnection : IAsyncDisposable, IDisposable
 {
-    /// <summary>How long a connection attempt or a command may take before Redis counts as unavailable.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// How long a reconnection attempt or a command may take before Redis counts as unavailable. A disconnected Redis
+    /// fails commands at once (fail-fast), so this only bounds a connected Redis that stops answering; it is not shorter
+    /// because a busy host's commands would then time out and flip the replica to local state for nothing.
+    /// </summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     /// <summary>How long the first connection at start may take (a busy machine's handshake) before the replica starts without Redis.</summary>
     public static readonly TimeSpan FirstConnectTimeout = TimeSpan.FromSeconds(3);
