@@ -80,6 +80,12 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
                     return null;
                 }
 
+                if (HasLineBreak(name))
+                {
+                    await ApiErrors.BadRequestAsync(context, $"documents[{i}].name holds a line break; a document name is one line", $"documents[{i}].name").ConfigureAwait(false);
+                    return null;
+                }
+
                 documents.Add(new RlmDocument(name, text));
             }
 
@@ -105,8 +111,17 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
         }
 
         string documentName = context.Request.Query["name"].ToString() is { Length: > 0 } given ? given : DefaultDocumentName;
+        if (string.IsNullOrWhiteSpace(documentName) || HasLineBreak(documentName))
+        {
+            await ApiErrors.BadRequestAsync(context, "name must be one line of text", "name").ConfigureAwait(false);
+            return null;
+        }
+
         return [new RlmDocument(documentName, body)];
     }
+
+    /// <summary>Whether a document name breaks the one-line rule of <see cref="RlmDocument"/> (checked here to answer 400, not fail).</summary>
+    private static bool HasLineBreak(string name) => name.AsSpan().IndexOfAny('\r', '\n') >= 0;
 
     private async Task DocumentsAsync(HttpContext context, string id)
     {
