@@ -84,7 +84,7 @@ internal sealed class ServeCommand
             Command.Options.Add(option);
         }
 
-        foreach (var option in (Option[])[Urls, Redis, ProviderConcurrency, ApiKeyFile, MaxRequestBytes, MaxConcurrentQueries, MaxQuestionChars, ShutdownTimeout, Verbose])
+        foreach (var option in (Option[])[options.Citations, Urls, Redis, ProviderConcurrency, ApiKeyFile, MaxRequestBytes, MaxConcurrentQueries, MaxQuestionChars, ShutdownTimeout, Verbose])
         {
             Command.Options.Add(option);
         }

@@ -28,6 +28,7 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
             options.RootModelId = models.RootModel;
             options.WorkerModelId = models.WorkerModel;
             options.Workers = [.. models.Workers];
+            options.CitationPolicy = parseResult.GetValue(command.Options.Citations);
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
             var limits = ReadLimits();
             options = new RlmCorpusToolOptions().ApplyDefaults(options); // 600 s and 1,000,000 tokens unless bounded

@@ -17,7 +17,7 @@ internal static class ApiErrors
         }
 
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ErrorResponse(new ErrorBody(message, type, param, code)), ServerJsonContext.Default.ErrorResponse, contentType: null, context.RequestAborted);
+        return context.Response.WriteAsJsonAsync(new ErrorResponse(new ErrorBody(message, type, param, code)), ServerJson.Wire.ErrorResponse, contentType: null, context.RequestAborted);
     }
 
     public static Task BadRequestAsync(HttpContext context, string message, string? param = null) =>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Rlm.Tools.Server;
 
@@ -9,12 +10,13 @@ namespace Rlm.Tools.Server;
 /// (413; a chunked body is cut by Kestrel's own limit, set to the same value) and, when API keys are configured, a request
 /// to anything but the health endpoints without <c>Authorization: Bearer KEY</c> for one of them (401). It names the client
 /// for the per-client limit and the logs: <c>key-N</c> (the key's line in the file, never the key) or the remote address.
+/// An exception no route handled becomes a JSON 500 in the OpenAI error shape (logged with its stack for the operator).
 /// </summary>
 /// <remarks>
 /// Hand-written rather than ASP.NET Core's authentication: a fixed list of opaque keys needs no scheme, principal or
 /// challenge machinery, and the comparison below is constant-time over SHA-256 digests (no early exit, no length leak).
 /// </remarks>
-internal sealed class RequestGate(RequestDelegate next, RlmServerOptions options)
+internal sealed class RequestGate(RequestDelegate next, RlmServerOptions options, ILogger<RequestGate> logger)
 {
     private const string ClientItem = "rlm.client";
 
@@ -47,7 +49,16 @@ internal sealed class RequestGate(RequestDelegate next, RlmServerOptions options
             context.Items[ClientItem] = $"key-{key + 1}";
         }
 
-        await next(context).ConfigureAwait(false);
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // A bug, not the client's mistake: the client still gets the JSON error shape, the operator the exception.
+            logger.LogError(e, "unexpected error on {Method} {Path}", context.Request.Method, context.Request.Path);
+            await ApiErrors.WriteAsync(context, StatusCodes.Status500InternalServerError, "internal server error (see the server's log)", "server_error", "internal_error").ConfigureAwait(false);
+        }
     }
 
     /// <summary>The index of the key the header carries, or -1; every key is compared, whatever matched.</summary>

@@ -103,21 +103,21 @@ internal static class RlmServerHost
     private static void MapRoutes(WebApplication app, RlmServerOptions options)
     {
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        app.MapGet("/healthz", () => TypedResults.Json(new HealthStatus("ok"), ServerJsonContext.Default.HealthStatus));
+        app.MapGet("/healthz", () => TypedResults.Json(new HealthStatus("ok"), ServerJson.Wire.HealthStatus));
         app.MapGet("/readyz", (ServerSharedState state) =>
         {
             // 503 only once a stop has begun; without Redis the replica still serves (degraded), so a balancer keeps it.
             string redis = state.RedisStatus;
             return lifetime.ApplicationStopping.IsCancellationRequested
-                ? TypedResults.Json(new HealthStatus("stopping", redis), ServerJsonContext.Default.HealthStatus, statusCode: StatusCodes.Status503ServiceUnavailable)
-                : TypedResults.Json(new HealthStatus(state.IsDegraded ? "degraded" : "ready", redis), ServerJsonContext.Default.HealthStatus);
+                ? TypedResults.Json(new HealthStatus("stopping", redis), ServerJson.Wire.HealthStatus, statusCode: StatusCodes.Status503ServiceUnavailable)
+                : TypedResults.Json(new HealthStatus(state.IsDegraded ? "degraded" : "ready", redis), ServerJson.Wire.HealthStatus);
         });
 
         app.MapGet("/v1/models", (ServedModel model) =>
         {
             long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var ids = model.ModelId is { } id && id != ServedModel.ServiceModel ? new[] { ServedModel.ServiceModel, id } : [ServedModel.ServiceModel];
-            return TypedResults.Json(new ModelList("list", [.. ids.Select(i => new ModelEntry(i, "model", created, "rlm"))]), ServerJsonContext.Default.ModelList);
+            return TypedResults.Json(new ModelList("list", [.. ids.Select(i => new ModelEntry(i, "model", created, "rlm"))]), ServerJson.Wire.ModelList);
         });
         app.MapPost(ChatCompletionsEndpoint.Route, (HttpContext context, ChatCompletionsEndpoint endpoint) => endpoint.HandleAsync(context));
         CorporaEndpoints.Map(app);

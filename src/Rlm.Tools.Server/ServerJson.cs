@@ -1,12 +1,26 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 
 namespace Rlm.Tools.Server;
 
-/// <summary>Reads a JSON request body; a malformed or too large body is answered here (400, 413) and gives <see langword="null"/>.</summary>
+/// <summary>
+/// The JSON of every route: <see cref="Wire"/> to write and read the wire shapes, and <see cref="ReadAsync"/> for request
+/// bodies (a malformed or too large body is answered here, 400 or 413, and gives <see langword="null"/>).
+/// </summary>
 internal static class ServerJson
 {
+    /// <summary>
+    /// The serializer context every route uses: <see cref="ServerJsonContext"/>'s options, with text (quotes, <c>&lt;&gt;&amp;</c>,
+    /// non-ASCII) written as itself rather than as <c>\uXXXX</c> escapes, as the engine's own JSON is; still valid JSON.
+    /// </summary>
+    public static ServerJsonContext Wire { get; } = new(new JsonSerializerOptions(ServerJsonContext.Default.Options)
+    {
+        TypeInfoResolver = null,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static async Task<T?> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo)
         where T : class
     {

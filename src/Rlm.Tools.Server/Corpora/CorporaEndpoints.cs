@@ -43,7 +43,7 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
             var info = await corpora.AddAsync(documents, context.RequestAborted).ConfigureAwait(false);
             context.Response.StatusCode = StatusCodes.Status201Created;
             context.Response.Headers.Location = $"/v1/corpora/{info.Id}/documents";
-            await context.Response.WriteAsJsonAsync(new CorpusCreated(info.Id, info.Documents.Count, info.Characters), ServerJsonContext.Default.CorpusCreated, contentType: null, context.RequestAborted).ConfigureAwait(false);
+            await context.Response.WriteAsJsonAsync(new CorpusCreated(info.Id, info.Documents.Count, info.Characters), ServerJson.Wire.CorpusCreated, contentType: null, context.RequestAborted).ConfigureAwait(false);
         }
         catch (CorpusTooLargeException e)
         {
@@ -59,7 +59,7 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
     {
         if (context.Request.HasJsonContentType())
         {
-            var upload = await ServerJson.ReadAsync(context, ServerJsonContext.Default.CorpusUpload).ConfigureAwait(false);
+            var upload = await ServerJson.ReadAsync(context, ServerJson.Wire.CorpusUpload).ConfigureAwait(false);
             if (upload is null)
             {
                 return null;
@@ -77,6 +77,12 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
                 if (upload.Documents[i] is not { Name: { } name, Text: { } text } || string.IsNullOrWhiteSpace(name))
                 {
                     await ApiErrors.BadRequestAsync(context, $"documents[{i}] needs a non-empty name and a text", $"documents[{i}]").ConfigureAwait(false);
+                    return null;
+                }
+
+                if (HasLineBreak(name))
+                {
+                    await ApiErrors.BadRequestAsync(context, $"documents[{i}].name holds a line break; a document name is one line", $"documents[{i}].name").ConfigureAwait(false);
                     return null;
                 }
 
@@ -105,8 +111,17 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
         }
 
         string documentName = context.Request.Query["name"].ToString() is { Length: > 0 } given ? given : DefaultDocumentName;
+        if (string.IsNullOrWhiteSpace(documentName) || HasLineBreak(documentName))
+        {
+            await ApiErrors.BadRequestAsync(context, "name must be one line of text", "name").ConfigureAwait(false);
+            return null;
+        }
+
         return [new RlmDocument(documentName, body)];
     }
+
+    /// <summary>Whether a document name breaks the one-line rule of <see cref="RlmDocument"/> (checked here to answer 400, not fail).</summary>
+    private static bool HasLineBreak(string name) => name.AsSpan().IndexOfAny('\r', '\n') >= 0;
 
     private async Task DocumentsAsync(HttpContext context, string id)
     {
@@ -116,7 +131,7 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
             return;
         }
 
-        await context.Response.WriteAsJsonAsync(new CorpusDocuments(info.Id, [.. info.Documents.Select(d => new DocumentEntry(d.Name, d.Characters))], info.Characters), ServerJsonContext.Default.CorpusDocuments, contentType: null, context.RequestAborted).ConfigureAwait(false);
+        await context.Response.WriteAsJsonAsync(new CorpusDocuments(info.Id, [.. info.Documents.Select(d => new DocumentEntry(d.Name, d.Characters))], info.Characters), ServerJson.Wire.CorpusDocuments, contentType: null, context.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task QueryAsync(HttpContext context, string id)
@@ -125,7 +140,7 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
         long started = Stopwatch.GetTimestamp();
         string client = RequestGate.ClientOf(context);
         var aborted = context.RequestAborted;
-        var request = await ServerJson.ReadAsync(context, ServerJsonContext.Default.QueryRequest).ConfigureAwait(false);
+        var request = await ServerJson.ReadAsync(context, ServerJson.Wire.QueryRequest).ConfigureAwait(false);
         if (request is null)
         {
             return;
@@ -196,7 +211,7 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
                 {
                     if (e is not RlmRunCompleted)
                     {
-                        await ServerSentEvents.WriteEventAsync(context, EventType(e), JsonSerializer.Serialize(Event(e), ServerJsonContext.Default.EventWire), aborted).ConfigureAwait(false);
+                        await ServerSentEvents.WriteEventAsync(context, EventType(e), JsonSerializer.Serialize(Event(e), ServerJson.Wire.EventWire), aborted).ConfigureAwait(false);
                     }
                 }
             }
@@ -204,11 +219,11 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
             var (result, response) = await ask.ConfigureAwait(false);
             if (events is not null)
             {
-                await ServerSentEvents.WriteEventAsync(context, "result", JsonSerializer.Serialize(response, ServerJsonContext.Default.QueryResponse), aborted).ConfigureAwait(false);
+                await ServerSentEvents.WriteEventAsync(context, "result", JsonSerializer.Serialize(response, ServerJson.Wire.QueryResponse), aborted).ConfigureAwait(false);
             }
             else
             {
-                await context.Response.WriteAsJsonAsync(response, ServerJsonContext.Default.QueryResponse, contentType: null, aborted).ConfigureAwait(false);
+                await context.Response.WriteAsJsonAsync(response, ServerJson.Wire.QueryResponse, contentType: null, aborted).ConfigureAwait(false);
             }
 
             log.Answered(route, client, result, started);
@@ -223,7 +238,7 @@ internal sealed class CorporaEndpoints(ServedModel model, ICorpusStore corpora, 
             log.Failed(route, client, status, started);
             if (context.Response.HasStarted)
             {
-                await ServerSentEvents.WriteEventAsync(context, "error", JsonSerializer.Serialize(new ErrorResponse(new ErrorBody(message, type, null, code)), ServerJsonContext.Default.ErrorResponse), CancellationToken.None).ConfigureAwait(false);
+                await ServerSentEvents.WriteEventAsync(context, "error", JsonSerializer.Serialize(new ErrorResponse(new ErrorBody(message, type, null, code)), ServerJson.Wire.ErrorResponse), CancellationToken.None).ConfigureAwait(false);
             }
             else
             {

@@ -32,7 +32,7 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ICorpusStore co
         PlannedRun run;
         try
         {
-            request = await ServerJson.ReadAsync(context, ServerJsonContext.Default.ChatCompletionRequest).ConfigureAwait(false);
+            request = await ServerJson.ReadAsync(context, ServerJson.Wire.ChatCompletionRequest).ConfigureAwait(false);
             if (request is null)
             {
                 return; // the error is written
@@ -79,7 +79,7 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ICorpusStore co
             else
             {
                 var result = await run.RunAsync(aborted).ConfigureAwait(false);
-                await context.Response.WriteAsJsonAsync(Completion(result, completionId, created, request.Model!), ServerJsonContext.Default.ChatCompletionResponse, contentType: null, aborted).ConfigureAwait(false);
+                await context.Response.WriteAsJsonAsync(Completion(result, completionId, created, request.Model!), ServerJson.Wire.ChatCompletionResponse, contentType: null, aborted).ConfigureAwait(false);
                 log.Answered(Route, client, result, started);
             }
         }
@@ -94,7 +94,7 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ICorpusStore co
             if (context.Response.HasStarted)
             {
                 // Mid-stream: an error event in the OpenAI shape, then the end (OpenAI's SDKs raise it as an APIError).
-                await ServerSentEvents.WriteDataAsync(context, JsonSerializer.Serialize(new ErrorResponse(new ErrorBody(message, type, null, code)), ServerJsonContext.Default.ErrorResponse), CancellationToken.None).ConfigureAwait(false);
+                await ServerSentEvents.WriteDataAsync(context, JsonSerializer.Serialize(new ErrorResponse(new ErrorBody(message, type, null, code)), ServerJson.Wire.ErrorResponse), CancellationToken.None).ConfigureAwait(false);
             }
             else
             {
@@ -169,7 +169,7 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ICorpusStore co
     }
 
     private static Task WriteChunkAsync(HttpContext context, ChatCompletionResponse chunk, CancellationToken cancellationToken) =>
-        ServerSentEvents.WriteDataAsync(context, JsonSerializer.Serialize(chunk, ServerJsonContext.Default.ChatCompletionResponse), cancellationToken);
+        ServerSentEvents.WriteDataAsync(context, JsonSerializer.Serialize(chunk, ServerJson.Wire.ChatCompletionResponse), cancellationToken);
 
     private static ChatCompletionResponse Chunk(string id, long created, string modelName, ChatCompletionOutputMessage delta, string? finishReason) =>
         new(id, "chat.completion.chunk", created, modelName, [new ChatCompletionChoice(0, Message: null, delta, finishReason)], Usage: null);

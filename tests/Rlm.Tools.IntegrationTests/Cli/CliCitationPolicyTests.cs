@@ -107,6 +107,7 @@ public sealed class CliCitationPolicyTests(LoopbackOpenAIServer server, ITestOut
     [InlineData("", "report,repair")]
     [InlineData("chat", "bogus")]
     [InlineData("mcp", "bogus")]
+    [InlineData("serve", "bogus")]
     public async Task BadValue_OneLineUsageError_ExitCode2(string command, string value)
     {
         string file = _project.WriteText("a.txt", "The launch code is TANGO-4471.\n");
@@ -122,6 +123,7 @@ public sealed class CliCitationPolicyTests(LoopbackOpenAIServer server, ITestOut
     [InlineData("--help")]
     [InlineData("chat", "--help")]
     [InlineData("mcp", "--help")]
+    [InlineData("serve", "--help")]
     public async Task Help_ListsTheOption_OnEveryCommand(params string[] args)
     {
         var result = await RlmProcess.RunAsync(args);

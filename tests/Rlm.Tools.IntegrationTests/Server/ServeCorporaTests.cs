@@ -87,6 +87,9 @@ public sealed class ServeCorporaTests(LoopbackOpenAIServer server, ITestOutputHe
         await AssertErrorAsync(await http.PostAsync("v1/corpora", JsonBody("""{"documents":[{"name":"","text":"x"}]}""")), 400, "invalid_request");
         await AssertErrorAsync(await http.PostAsync("v1/corpora", JsonBody("""{"documents":[{"name":"a","text":"x"},{"name":"a","text":"y"}]}""")), 400, "invalid_request");
         await AssertErrorAsync(await http.PostAsync("v1/corpora", new StringContent("", Encoding.UTF8, "text/plain")), 400, "invalid_request");
+        // A document name is one line, whichever way it comes (it was a 500 with an empty body).
+        await AssertErrorAsync(await http.PostAsync("v1/corpora", JsonBody("""{"documents":[{"name":"a\nb","text":"x"}]}""")), 400, "invalid_request");
+        await AssertErrorAsync(await http.PostAsync("v1/corpora?name=a%0Ab", new StringContent("x", Encoding.UTF8, "text/plain")), 400, "invalid_request");
     }
 
     [Fact]

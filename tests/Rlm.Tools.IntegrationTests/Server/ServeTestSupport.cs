@@ -41,6 +41,7 @@ internal static class ServeTestSupport
         Assert.False(string.IsNullOrWhiteSpace(message));
         Assert.DoesNotContain(ProviderKey, body, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u00", body, StringComparison.Ordinal); // text as itself ('gpt-5', not \u0027gpt-5\u0027)
         return message;
     }
 
