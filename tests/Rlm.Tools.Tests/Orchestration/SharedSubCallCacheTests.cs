@@ -64,6 +64,19 @@ public class SharedSubCallCacheTests
     }
 
     [Fact]
+    public async Task AnotherWorkerModel_IsAnotherKey_ItsWorkerIsAsked()
+    {
+        var shared = new RecordingDistributedCache();
+        var (workerA, workerB) = (Worker("answer A"), Worker("answer B"));
+        await new RecursiveLanguageModel(OneSubCall(), workerA, Options(Replica(shared))).QueryAsync("q", s_context);
+        var b = await new RecursiveLanguageModel(OneSubCall(), workerB, Options(Replica(shared), o => o.WorkerModelId = "another-model")).QueryAsync("q", s_context);
+
+        Assert.Single(workerA.Requests);
+        Assert.Single(workerB.Requests);
+        Assert.Equal(0, b.Statistics.MemoizedSubCalls);
+    }
+
+    [Fact]
     public async Task FailedSubCall_IsNotShared_TheNextReplicaAsksItsWorker()
     {
         var shared = new RecordingDistributedCache();
