@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rlm.Tools.Server;
+using Rlm.Tools.Server.State;
 
 namespace Rlm.Tools.Cli;
 
@@ -57,6 +58,12 @@ internal sealed class ServeCommand
             HelpName = "N",
             DefaultValueFactory = _ => new RlmCorpusToolOptions().MaxQuestionChars,
         };
+        MaxCorpusChars = new Option<long>("--max-corpus-chars")
+        {
+            Description = "Most characters of one uploaded corpus (all its documents' text, at least 1); a larger upload gets 413. The default is 20,000,000.",
+            HelpName = "N",
+            DefaultValueFactory = _ => new ServerStateOptions().MaxCorpusChars,
+        };
         ShutdownTimeout = new Option<double>("--shutdown-timeout")
         {
             Description = "How long a stop (SIGTERM, SIGINT) lets running queries finish, in seconds (0 to 3600), before it cancels them.",
@@ -84,7 +91,7 @@ internal sealed class ServeCommand
             Command.Options.Add(option);
         }
 
-        foreach (var option in (Option[])[options.Citations, Urls, Redis, ProviderConcurrency, ApiKeyFile, MaxRequestBytes, MaxConcurrentQueries, MaxQuestionChars, ShutdownTimeout, Verbose])
+        foreach (var option in (Option[])[options.Citations, Urls, Redis, ProviderConcurrency, ApiKeyFile, MaxRequestBytes, MaxConcurrentQueries, MaxQuestionChars, MaxCorpusChars, ShutdownTimeout, Verbose])
         {
             Command.Options.Add(option);
         }
@@ -115,6 +122,9 @@ internal sealed class ServeCommand
 
     /// <summary>Gets <c>--max-question-chars N</c>.</summary>
     public Option<int> MaxQuestionChars { get; }
+
+    /// <summary>Gets <c>--max-corpus-chars N</c> (<see cref="ServerStateOptions.MaxCorpusChars"/>).</summary>
+    public Option<long> MaxCorpusChars { get; }
 
     /// <summary>Gets <c>--shutdown-timeout SECONDS</c>.</summary>
     public Option<double> ShutdownTimeout { get; }

@@ -31,6 +31,7 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
             options.CitationPolicy = parseResult.GetValue(command.Options.Citations);
             budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
             var limits = ReadLimits();
+            var state = ReadState(); // every usage error before anything is loaded or noted
             options = new RlmCorpusToolOptions().ApplyDefaults(options); // 600 s and 1,000,000 tokens unless bounded
             var urls = ReadUrls();
             var keys = ReadApiKeys();
@@ -69,7 +70,7 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
                 MaxConcurrentQueries = limits.MaxConcurrentQueries,
                 MaxQuestionChars = limits.MaxQuestionChars,
                 ShutdownTimeout = limits.ShutdownTimeout,
-                State = ReadState(),
+                State = state,
                 MinimumLogLevel = parseResult.GetValue(command.Verbose) ? LogLevel.Debug : LogLevel.Information,
                 DescribeError = e => OpenAIErrors.IsEndpointError(e)
                     ? $"the model endpoint failed{(endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"
@@ -160,7 +161,13 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
             throw new CliUsageException($"--provider-concurrency must be at least 1 (got {providerConcurrency})");
         }
 
-        return new ServerStateOptions { RedisConfiguration = redis?.Trim(), ProviderConcurrency = providerConcurrency };
+        long corpusChars = parseResult.GetValue(command.MaxCorpusChars);
+        if (corpusChars < 1)
+        {
+            throw new CliUsageException($"--max-corpus-chars must be at least 1 (got {corpusChars})");
+        }
+
+        return new ServerStateOptions { RedisConfiguration = redis?.Trim(), ProviderConcurrency = providerConcurrency, MaxCorpusChars = corpusChars };
     }
 
     private List<string> ReadUrls()

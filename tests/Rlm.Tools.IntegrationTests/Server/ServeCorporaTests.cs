@@ -69,7 +69,7 @@ public sealed class ServeCorporaTests(LoopbackOpenAIServer server, ITestOutputHe
     [Fact]
     public async Task Errors_404ForUnknownIds_400ForBadRequests()
     {
-        await using var serve = await ServeProcess.StartAsync(["--offline", "--max-question-chars", "50"]);
+        await using var serve = await ServeProcess.StartAsync(["--offline", "--max-question-chars", "50", "--max-corpus-chars", "100"]);
         using var http = Client(serve.BaseAddress);
 
         await AssertErrorAsync(await http.GetAsync("v1/corpora/no-such/documents"), 404, "not_found");
@@ -90,6 +90,10 @@ public sealed class ServeCorporaTests(LoopbackOpenAIServer server, ITestOutputHe
         // A document name is one line, whichever way it comes (it was a 500 with an empty body).
         await AssertErrorAsync(await http.PostAsync("v1/corpora", JsonBody("""{"documents":[{"name":"a\nb","text":"x"}]}""")), 400, "invalid_request");
         await AssertErrorAsync(await http.PostAsync("v1/corpora?name=a%0Ab", new StringContent("x", Encoding.UTF8, "text/plain")), 400, "invalid_request");
+        // --max-corpus-chars bounds what one upload holds, whole documents counted.
+        string tooLarge = await AssertErrorAsync(await http.PostAsync("v1/corpora", new StringContent(new string('x', 101), Encoding.UTF8, "text/plain")), 413, "corpus_too_large");
+        Assert.Contains("100", tooLarge, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("v1/corpora", new StringContent(new string('x', 100), Encoding.UTF8, "text/plain"))).StatusCode);
     }
 
     [Fact]

@@ -240,6 +240,8 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
     [InlineData("--api-key-file", "/no/such/keys.txt", "cannot read")]
     [InlineData("--max-concurrent-queries", "0", "at least 1")]
     [InlineData("--max-request-bytes", "10", "at least 1024")]
+    [InlineData("--max-corpus-chars", "0", "at least 1")]
+    [InlineData("--provider-concurrency", "0", "at least 1")]
     public async Task BadOption_IsOneLineUsageError(string option, string value, string fragment)
     {
         var result = await RlmProcess.RunAsync(["serve", "--offline", option, value]);
