@@ -57,6 +57,11 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
                 Note($"{models.OfflineReason}: using the offline model ({OfflineChatClient.ModelId}: keyword retrieval, not an LLM).");
             }
 
+            if (keys.Count == 0 && urls.Any(ListensBeyondLoopback))
+            {
+                Note("listening beyond this machine without --api-key-file: anyone who reaches the port can run queries (and spend the model endpoint's tokens).");
+            }
+
             string? endpoint = models.Endpoint;
             var serverOptions = new RlmServerOptions
             {
@@ -195,6 +200,14 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
         }
 
         return urls;
+    }
+
+    /// <summary>Whether an address of <c>--urls</c> is reachable from other machines: any host but a loopback name or address.</summary>
+    private static bool ListensBeyondLoopback(string url)
+    {
+        string host = url["http://".Length..].Split('/')[0];
+        host = host.StartsWith('[') ? host[1..host.IndexOf(']', StringComparison.Ordinal)] : host.Split(':')[0];
+        return !(host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip)));
     }
 
     private List<string> ReadApiKeys()

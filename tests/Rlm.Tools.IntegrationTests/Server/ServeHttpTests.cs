@@ -249,6 +249,26 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task ListeningBeyondLoopbackWithoutKeys_SaysSo_LoopbackOrKeysDoNot()
+    {
+        const string Warning = "listening beyond this machine without --api-key-file";
+        string keys = _temp.WriteText("keys.txt", "k-1\n");
+        await using var open = await ServeProcess.StartAsync(["--offline"], urls: "http://0.0.0.0:0");
+        await using var loopback = await ServeProcess.StartAsync(["--offline"]);
+        await using var keyed = await ServeProcess.StartAsync(["--offline", "--api-key-file", keys], urls: "http://0.0.0.0:0");
+
+        // The note is written before the listening line; stderr is read as it comes, so give it a moment.
+        for (int i = 0; i < 50 && !open.StdErr.Contains(Warning, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains(Warning, open.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain(Warning, loopback.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain(Warning, keyed.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AddressInUse_IsOneLineAndExitCode1_NoStackTrace()
     {
         await using var first = await ServeProcess.StartAsync(["--offline"]);

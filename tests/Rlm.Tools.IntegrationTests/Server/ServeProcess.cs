@@ -61,8 +61,11 @@ public sealed partial class ServeProcess : IAsyncDisposable
     /// <summary>Gets what the process wrote on stderr so far.</summary>
     public string StdErr => string.Join('\n', _stderr);
 
-    /// <summary>Starts <c>rlm serve</c> with <paramref name="args"/> (add no --urls: a free loopback port is used) and waits until it listens.</summary>
-    public static async Task<ServeProcess> StartAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>
+    /// Starts <c>rlm serve</c> with <paramref name="args"/> (add no --urls: <paramref name="urls"/>, by default a free loopback
+    /// port, is used) and waits until it listens.
+    /// </summary>
+    public static async Task<ServeProcess> StartAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, string urls = "http://127.0.0.1:0")
     {
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var info = new ProcessStartInfo(dotnet)
@@ -75,7 +78,7 @@ public sealed partial class ServeProcess : IAsyncDisposable
             StandardErrorEncoding = new UTF8Encoding(false),
             WorkingDirectory = Path.GetTempPath(),
         };
-        foreach (string arg in (string[])[RlmProcess.RlmDll, "serve", "--urls", "http://127.0.0.1:0", .. args])
+        foreach (string arg in (string[])[RlmProcess.RlmDll, "serve", "--urls", urls, .. args])
         {
             info.ArgumentList.Add(arg);
         }
