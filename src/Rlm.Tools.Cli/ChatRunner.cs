@@ -58,12 +58,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
         try
         {
             var (options, budgets) = ReadOptions();
-            _models = command.Options.CreateModels(parseResult);
-            options.RootModelId = _models.RootModel;
-            options.WorkerModelId = _models.WorkerModel;
-            options.Workers = [.. _models.Workers];
-            options.CitationPolicy = parseResult.GetValue(command.Options.Citations);
-            budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
+            _models = command.Options.ApplyModels(parseResult, options, budgets); // before the input: budget errors first
             _usage = new ChatUsage(_models.IsOffline, _models.IsOffline ? null
                 : new[] { _models.RootModel, _models.WorkerModel }.FirstOrDefault(id => id is not null && options.Prices.Find(id) is null));
             var input = await command.Options.LoadInputAsync(parseResult, cancellationToken).ConfigureAwait(false);

@@ -354,6 +354,32 @@ internal sealed partial class CliOptions
         ModelSetup.Create(parseResult.GetValue(Offline), parseResult.GetValue(BaseUrl), parseResult.GetValue(Model), parseResult.GetValue(WorkerModel), parseResult.GetValue(AllowInsecureHttp),
             parseResult.GetValue(Workers));
 
+    /// <summary>
+    /// The model part of a run that <c>rlm chat</c>, <c>rlm mcp</c> and <c>rlm serve</c> share: creates the models, sets their
+    /// ids, the named workers and <c>--citations</c> on <paramref name="options"/>, then applies the budgets (a <c>--max-cost</c>
+    /// without prices is a usage error here, before any input is loaded).
+    /// </summary>
+    /// <returns>The models; the caller disposes them.</returns>
+    /// <exception cref="CliUsageException">An option is wrong.</exception>
+    public ModelSetup ApplyModels(ParseResult parseResult, RlmOptions options, CliBudgets budgets)
+    {
+        var models = CreateModels(parseResult);
+        try
+        {
+            options.RootModelId = models.RootModel;
+            options.WorkerModelId = models.WorkerModel;
+            options.Workers = [.. models.Workers];
+            options.CitationPolicy = parseResult.GetValue(Citations);
+            budgets.ApplyTo(options);
+            return models;
+        }
+        catch
+        {
+            models.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Reads and checks the limits and budgets into new <see cref="RlmOptions"/> (see <see cref="CliLimits.ReadRunOptions"/>).</summary>
     public (RlmOptions Options, CliBudgets Budgets) ReadRunOptions(ParseResult parseResult)
     {

@@ -23,12 +23,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         try
         {
             var (options, budgets) = command.Options.ReadRunOptions(parseResult);
-            models = command.Options.CreateModels(parseResult);
-            options.RootModelId = models.RootModel;
-            options.WorkerModelId = models.WorkerModel;
-            options.Workers = [.. models.Workers];
-            options.CitationPolicy = parseResult.GetValue(command.Options.Citations);
-            budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
+            models = command.Options.ApplyModels(parseResult, options, budgets); // before the input: budget errors first
             queryLimits = command.Options.ReadServerLimits(parseResult);
             var (corpus, source) = await LoadCorpusAsync(cancellationToken).ConfigureAwait(false);
             if (models.IsOffline)

@@ -24,12 +24,7 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
         try
         {
             var (options, budgets) = command.Options.ReadRunOptions(parseResult);
-            models = command.Options.CreateModels(parseResult);
-            options.RootModelId = models.RootModel;
-            options.WorkerModelId = models.WorkerModel;
-            options.Workers = [.. models.Workers];
-            options.CitationPolicy = parseResult.GetValue(command.Options.Citations);
-            budgets.ApplyTo(options); // before the input is loaded: a --max-cost without prices is a usage error
+            models = command.Options.ApplyModels(parseResult, options, budgets); // before the input: budget errors first
             var limits = ReadLimits();
             var state = ReadState(); // every usage error before anything is loaded or noted
             options = new RlmCorpusToolOptions().ApplyDefaults(options); // 600 s and 1,000,000 tokens unless bounded

@@ -15,56 +15,16 @@ public sealed class McpTypeScriptClientTests(ITestOutputHelper output) : IDispos
 {
     private readonly TempDirectory _corpus = McpServerTests.CreateCorpus();
 
+    private const string Purpose = "the MCP test with the TypeScript client";
+
     private static string ClientDirectory => Path.Combine(RlmProcess.RepositoryRoot, "tests", "Rlm.Tools.IntegrationTests", "Mcp", "ts");
 
     public void Dispose() => _corpus.Dispose();
 
-    /// <summary>
-    /// <c>.ci/run</c> installs the SDK with <c>npm ci</c> before the tests; on a fresh clone <c>dotnet test</c> does it here
-    /// (Node.js and the npm registry needed), once.
-    /// </summary>
-    private static async Task EnsureSdkInstalledAsync()
-    {
-        if (Directory.Exists(Path.Combine(ClientDirectory, "node_modules", "@modelcontextprotocol", "sdk")))
-        {
-            return;
-        }
-
-        var info = new ProcessStartInfo("npm")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = ClientDirectory,
-        };
-        foreach (string arg in (string[])["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var npm = Start(info, "npm");
-        var stdout = npm.StandardOutput.ReadToEndAsync();
-        var stderr = npm.StandardError.ReadToEndAsync();
-        await npm.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.True(npm.ExitCode == 0, $"npm ci failed in {ClientDirectory} ({npm.ExitCode}): {await stderr}{await stdout}");
-    }
-
-    private static Process Start(ProcessStartInfo info, string tool)
-    {
-        try
-        {
-            return Process.Start(info) ?? throw new InvalidOperationException($"{tool} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"Node.js ({tool}) is needed for the MCP test with the TypeScript client and was not found on PATH: {e.Message}", e);
-        }
-    }
-
     [Fact]
     public async Task TypeScriptSdkClient_ListsTools_AndQueriesRealFiles()
     {
-        await EnsureSdkInstalledAsync();
+        await NodeClients.EnsureInstalledAsync(ClientDirectory, "@modelcontextprotocol/sdk", Purpose);
 
         var info = new ProcessStartInfo("node")
         {
@@ -82,7 +42,7 @@ public sealed class McpTypeScriptClientTests(ITestOutputHelper output) : IDispos
 
         info.Environment.Remove("OPENAI_API_KEY");
         info.Environment.Remove("OPENAI_BASE_URL");
-        using (var process = Start(info, "node"))
+        using (var process = NodeClients.Start(info, "node", Purpose))
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();

@@ -15,6 +15,8 @@ public sealed class ServeOpenAIClientTests(ITestOutputHelper output) : IDisposab
 {
     private readonly TempDirectory _temp = new();
 
+    private const string Purpose = "the test with the OpenAI Node.js SDK";
+
     private static string ClientDirectory => Path.Combine(RlmProcess.RepositoryRoot, "tests", "Rlm.Tools.IntegrationTests", "Server", "js");
 
     public void Dispose() => _temp.Dispose();
@@ -22,7 +24,7 @@ public sealed class ServeOpenAIClientTests(ITestOutputHelper output) : IDisposab
     [Fact]
     public async Task OpenAINodeClient_PlainAndStreamed_AnswerFromTheFile_WithUsage()
     {
-        await EnsureSdkInstalledAsync();
+        await NodeClients.EnsureInstalledAsync(ClientDirectory, "openai", Purpose);
         string facts = _temp.WriteText("facts.txt", "Notes\nThe launch code is TANGO-4471.\nThe capital of Zorbia is Quex.\n");
         await using var serve = await ServeProcess.StartAsync(["--offline", "--file", facts]);
 
@@ -84,7 +86,7 @@ public sealed class ServeOpenAIClientTests(ITestOutputHelper output) : IDisposab
 
         info.Environment.Remove("OPENAI_API_KEY");
         info.Environment.Remove("OPENAI_BASE_URL");
-        using var process = Start(info, "node");
+        using var process = NodeClients.Start(info, "node", Purpose);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
@@ -99,44 +101,5 @@ public sealed class ServeOpenAIClientTests(ITestOutputHelper output) : IDisposab
         }
 
         return (process.ExitCode, await stdout, await stderr);
-    }
-
-    /// <summary><c>.ci/run</c> installs the SDK with <c>npm ci</c>; on a fresh clone <c>dotnet test</c> does it here, once.</summary>
-    private static async Task EnsureSdkInstalledAsync()
-    {
-        if (Directory.Exists(Path.Combine(ClientDirectory, "node_modules", "openai")))
-        {
-            return;
-        }
-
-        var info = new ProcessStartInfo("npm")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = ClientDirectory,
-        };
-        foreach (string arg in (string[])["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var npm = Start(info, "npm");
-        var stdout = npm.StandardOutput.ReadToEndAsync();
-        var stderr = npm.StandardError.ReadToEndAsync();
-        await npm.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.True(npm.ExitCode == 0, $"npm ci failed in {ClientDirectory} ({npm.ExitCode}): {await stderr}{await stdout}");
-    }
-
-    private static Process Start(ProcessStartInfo info, string tool)
-    {
-        try
-        {
-            return Process.Start(info) ?? throw new InvalidOperationException($"{tool} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"Node.js ({tool}) is needed for the test with the OpenAI Node.js SDK and was not found on PATH: {e.Message}", e);
-        }
     }
 }
