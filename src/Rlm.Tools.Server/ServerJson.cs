@@ -37,7 +37,11 @@ internal static class ServerJson
         }
         catch (JsonException e)
         {
-            await ApiErrors.BadRequestAsync(context, $"the request body is not valid JSON for this endpoint: {e.Message}").ConfigureAwait(false);
+            // A value of the wrong type: name the field and what it should be, not the .NET type it failed to become.
+            string detail = e.Path is { } path && e.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? $"{path} has the wrong type ({Expected(e.Message)})"
+                : e.Message;
+            await ApiErrors.BadRequestAsync(context, $"the request body is not valid JSON for this endpoint: {detail}").ConfigureAwait(false);
             return null;
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -46,4 +50,12 @@ internal static class ServerJson
             return null;
         }
     }
+
+    /// <summary>What System.Text.Json's conversion message says the value should have been, in JSON's words.</summary>
+    private static string Expected(string message) =>
+        message.Contains("Boolean", StringComparison.Ordinal) ? "expected true or false"
+        : message.Contains("String", StringComparison.Ordinal) ? "expected a string"
+        : message.Contains("Int", StringComparison.Ordinal) || message.Contains("Double", StringComparison.Ordinal) || message.Contains("Decimal", StringComparison.Ordinal) ? "expected a number"
+        : message.Contains("List", StringComparison.Ordinal) || message.Contains("[]", StringComparison.Ordinal) ? "expected an array"
+        : "expected an object";
 }

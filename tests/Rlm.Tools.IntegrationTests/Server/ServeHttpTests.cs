@@ -31,6 +31,9 @@ public sealed class ServeHttpTests(LoopbackOpenAIServer server, ITestOutputHelpe
         await AssertErrorAsync(await http.PostAsync("v1/chat/completions", JsonBody("{not json")), 400, "invalid_request");
         await AssertErrorAsync(await http.PostAsync("v1/chat/completions", JsonBody("""{"model":"rlm","messages":[]}""")), 400, "invalid_request");
         await AssertErrorAsync(await http.PostAsync("v1/chat/completions", JsonBody("""{"model":"rlm","messages":[{"role":"wizard","content":"hi"}]}""")), 400, "invalid_request");
+        string wrongType = await AssertErrorAsync(await http.PostAsync("v1/chat/completions", JsonBody("""{"model":"rlm","stream":"yes","messages":[{"role":"user","content":"hi"}]}""")), 400, "invalid_request");
+        Assert.Contains("$.stream has the wrong type (expected true or false)", wrongType, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", wrongType, StringComparison.Ordinal);
         string model = await AssertErrorAsync(await http.PostAsync("v1/chat/completions", JsonBody(ChatRequest("hi", model: "gpt-5"))), 404, "model_not_found");
         Assert.Contains("gpt-5", model, StringComparison.Ordinal);
         string corpus = await AssertErrorAsync(await http.PostAsync("v1/chat/completions", JsonBody("""{"model":"rlm","rlm":{"corpus":"no-such-corpus"},"messages":[{"role":"user","content":"hi"}]}""")), 404, "not_found");
