@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.AI;
 using Rlm.Tools.OpenAI;
-using Rlm.Tools.Context;
 using Spectre.Console;
 
 namespace Rlm.Tools.Cli;
@@ -306,11 +305,11 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
             }
 
             // Already one line, redacted, with the attempts made and the classified cause.
-            Note($"the model endpoint failed{EndpointSuffix()}: {e.Message} (the question is dropped; the conversation is kept)");
+            Note($"{ModelSetup.EndpointFailed(_models, e.Message)} (the question is dropped; the conversation is kept)");
         }
         catch (Exception e) when (OpenAIErrors.IsEndpointError(e))
         {
-            Note($"the model endpoint failed{EndpointSuffix()}: {OpenAIErrors.Describe(e)} (the question is dropped; the conversation is kept)");
+            Note($"{ModelSetup.EndpointFailed(_models, OpenAIErrors.Describe(e))} (the question is dropped; the conversation is kept)");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -407,13 +406,7 @@ internal sealed class ChatRunner(ChatCommand command, ParseResult parseResult)
         return command.Options.ReadRunOptions(parseResult);
     }
 
-    private string EndpointSuffix() => _models?.Endpoint is { } url ? $" ({url})" : string.Empty;
-
-    private void Note(string message)
-    {
-        _stderr.WriteLine($"rlm: {TextLimits.OneLine(Redact(message), int.MaxValue)}");
-        _stderr.Flush();
-    }
+    private void Note(string message) => CliNotes.Write(_stderr, Redact(message));
 
     private string Redact(string text) =>
         _models?.Redact(text) ?? new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);

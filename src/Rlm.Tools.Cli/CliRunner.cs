@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Rlm.Tools.OpenAI;
 using Rlm.Tools.Context;
+using Rlm.Tools.OpenAI;
 using Rlm.Tools.Orchestration;
 using Spectre.Console;
 
@@ -160,14 +160,14 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         catch (RlmModelException e)
         {
             // Already one line, redacted, with the attempts made and the classified cause.
-            string error = Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {e.Message}");
+            string error = Redact(models, ModelSetup.EndpointFailed(models, e.Message));
             Note(error);
             ReportFailedRun(e, error, models, input, question);
             return ExitCodes.NoFinalAnswer;
         }
         catch (Exception e) when (OpenAIErrors.IsEndpointError(e))
         {
-            string error = Redact(models, $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}");
+            string error = Redact(models, ModelSetup.EndpointFailed(models, OpenAIErrors.Describe(e)));
             Note(error);
             ReportFailedRun(e, error, models, input, question);
             return ExitCodes.NoFinalAnswer;
@@ -403,16 +403,9 @@ internal sealed class CliRunner(RlmCommand command, ParseResult parseResult)
         return true;
     }
 
-    private void Note(string message)
-    {
-        _stderr.WriteLine($"rlm: {TextLimits.OneLine(message, int.MaxValue)}");
-        _stderr.Flush();
-    }
+    private void Note(string message) => CliNotes.Write(_stderr, message);
 
-    private static string Redact(ModelSetup? models, string text) => models?.Redact(text) ?? RedactFromEnvironment(text);
-
-    private static string RedactFromEnvironment(string text) =>
-        new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
+    private static string Redact(ModelSetup? models, string text) => CliNotes.Redact(models, text);
 
     private static string Count(long n, string noun) => Invariant($"{n:N0} {noun}{(n == 1 ? "" : "s")}");
 

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Rlm.Tools.Mcp;
 using Rlm.Tools.OpenAI;
-using Rlm.Tools.Context;
 
 namespace Rlm.Tools.Cli;
 
@@ -37,15 +36,13 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
             }
 
             var rlm = new RecursiveLanguageModel(models.RootClient, models.WorkerClient, options);
-            string? endpoint = models.Endpoint;
+            var setup = models; // the lambda below outlives this method's assignments
             var serverOptions = new RlmMcpServerOptions
             {
                 CorpusDescription = source,
                 Query = queryLimits,
                 MinimumLogLevel = parseResult.GetValue(command.Verbose) ? LogLevel.Debug : LogLevel.Information,
-                DescribeError = e => OpenAIErrors.IsEndpointError(e)
-                    ? $"the model endpoint failed{(endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"
-                    : null,
+                DescribeError = e => OpenAIErrors.IsEndpointError(e) ? ModelSetup.EndpointFailed(setup, OpenAIErrors.Describe(e)) : null,
             };
             await RlmMcpServer.RunStdioAsync(rlm, corpus, serverOptions, cancellationToken).ConfigureAwait(false);
             return ExitCodes.Answered;
@@ -88,12 +85,7 @@ internal sealed class McpRunner(McpCommand command, ParseResult parseResult)
         return (input.Corpus, input.Source);
     }
 
-    private void Note(string message)
-    {
-        _stderr.WriteLine($"rlm: {TextLimits.OneLine(message, int.MaxValue)}");
-        _stderr.Flush();
-    }
+    private void Note(string message) => CliNotes.Write(_stderr, message);
 
-    private static string Redact(ModelSetup? models, string text) =>
-        models?.Redact(text) ?? new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
+    private static string Redact(ModelSetup? models, string text) => CliNotes.Redact(models, text);
 }

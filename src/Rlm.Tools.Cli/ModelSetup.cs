@@ -166,6 +166,10 @@ internal sealed class ModelSetup : IDisposable
     /// <summary>Removes the API key from a message that is about to be printed.</summary>
     public string Redact(string message) => new SecretRedactor(Secrets).Redact(message);
 
+    /// <summary>The one sentence for a failed model endpoint: <c>the model endpoint failed (URL): detail</c>, the URL when known.</summary>
+    public static string EndpointFailed(ModelSetup? models, string detail) =>
+        $"the model endpoint failed{(models?.Endpoint is { } url ? $" ({url})" : "")}: {detail}";
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Rlm.Tools.Context;
 using Rlm.Tools.OpenAI;
 using Rlm.Tools.Server;
 using Rlm.Tools.Server.State;
@@ -57,7 +56,7 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
                 Note("listening beyond this machine without --api-key-file: anyone who reaches the port can run queries (and spend the model endpoint's tokens).");
             }
 
-            string? endpoint = models.Endpoint;
+            var setup = models; // the lambda below outlives this method's assignments
             var serverOptions = new RlmServerOptions
             {
                 Rlm = new RecursiveLanguageModel(models.RootClient, models.WorkerClient, options),
@@ -72,9 +71,7 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
                 ShutdownTimeout = limits.ShutdownTimeout,
                 State = state,
                 MinimumLogLevel = parseResult.GetValue(command.Verbose) ? LogLevel.Debug : LogLevel.Information,
-                DescribeError = e => OpenAIErrors.IsEndpointError(e)
-                    ? $"the model endpoint failed{(endpoint is { } url ? $" ({url})" : "")}: {OpenAIErrors.Describe(e)}"
-                    : null,
+                DescribeError = e => OpenAIErrors.IsEndpointError(e) ? ModelSetup.EndpointFailed(setup, OpenAIErrors.Describe(e)) : null,
                 Listening = addresses =>
                 {
                     // The one line on stdout: tests and scripts read the bound port from it.
@@ -231,12 +228,7 @@ internal sealed class ServeRunner(ServeCommand command, ParseResult parseResult)
         return keys;
     }
 
-    private void Note(string message)
-    {
-        _stderr.WriteLine($"rlm: {TextLimits.OneLine(message, int.MaxValue)}");
-        _stderr.Flush();
-    }
+    private void Note(string message) => CliNotes.Write(_stderr, message);
 
-    private static string Redact(ModelSetup? models, string text) =>
-        models?.Redact(text) ?? new SecretRedactor(Environment.GetEnvironmentVariable(ModelSetup.ApiKeyVariable) is { } key ? [key] : []).Redact(text);
+    private static string Redact(ModelSetup? models, string text) => CliNotes.Redact(models, text);
 }
